@@ -1,0 +1,101 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import IntegrityError, InterfaceError
+from sqlalchemy.exc import OperationalError as DatabaseDown
+from werkzeug.exceptions import HTTPException
+
+from models.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> ResponseReturnValue:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs nests errors by location ({"json": {...}}); clients want the fields."""
+    details: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            details.update(errors)
+        else:
+            details[location] = errors
+    return details
+
+
+def handle_http(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if status == 422 and messages:
+        return error_response(
+            422, "VALIDATION_ERROR", "the request is invalid", _flatten_locations(messages)
+        )
+    if status == 400 and messages:
+        return error_response(400, "MALFORMED_JSON", "the body is not valid JSON")
+    message = data.get("message") or exc.description or exc.name
+    return error_response(status, _CODES.get(status, exc.name.upper().replace(" ", "_")), message)
+
+
+def handle_domain(exc: DomainError) -> ResponseReturnValue:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def handle_unavailable(exc: Exception) -> ResponseReturnValue:
+    which = "database" if isinstance(exc, DatabaseDown | InterfaceError) else "broker"
+    log.warning("%s unavailable: %s", which, exc.__class__.__name__)
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        f"the {which} is unavailable; nothing was changed",
+        {"service": which},
+    )
+
+
+def handle_integrity(exc: IntegrityError) -> ResponseReturnValue:
+    # Services turn the constraints they expect into domain errors; this is a race they lost.
+    log.warning("integrity error: %s", exc.orig)
+    return error_response(409, "CONFLICT", "the change conflicts with the current state")
+
+
+def handle_unexpected(exc: Exception) -> ResponseReturnValue:
+    log.exception("unhandled error")  # the trace goes to the log, never to the client
+    return error_response(500, "INTERNAL_ERROR", "an unexpected error occurred")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(DatabaseDown, handle_unavailable)
+    app.register_error_handler(InterfaceError, handle_unavailable)
+    app.register_error_handler(BrokerError, handle_unavailable)
+    app.register_error_handler(RedisConnectionError, handle_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

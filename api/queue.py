@@ -1,0 +1,37 @@
+"""Sending decide-room messages by task name; the API never imports worker/."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
+
+from celeryconfig import DECIDE_ROOM
+
+log = logging.getLogger(__name__)
+
+
+class TaskSender:
+    """Publishes to the room queues; a broker outage is logged, never fatal."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.celery = Celery("bookings-api")
+        self.celery.config_from_object("celeryconfig")
+        self.celery.conf.broker_url = broker_url
+
+    def send_decide(self, room_id: uuid.UUID, request_id: uuid.UUID) -> bool:
+        """True when the broker took the message. When it did not, the request row is
+        already committed and the sweeper sends it once the broker is back."""
+        try:
+            self.celery.send_task(DECIDE_ROOM, args=[str(room_id)], task_id=str(request_id))
+        except (BrokerError, OSError) as exc:
+            log.warning("broker unavailable, request %s left for the sweeper: %s", request_id, exc)
+            return False
+        return True
+
+    def ping(self) -> None:
+        """Raise when the broker does not answer."""
+        with self.celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)

@@ -1,0 +1,43 @@
+"""Registration, tokens and the caller's own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from api.context import current_user, db, services, transaction
+from api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from models import accounts
+from models.tokens import issue_token
+from models.users import User
+
+blp = Blueprint("auth", __name__, url_prefix="/v1", description="Users and tokens")
+
+
+@blp.route("/auth/register", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+def register(body: dict[str, Any]) -> User:
+    with transaction() as session:
+        return accounts.register(session, **body)
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+def token(body: dict[str, Any]) -> dict[str, Any]:
+    user = accounts.authenticate(db(), **body)
+    settings = services().settings
+    ttl = settings.token_ttl_seconds
+    return {
+        "access_token": issue_token(user.id, secret=settings.secret_key, ttl_seconds=ttl),
+        "token_type": "Bearer",
+        "expires_in": ttl,
+    }
+
+
+@blp.route("/users/me", methods=["GET"])
+@blp.response(200, UserSchema)
+def me() -> User:
+    return current_user()

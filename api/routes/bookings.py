@@ -1,0 +1,108 @@
+"""Booking writes (accepted, then decided by a worker) and booking reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from api.context import current_user, db
+from api.schemas.bookings import (
+    BookingInSchema,
+    BookingQuery,
+    BookingSchema,
+    CancelInSchema,
+    TaskAcceptedSchema,
+)
+from api.schemas.common import WindowQuery, page_of
+from api.submit import submit
+from models import room_catalog
+from models.acceptance import NewRequest
+from models.booking_queries import booking_search, visible_booking
+from models.booking_request import RequestKind
+from models.bookings import Booking, BookingStatus
+from models.pages import Page, page
+
+blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
+
+
+def booking_payload(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON a worker decides from: times normalized to UTC ISO strings."""
+    return {
+        "room_id": str(body["room_id"]),
+        "start_time": body["start_time"].astimezone(UTC).isoformat(),
+        "end_time": body["end_time"].astimezone(UTC).isoformat(),
+        "title": body["title"],
+        "description": body.get("description"),
+        "attendees": body.get("attendees") or [],
+        "external_meeting_url": body.get("external_meeting_url"),
+    }
+
+
+@blp.route("/bookings", methods=["POST"])
+@blp.arguments(BookingInSchema)
+@blp.response(202, TaskAcceptedSchema)
+def create_booking(body: dict[str, Any]) -> Any:
+    room = room_catalog.get_room(db(), body["room_id"])
+    return submit(NewRequest(RequestKind.BOOKING, room.id, booking_payload(body)))
+
+
+@blp.route("/bookings/<uuid:booking_id>/cancel", methods=["POST"])
+@blp.arguments(CancelInSchema)
+@blp.response(202, TaskAcceptedSchema)
+def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
+    booking = visible_booking(db(), booking_id, current_user())
+    payload = {"booking_id": str(booking.id), "reason": body.get("reason")}
+    return submit(NewRequest(RequestKind.CANCEL, booking.room_id, payload))
+
+
+@blp.route("/bookings", methods=["GET"])
+@blp.arguments(BookingQuery, location="query")
+@blp.response(200, page_of(BookingSchema))
+def list_bookings(query: dict[str, Any]) -> Page[Booking]:
+    viewer = current_user()
+    stmt = booking_search(
+        start=query.get("from_"),
+        end=query.get("to"),
+        room_id=query.get("room_id"),
+        organizer_id=query.get("organizer_id") if viewer.is_admin else viewer.id,
+        status=query.get("status"),
+    )
+    return page(db(), stmt, limit=query["limit"], offset=query["offset"])
+
+
+@blp.route("/bookings/<uuid:booking_id>", methods=["GET"])
+@blp.response(200, BookingSchema)
+def get_booking(booking_id: uuid.UUID) -> Booking:
+    return visible_booking(db(), booking_id, current_user())
+
+
+def _as_seen_by_others(booking: Booking) -> dict[str, Any]:
+    """Another person's booking: when and where, not what or who or how to join."""
+    shown = {name: getattr(booking, name) for name in BookingSchema().fields}
+    shown.update(title=None, description=None, attendees=[], meeting=None)
+    return shown
+
+
+@blp.route("/rooms/<uuid:room_id>/bookings", methods=["GET"])
+@blp.arguments(WindowQuery, location="query")
+@blp.response(200, page_of(BookingSchema))
+def room_bookings(query: dict[str, Any], room_id: uuid.UUID) -> dict[str, Any]:
+    """The room's confirmed bookings: everyone sees the calendar, not others' details."""
+    session = db()
+    room_catalog.get_room(session, room_id)
+    viewer = current_user()
+    stmt = booking_search(
+        start=query.get("from_"),
+        end=query.get("to"),
+        room_id=room_id,
+        status=BookingStatus.CONFIRMED,
+    )
+    found = page(session, stmt, limit=query["limit"], offset=query["offset"])
+    items = [
+        b if viewer.is_admin or b.organizer_id == viewer.id else _as_seen_by_others(b)
+        for b in found.items
+    ]
+    return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}

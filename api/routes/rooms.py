@@ -1,0 +1,69 @@
+"""Rooms: admins manage them, users find them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from api.auth import admin_only
+from api.context import db, transaction
+from api.schemas.common import page_of
+from api.schemas.rooms import (
+    RoomInSchema,
+    RoomPatchSchema,
+    RoomQuery,
+    RoomSchema,
+    normalize_amenities,
+)
+from models import room_catalog
+from models.pages import Page, page
+from models.rooms import Room
+
+blp = Blueprint("rooms", __name__, url_prefix="/v1/rooms", description="Rooms")
+
+
+@blp.route("", methods=["POST"])
+@admin_only
+@blp.arguments(RoomInSchema)
+@blp.response(201, RoomSchema)
+def create_room(body: dict[str, Any]) -> Room:
+    with transaction() as session:
+        return room_catalog.create_room(session, normalize_amenities(body))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(RoomQuery, location="query")
+@blp.response(200, page_of(RoomSchema))
+def list_rooms(query: dict[str, Any]) -> Page[Room]:
+    stmt = room_catalog.room_search(
+        capacity_min=query.get("capacity_min"),
+        amenities=query.get("amenity"),
+        location=query.get("location"),
+        include_inactive=query["include_inactive"],
+    )
+    return page(db(), stmt, limit=query["limit"], offset=query["offset"])
+
+
+@blp.route("/<uuid:room_id>", methods=["GET"])
+@blp.response(200, RoomSchema)
+def get_room(room_id: uuid.UUID) -> Room:
+    return room_catalog.get_room(db(), room_id)
+
+
+@blp.route("/<uuid:room_id>", methods=["PATCH"])
+@admin_only
+@blp.arguments(RoomPatchSchema(partial=True))
+@blp.response(200, RoomSchema)
+def patch_room(body: dict[str, Any], room_id: uuid.UUID) -> Room:
+    with transaction() as session:
+        return room_catalog.update_room(session, room_id, normalize_amenities(body))
+
+
+@blp.route("/<uuid:room_id>", methods=["DELETE"])
+@admin_only
+@blp.response(204)
+def delete_room(room_id: uuid.UUID) -> None:
+    with transaction() as session:
+        room_catalog.deactivate_room(session, room_id)

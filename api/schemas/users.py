@@ -1,0 +1,32 @@
+"""Users, registration and tokens."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from models.users import Role
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    name = fields.Str(required=True, validate=validate.Length(1, 200))
+    password = fields.Str(required=True, load_only=True, validate=validate.Length(8, 1024))
+
+
+class TokenRequestSchema(Schema):
+    email = fields.Str(required=True, validate=validate.Length(1, 320))
+    password = fields.Str(required=True, load_only=True, validate=validate.Length(1, 1024))
+
+
+class TokenSchema(Schema):
+    access_token = fields.Str()
+    token_type = fields.Str()
+    expires_in = fields.Int()
+
+
+class UserSchema(Schema):
+    id = fields.UUID()
+    email = fields.Str()
+    name = fields.Str()
+    role = fields.Enum(Role, by_value=True)
+    created_at = fields.AwareDateTime(format="iso")

@@ -1,0 +1,146 @@
+"""`bookings`: run the roles, migrate, make admins, run periodic jobs by hand."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from models.settings import Settings, SettingsError, load_settings
+
+
+def _settings_or_exit(*, require_secret: bool = True) -> Settings:
+    try:
+        return load_settings(require_secret=require_secret)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def parse_shards(spec: str | None, total: int) -> list[int]:
+    """'0-3' → [0, 1, 2, 3]; '1,5' → [1, 5]; None → every shard."""
+    if not spec:
+        return list(range(total))
+    shards: set[int] = set()
+    for part in spec.split(","):
+        low, _, high = part.strip().partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError as exc:
+            raise click.BadParameter(f"{spec!r}: use a range like 0-3 or a list like 0,2") from exc
+        if not 0 <= first <= last < total:
+            raise click.BadParameter(f"{spec!r}: shards run from 0 to {total - 1}")
+        shards.update(range(first, last + 1))
+    return sorted(shards)
+
+
+@click.group()
+def main() -> None:
+    """Room bookings: API, workers, beat and operations."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every migration (alembic upgrade head) to DATABASE_URL."""
+    from cli.migrations import upgrade_head
+
+    settings = _settings_or_exit(require_secret=False)
+    upgrade_head(settings.database_url)
+    click.echo("database is at the latest migration")
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn processes")
+def api(port: int, workers: int) -> None:
+    """Serve the HTTP API with gunicorn."""
+    _settings_or_exit()  # refuse to start, saying why, before forking anything
+    os.execv(sys.executable, gunicorn_argv(port, workers))
+
+
+def gunicorn_argv(port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "api.wsgi:app",
+        "--bind", f"0.0.0.0:{port}",
+        "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", "8",  # ?wait=N holds a thread, not a process
+        "--graceful-timeout", "10",
+        "--access-logfile", "-",
+    ]  # fmt: skip
+
+
+@main.command()
+@click.option("--shards", default=None, help="room shards to consume, e.g. 0-3 (default: all)")
+@click.option("--concurrency", default=None, type=int, help="worker processes")
+def worker(shards: str | None, concurrency: int | None) -> None:
+    """Decide booking requests from the room queues (and run periodic jobs)."""
+    os.execv(sys.executable, worker_argv(shards, concurrency))
+
+
+def worker_argv(shards: str | None, concurrency: int | None) -> list[str]:
+    settings = _settings_or_exit(require_secret=False)
+    queues = [f"rooms.{i}" for i in parse_shards(shards, settings.shards)] + ["maintenance"]
+    argv = [
+        sys.executable, "-m", "celery", "-A", "worker.app", "worker",
+        "-Q", ",".join(queues),
+        "--loglevel", settings.log_level,
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    return argv
+
+
+@main.command()
+@click.option("--schedule-dir", default=".bookings", show_default=True)
+def beat(schedule_dir: str) -> None:
+    """Run the periodic-job scheduler. Run exactly one (a second is harmless, but wasteful)."""
+    os.execv(sys.executable, beat_argv(schedule_dir))
+
+
+def beat_argv(schedule_dir: str) -> list[str]:
+    settings = _settings_or_exit(require_secret=False)
+    Path(schedule_dir).mkdir(parents=True, exist_ok=True)
+    schedule = str(Path(schedule_dir) / "celerybeat-schedule")
+    return [
+        sys.executable, "-m", "celery", "-A", "worker.app", "beat",
+        "--loglevel", settings.log_level, "--schedule", schedule,
+    ]  # fmt: skip
+
+
+@main.command()
+def tick() -> None:
+    """Run every periodic job once, now."""
+    from worker.periodic import run_all
+
+    _settings_or_exit(require_secret=False)
+    for name, outcome in run_all().items():
+        click.echo(f"{name}: {outcome}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="Admin", show_default=True)
+def create_admin(email: str, password: str, name: str) -> None:
+    """Make a new admin, or promote an existing user (and set the password)."""
+    from models import accounts
+    from models.db import session_factory
+
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    settings = _settings_or_exit(require_secret=False)
+    with session_factory(settings.database_url).begin() as session:
+        user = accounts.create_admin(session, email=email, password=password, name=name)
+        click.echo(f"admin {user.email} ({user.id})")
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+def up(port: int) -> None:
+    """Everything on one machine: migrate, then API + worker + beat until Ctrl-C."""
+    from cli.up import run_everything
+
+    sys.exit(run_everything(port))

@@ -1,0 +1,1 @@
+"""Framework-free core: tables, sessions, domain rules and errors."""

@@ -1,0 +1,72 @@
+"""Finding bookings, requests and audit events, with who-may-see-what applied."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from models.audit import AuditEvent
+from models.booking_request import BookingRequest
+from models.bookings import Booking, BookingStatus
+from models.errors import NotFound
+from models.users import User
+
+
+def visible_booking(session: Session, booking_id: uuid.UUID, viewer: User) -> Booking:
+    """The booking if the viewer organizes it or is an admin; 404 otherwise (no leak)."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or not (viewer.is_admin or booking.organizer_id == viewer.id):
+        raise NotFound("no such booking")
+    return booking
+
+
+def visible_request(session: Session, request_id: uuid.UUID, viewer: User) -> BookingRequest:
+    found = session.get(BookingRequest, request_id, populate_existing=True)
+    if found is None or not (viewer.is_admin or found.requester_id == viewer.id):
+        raise NotFound("no such task")
+    return found
+
+
+def booking_search(
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    room_id: uuid.UUID | None = None,
+    organizer_id: uuid.UUID | None = None,
+    status: BookingStatus | None = None,
+) -> Select[Booking]:
+    """Bookings overlapping [start, end), by start; the caller applies who may see them."""
+    stmt = select(Booking).order_by(Booking.start_time, Booking.id)
+    if organizer_id is not None:
+        stmt = stmt.where(Booking.organizer_id == organizer_id)
+    if start is not None:
+        stmt = stmt.where(Booking.end_time > start)
+    if end is not None:
+        stmt = stmt.where(Booking.start_time < end)
+    if room_id is not None:
+        stmt = stmt.where(Booking.room_id == room_id)
+    if status is not None:
+        stmt = stmt.where(Booking.status == status)
+    return stmt
+
+
+def audit_search(
+    *,
+    booking_id: uuid.UUID | None = None,
+    room_id: uuid.UUID | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Select[AuditEvent]:
+    stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id)
+    if booking_id is not None:
+        stmt = stmt.where(AuditEvent.booking_id == booking_id)
+    if room_id is not None:
+        stmt = stmt.where(AuditEvent.room_id == room_id)
+    if start is not None:
+        stmt = stmt.where(AuditEvent.at >= start)
+    if end is not None:
+        stmt = stmt.where(AuditEvent.at < end)
+    return stmt

@@ -1,0 +1,87 @@
+"""One row per accepted write: its id is the task id, its seq the acceptance order."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Timestamps, UUIDPk, enum_column
+
+
+class RequestKind(enum.StrEnum):
+    BOOKING = "booking"
+    SERIES = "series"
+    BATCH = "batch"
+    CANCEL = "cancel"
+
+
+class RequestStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+FINISHED = frozenset({RequestStatus.SUCCEEDED, RequestStatus.REJECTED, RequestStatus.FAILED})
+
+
+class BookingRequest(UUIDPk, Timestamps, Base):
+    __tablename__ = "booking_requests"
+    __table_args__ = (
+        UniqueConstraint("requester_id", "idempotency_key"),
+        # The worker's and the sweeper's hot query: a room's QUEUED requests in order.
+        Index(
+            "ix_booking_requests_queued",
+            "room_id",
+            "seq",
+            postgresql_where=text("status = 'QUEUED'"),
+        ),
+        Index("ix_booking_requests_parent_id", "parent_id"),
+        Index("ix_booking_requests_created_at", "created_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind, "request_kind"))
+    room_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rooms.id"))
+    requester_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[RequestStatus] = mapped_column(
+        enum_column(RequestStatus, "request_status"),
+        default=RequestStatus.QUEUED,
+    )
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("booking_requests.id")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

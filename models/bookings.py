@@ -1,0 +1,106 @@
+"""Bookings, their meetings, and the series that recurring bookings belong to."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Timestamps, UUIDPk, enum_column
+
+
+class BookingStatus(enum.StrEnum):
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+class MeetingState(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+
+
+class ConflictPolicy(enum.StrEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    SKIP_CONFLICTS = "skip_conflicts"
+
+
+class BookingSeries(UUIDPk, Timestamps, Base):
+    __tablename__ = "booking_series"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"), index=True)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    timezone: Mapped[str] = mapped_column(String(64))
+    conflict_policy: Mapped[ConflictPolicy] = mapped_column(
+        enum_column(ConflictPolicy, "conflict_policy")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class Booking(UUIDPk, Timestamps, Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="end_after_start"),
+        # The guarantee: no two confirmed bookings of a room overlap; back-to-back is fine.
+        ExcludeConstraint(
+            ("room_id", "="),
+            (text("tstzrange(start_time, end_time, '[)')"), "&&"),
+            where=text("status = 'CONFIRMED'"),
+            using="gist",
+            name="ex_bookings_no_overlap",
+        ),
+        Index("ix_bookings_room_id_start_time", "room_id", "start_time"),
+        Index("ix_bookings_organizer_id_start_time", "organizer_id", "start_time"),
+        Index("ix_bookings_created_at", "created_at"),
+    )
+
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"))
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("booking_series.id"), index=True)
+    request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    attendees: Mapped[list[str]] = mapped_column(
+        ARRAY(String(320)), default=list, server_default=text("'{}'")
+    )
+    status: Mapped[BookingStatus] = mapped_column(
+        enum_column(BookingStatus, "booking_status"),
+        default=BookingStatus.CONFIRMED,
+    )
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+    meeting: Mapped[Meeting | None] = relationship(
+        back_populates="booking", uselist=False, lazy="selectin"
+    )
+
+
+class Meeting(UUIDPk, Timestamps, Base):
+    __tablename__ = "meetings"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    external_meeting_url: Mapped[str | None] = mapped_column(String(2000))
+    state: Mapped[MeetingState] = mapped_column(
+        enum_column(MeetingState, "meeting_state"),
+        default=MeetingState.SCHEDULED,
+    )
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    booking: Mapped[Booking] = relationship(back_populates="meeting")

@@ -1,0 +1,71 @@
+"""Creating, changing, retiring and finding rooms."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.errors import Conflict, NotFound
+from models.rooms import Room
+
+
+def get_room(session: Session, room_id: uuid.UUID) -> Room:
+    room = session.get(Room, room_id)
+    if room is None:
+        raise NotFound("no such room", details={"room_id": str(room_id)})
+    return room
+
+
+def _flush_name(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("a room with that name exists", code="ROOM_NAME_TAKEN") from exc
+
+
+def create_room(session: Session, fields: dict[str, Any]) -> Room:
+    room = Room(**fields)
+    session.add(room)
+    _flush_name(session)
+    return room
+
+
+def update_room(session: Session, room_id: uuid.UUID, changes: dict[str, Any]) -> Room:
+    room = get_room(session, room_id)
+    for name, value in changes.items():
+        setattr(room, name, value)
+    room.updated_at = utcnow()
+    _flush_name(session)
+    return room
+
+
+def deactivate_room(session: Session, room_id: uuid.UUID) -> Room:
+    room = get_room(session, room_id)
+    room.active = False
+    room.updated_at = utcnow()
+    session.flush()
+    return room
+
+
+def room_search(
+    *,
+    capacity_min: int | None = None,
+    amenities: list[str] | None = None,
+    location: str | None = None,
+    include_inactive: bool = False,
+) -> Select[Room]:
+    stmt = select(Room).order_by(Room.name)
+    if not include_inactive:
+        stmt = stmt.where(Room.active.is_(True))
+    if capacity_min is not None:
+        stmt = stmt.where(Room.capacity >= capacity_min)
+    if amenities:
+        stmt = stmt.where(Room.amenities.contains(sorted({a.lower() for a in amenities})))
+    if location:
+        stmt = stmt.where(Room.location.icontains(location, autoescape=True))
+    return stmt

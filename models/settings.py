@@ -1,0 +1,92 @@
+"""The one place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or unusable; the message says which and why."""
+
+
+def _int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# Used only when BOOKINGS_ENV=development and SECRET_KEY is unset.
+DEV_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    broker_url: str
+    env: str = "production"
+    secret_key: str = DEV_SECRET
+    shards: int = 8
+    audit_retention_days: int = 90
+    request_retention_days: int = 30
+    rate_limits: bool = True
+    token_ttl_seconds: int = 3600
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def load_settings(*, require_secret: bool = True) -> Settings:
+    """Read and check every setting; raise SettingsError saying what is wrong."""
+    env = os.environ.get("BOOKINGS_ENV", "production").strip().lower()
+    if env not in {"production", "development"}:
+        raise SettingsError(f"BOOKINGS_ENV must be production or development, got {env!r}")
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url:
+        raise SettingsError("DATABASE_URL is not set (postgresql+psycopg://user@host/db)")
+    if not redis_url:
+        raise SettingsError("REDIS_URL is not set (redis://host:6379/0)")
+    secret = os.environ.get("SECRET_KEY", "")
+    if env == "production" and require_secret and len(secret) < 32:
+        why = "missing" if not secret else f"only {len(secret)} characters"
+        raise SettingsError(
+            f"SECRET_KEY is {why}: production needs at least 32 characters to sign tokens"
+        )
+    rate = os.environ.get("RATE_LIMITS", "on").strip().lower()
+    if rate not in {"on", "off"}:
+        raise SettingsError(f"RATE_LIMITS must be on or off, got {rate!r}")
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        broker_url=os.environ.get("CELERY_BROKER_URL") or redis_url,
+        env=env,
+        secret_key=secret or DEV_SECRET,
+        shards=_int("BOOKINGS_SHARDS", 8),
+        audit_retention_days=_int("AUDIT_RETENTION_DAYS", 90),
+        request_retention_days=_int("REQUEST_RETENTION_DAYS", 30),
+        rate_limits=rate == "on",
+        token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 3600, minimum=60),
+        log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+def celery_env() -> tuple[str | None, int]:
+    """The broker URL (None when unset) and the shard count, for celeryconfig; never raises."""
+    broker = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or None
+    try:
+        shards = _int("BOOKINGS_SHARDS", 8)
+    except SettingsError:
+        shards = 8
+    return broker, shards

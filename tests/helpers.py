@@ -1,0 +1,64 @@
+"""Helpers that speak the HTTP contract, shared by the integration tests."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
+
+
+def future(hours: float = 24, *, minutes: float = 0) -> datetime:
+    """A whole-minute UTC time this far ahead."""
+    base = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
+    return base + timedelta(hours=hours, minutes=minutes)
+
+
+def booking_body(
+    room_id: str, start: datetime, minutes: float = 60, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "room_id": room_id,
+        "start_time": start.isoformat(),
+        "end_time": (start + timedelta(minutes=minutes)).isoformat(),
+        "title": extra.pop("title", "Planning"),
+        **extra,
+    }
+
+
+class Api:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str) -> dict[str, str]:
+        response = self.client.post("/v1/auth/token", json={"email": email, "password": password})
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    def register_and_login(self, email: str, name: str) -> dict[str, str]:
+        body = {"email": email, "name": name, "password": "password-123"}
+        response = self.client.post("/v1/auth/register", json=body)
+        assert response.status_code == 201, response.json
+        return self.login(email, "password-123")
+
+    def book(self, headers: dict[str, str], body: dict[str, Any], **kw: Any) -> str:
+        response = self.client.post("/v1/bookings", json=body, headers=headers, **kw)
+        assert response.status_code == 202, response.json
+        return str(response.json["task_id"])
+
+    def task(self, headers: dict[str, str], task_id: str, wait: float = 0) -> dict[str, Any]:
+        response = self.client.get(f"/v1/tasks/{task_id}?wait={wait}", headers=headers)
+        assert response.status_code == 200, response.json
+        return response.json  # type: ignore[no-any-return]
+
+    def wait_task(
+        self, headers: dict[str, str], task_id: str, timeout: float = 60
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            doc = self.task(headers, task_id, wait=min(5.0, max(0.0, deadline - time.monotonic())))
+            if doc["status"] in TERMINAL or time.monotonic() >= deadline:
+                return doc

@@ -1,0 +1,170 @@
+"""Integration fixtures: a real worker process consuming through the broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests import services
+from tests.helpers import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = "audit_events, meetings, bookings, booking_series, booking_requests, tickets, rooms, users"
+
+
+class WorkerProcess:
+    """`bookings worker`, as deployed: celery consuming every room queue from the broker."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = self.log_dir / f"worker-{self.starts}.log"
+        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", "2"]
+        self._log = log
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=os.environ.copy(), stdout=log.open("wb"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if b" ready." in log.read_bytes():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool: no cleanup, no acks, as in a crash."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def log_tail(self) -> str:
+        return self._log.read_text()[-4000:]
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[str]:
+    """The suite's own database, migrated to head; dropped at the end."""
+    from cli.migrations import upgrade_head
+    from models.db import dispose_engines
+
+    url = services.create_database(os.environ["DATABASE_URL"])
+    try:
+        upgrade_head(url)
+        yield url
+    finally:
+        dispose_engines()
+        services.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis() -> Redis:
+    client = Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()
+    return client
+
+
+@pytest.fixture(scope="session")
+def worker(
+    tmp_path_factory: pytest.TempPathFactory, redis: Redis, database: str
+) -> Iterator[WorkerProcess]:
+    proc = WorkerProcess(tmp_path_factory.mktemp("worker"))
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def app(database: str) -> Flask:
+    from api import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def sessions(app: Flask) -> sessionmaker[Session]:
+    return app.extensions["bookings"].sessions  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(sessions: sessionmaker[Session], redis: Redis) -> Iterator[None]:
+    """Committed rows are what the worker sees, so tests clean by truncating."""
+    yield
+    with sessions.begin() as session:
+        session.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+    for key in redis.scan_iter("lock:room:*"):
+        redis.delete(key)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def admin(api: Api, sessions: sessionmaker[Session]) -> dict[str, str]:
+    from models import accounts
+
+    with sessions.begin() as session:
+        accounts.create_admin(session, email="admin@example.com", password="admin-pass-1")
+    return api.login("admin@example.com", "admin-pass-1")
+
+
+@pytest.fixture
+def user(api: Api) -> dict[str, str]:
+    return api.register_and_login("alice@example.com", "Alice")
+
+
+@pytest.fixture
+def other_user(api: Api) -> dict[str, str]:
+    return api.register_and_login("bob@example.com", "Bob")
+
+
+@pytest.fixture
+def make_room(api: Api, admin: dict[str, str]) -> Callable[..., str]:
+    counter = iter(range(1_000_000))
+
+    def make(**fields: object) -> str:
+        body = {"name": f"Room {next(counter)}", "capacity": 8, **fields}
+        response = api.client.post("/v1/rooms", json=body, headers=admin)
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
+    return make
+
+
+@pytest.fixture
+def room(make_room: Callable[..., str]) -> str:
+    return make_room()

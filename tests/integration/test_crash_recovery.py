@@ -1,0 +1,108 @@
+"""Nothing accepted is lost: a worker killed mid-batch and restarted decides all, exactly once."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.audit import AuditEvent
+from models.booking_request import BookingRequest, RequestStatus
+from models.bookings import Booking, Meeting
+from tests.helpers import Api, booking_body, future
+from tests.integration.conftest import WorkerProcess
+from worker.sweeper import sweep_queued
+from worker.tasks import send_decide
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _worker_blocked_on_a_row(sessions: sessionmaker[Session]) -> bool:
+    with sessions() as session:
+        return bool(
+            session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE '%booking_requests%FOR UPDATE%'"
+                )
+            )
+        )
+
+
+def _status_counts(sessions: sessionmaker[Session], ids: list[str]) -> dict[str, int]:
+    with sessions() as session:
+        rows = session.execute(
+            select(BookingRequest.status, func.count())
+            .where(BookingRequest.id.in_(ids))
+            .group_by(BookingRequest.status)
+        ).all()
+    return {status.value: count for status, count in rows}
+
+
+def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
+    api: Api,
+    user: dict[str, str],
+    make_room,
+    worker: WorkerProcess,
+    sessions: sessionmaker[Session],
+) -> None:
+    rooms = [make_room() for _ in range(3)]
+    worker.stop()  # requests pile up in the broker, as behind a slow or absent worker
+    try:
+        start = future()
+        task_ids = [
+            api.book(user, booking_body(room, start + timedelta(hours=i), 30))
+            for i in range(50)
+            for room in rooms
+        ]
+        assert len(task_ids) == 150
+        # Hold one of room 0's requests so the worker's batch stalls half-done, its
+        # transaction open with the earlier requests decided but not committed.
+        hostage = task_ids[3 * 29]
+        holder = sessions()
+        holder.execute(
+            select(BookingRequest.id).where(BookingRequest.id == hostage).with_for_update()
+        )
+        worker.start()
+        _wait_for(lambda: _worker_blocked_on_a_row(sessions), 30, "the worker to stall mid-batch")
+
+        worker.kill()
+        holder.rollback()
+        holder.close()
+        room0 = task_ids[0::3]
+        assert _status_counts(sessions, room0).get("QUEUED") == 50, "the killed batch committed"
+
+        worker.start()
+        deadline = time.monotonic() + 120
+        while _status_counts(sessions, task_ids).get("QUEUED", 0) and time.monotonic() < deadline:
+            sweep_queued(sessions, send_decide, stale_after=timedelta(seconds=2))
+            time.sleep(1)
+    finally:
+        if worker.proc is None or worker.proc.poll() is not None:
+            worker.start()
+
+    assert _status_counts(sessions, task_ids) == {"SUCCEEDED": 150}, worker.log_tail()
+    with sessions() as session:
+        per_request = session.execute(
+            select(Booking.request_id, func.count())
+            .where(Booking.request_id.in_(task_ids))
+            .group_by(Booking.request_id)
+        ).all()
+        assert len(per_request) == 150
+        assert {count for _, count in per_request} == {1}
+        assert session.scalar(select(func.count()).select_from(Meeting)) == 150
+        created = select(func.count()).where(AuditEvent.action == "booking.created")
+        assert session.scalar(created) == 150
+        assert (
+            session.scalar(
+                select(func.count()).where(BookingRequest.status != RequestStatus.SUCCEEDED)
+            )
+            == 0
+        )

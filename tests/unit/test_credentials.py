@@ -1,0 +1,36 @@
+"""Password hashes and bearer tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+import jwt
+import pytest
+
+from models.errors import Unauthorized
+from models.passwords import hash_password, verify_password
+from models.tokens import issue_token, read_token
+
+SECRET = "s" * 40
+
+
+def test_password_hash_is_salted_scrypt_and_verifies() -> None:
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first.startswith("scrypt$") and first != second
+    assert "correct horse" not in first
+    assert verify_password("correct horse", first)
+    assert not verify_password("wrong horse", first)
+    assert not verify_password("correct horse", "not-a-hash")
+
+
+def test_token_round_trip_and_refusals() -> None:
+    user_id = uuid.uuid4()
+    token = issue_token(user_id, secret=SECRET, ttl_seconds=60)
+    assert read_token(token, secret=SECRET) == user_id
+    with pytest.raises(Unauthorized, match="invalid"):
+        read_token(token, secret="t" * 40)
+    with pytest.raises(Unauthorized, match="invalid"):
+        read_token("garbage", secret=SECRET)
+    expired = jwt.encode({"sub": str(user_id), "exp": 1}, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="expired"):
+        read_token(expired, secret=SECRET)

@@ -1,0 +1,71 @@
+"""Settings are read in one place and refuse to start with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.settings import DEV_SECRET, SettingsError, load_settings
+
+BASE = {"DATABASE_URL": "postgresql+psycopg://u@h/db", "REDIS_URL": "redis://h:6379/0"}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name in (
+        "SECRET_KEY",
+        "BOOKINGS_ENV",
+        "CELERY_BROKER_URL",
+        "BOOKINGS_SHARDS",
+        "RATE_LIMITS",
+        "AUDIT_RETENTION_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_production_refuses_a_missing_or_short_secret(env) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError, match="SECRET_KEY is missing"):
+        load_settings()
+    env.setenv("SECRET_KEY", "short")
+    with pytest.raises(SettingsError, match="only 5 characters"):
+        load_settings()
+    env.setenv("SECRET_KEY", "x" * 32)
+    assert load_settings().secret_key == "x" * 32
+
+
+def test_development_uses_a_development_secret(env) -> None:  # type: ignore[no-untyped-def]
+    env.setenv("BOOKINGS_ENV", "development")
+    settings = load_settings()
+    assert settings.secret_key == DEV_SECRET
+    assert not settings.is_production
+
+
+def test_defaults_and_broker_fallback(env) -> None:  # type: ignore[no-untyped-def]
+    env.setenv("SECRET_KEY", "x" * 32)
+    settings = load_settings()
+    assert settings.broker_url == BASE["REDIS_URL"]
+    assert (settings.shards, settings.audit_retention_days, settings.rate_limits) == (8, 90, True)
+    env.setenv("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    env.setenv("RATE_LIMITS", "off")
+    settings = load_settings()
+    assert settings.broker_url.startswith("amqp://")
+    assert settings.rate_limits is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("BOOKINGS_SHARDS", "zero", "whole number"),
+        ("BOOKINGS_SHARDS", "0", "at least 1"),
+        ("RATE_LIMITS", "maybe", "on or off"),
+        ("BOOKINGS_ENV", "staging", "production or development"),
+        ("DATABASE_URL", "", "DATABASE_URL is not set"),
+    ],
+)
+def test_bad_values_are_refused_by_name(env, name: str, value: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    env.setenv("SECRET_KEY", "x" * 32)
+    env.setenv(name, value)
+    with pytest.raises(SettingsError, match=words):
+        load_settings()

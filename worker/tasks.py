@@ -1,0 +1,68 @@
+"""Thin Celery tasks: translate a message into a call of the room processor."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import Task
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from celeryconfig import DECIDE_ROOM
+from models.booking_request import BookingRequest, RequestStatus
+from worker.app import app
+from worker.lock import RoomBusy, room_lock
+from worker.processor import drain_room
+from worker.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+def _still_queued(request_id: str | None) -> bool:
+    if request_id is None:
+        return True
+    try:
+        key = uuid.UUID(request_id)
+    except ValueError:
+        return True
+    with runtime().sessions() as session:
+        status = session.scalar(select(BookingRequest.status).where(BookingRequest.id == key))
+    return status is None or status == RequestStatus.QUEUED
+
+
+@app.task(
+    name=DECIDE_ROOM,
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, RedisError),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=10,
+)
+def decide_room(self: Task, room_id: str) -> int:
+    """Decide every QUEUED request of the room; the message's own request among them.
+
+    A message whose request is already decided is a no-op, so redelivery is harmless.
+    """
+    if not _still_queued(self.request.id):
+        return 0
+    rt = runtime()
+    room = uuid.UUID(room_id)
+    try:
+        with room_lock(rt.redis, room, wait=LOCK_WAIT_SECONDS) as lock:
+            decided = drain_room(rt.sessions, room, between_batches=lock.reacquire)
+    except RoomBusy:
+        # The holder decides our request too if it was committed in time; if not, try again.
+        if _still_queued(self.request.id):
+            raise self.retry(countdown=0.2, max_retries=None) from None
+        return 0
+    log.info("room %s: decided %d request(s)", room_id, decided)
+    return decided
+
+
+def send_decide(room_id: uuid.UUID, request_id: uuid.UUID) -> None:
+    app.send_task(DECIDE_ROOM, args=[str(room_id)], task_id=str(request_id))
