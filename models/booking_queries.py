@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.booking_request import BookingRequest
-from models.bookings import Booking, BookingStatus
+from models.bookings import Booking, BookingSeries, BookingStatus
 from models.errors import NotFound
 from models.users import User
 
@@ -21,6 +21,13 @@ def visible_booking(session: Session, booking_id: uuid.UUID, viewer: User) -> Bo
     if booking is None or not (viewer.is_admin or booking.organizer_id == viewer.id):
         raise NotFound("no such booking")
     return booking
+
+
+def visible_series(session: Session, series_id: uuid.UUID, viewer: User) -> BookingSeries:
+    series = session.get(BookingSeries, series_id)
+    if series is None or not (viewer.is_admin or series.organizer_id == viewer.id):
+        raise NotFound("no such series")
+    return series
 
 
 def visible_request(session: Session, request_id: uuid.UUID, viewer: User) -> BookingRequest:

@@ -86,6 +86,8 @@ class Booking(UUIDPk, Timestamps, Base):
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
+    # Lets the unit of work insert a new series before its occurrences.
+    series: Mapped[BookingSeries | None] = relationship(lazy="raise")
     meeting: Mapped[Meeting | None] = relationship(
         back_populates="booking", uselist=False, lazy="selectin"
     )

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
 from typing import Any
 
 from flask_smorest import Blueprint
 
+from api import intake
 from api.context import current_user, db
 from api.schemas.bookings import (
+    BatchInSchema,
     BookingInSchema,
     BookingQuery,
     BookingSchema,
     CancelInSchema,
+    RecurringInSchema,
+    SeriesCancelInSchema,
     TaskAcceptedSchema,
 )
 from api.schemas.common import WindowQuery, page_of
 from api.submit import submit
 from models import room_catalog
 from models.acceptance import NewRequest
-from models.booking_queries import booking_search, visible_booking
+from models.booking_queries import booking_search, visible_booking, visible_series
 from models.booking_request import RequestKind
 from models.bookings import Booking, BookingStatus
 from models.pages import Page, page
@@ -28,25 +31,29 @@ from models.pages import Page, page
 blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 
 
-def booking_payload(body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON a worker decides from: times normalized to UTC ISO strings."""
-    return {
-        "room_id": str(body["room_id"]),
-        "start_time": body["start_time"].astimezone(UTC).isoformat(),
-        "end_time": body["end_time"].astimezone(UTC).isoformat(),
-        "title": body["title"],
-        "description": body.get("description"),
-        "attendees": body.get("attendees") or [],
-        "external_meeting_url": body.get("external_meeting_url"),
-    }
-
-
 @blp.route("/bookings", methods=["POST"])
 @blp.arguments(BookingInSchema)
 @blp.response(202, TaskAcceptedSchema)
 def create_booking(body: dict[str, Any]) -> Any:
+    room_catalog.get_room(db(), body["room_id"])
+    return submit(intake.booking_request(body))
+
+
+@blp.route("/bookings/recurring", methods=["POST"])
+@blp.arguments(RecurringInSchema)
+@blp.response(202, TaskAcceptedSchema)
+def create_series(body: dict[str, Any]) -> Any:
     room = room_catalog.get_room(db(), body["room_id"])
-    return submit(NewRequest(RequestKind.BOOKING, room.id, booking_payload(body)))
+    return submit(intake.series_request(body, room))
+
+
+@blp.route("/bookings/batch", methods=["POST"])
+@blp.arguments(BatchInSchema)
+@blp.response(202, TaskAcceptedSchema)
+def create_batch(body: dict[str, Any]) -> Any:
+    children = intake.batch_requests(db(), body["items"])
+    parent = NewRequest(RequestKind.BATCH, None, {"items": len(children)})
+    return submit(parent, children)
 
 
 @blp.route("/bookings/<uuid:booking_id>/cancel", methods=["POST"])
@@ -56,6 +63,17 @@ def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
     booking = visible_booking(db(), booking_id, current_user())
     payload = {"booking_id": str(booking.id), "reason": body.get("reason")}
     return submit(NewRequest(RequestKind.CANCEL, booking.room_id, payload))
+
+
+@blp.route("/series/<uuid:series_id>/cancel", methods=["POST"])
+@blp.arguments(SeriesCancelInSchema)
+@blp.response(202, TaskAcceptedSchema)
+def cancel_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
+    """Cancel the series' occurrences from a time on (default: every future one)."""
+    series = visible_series(db(), series_id, current_user())
+    start = body.get("from_")
+    payload = {"series_id": str(series.id), "from": start.isoformat() if start else None}
+    return submit(NewRequest(RequestKind.CANCEL, series.room_id, payload))
 
 
 @blp.route("/bookings", methods=["GET"])

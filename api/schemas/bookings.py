@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.common import WindowQuery
+from api.schemas.rooms import iana_zone
 from models.base import utcnow
 from models.bookings import BookingStatus, MeetingState
 from models.errors import ValidationFailed
@@ -73,3 +74,41 @@ class TaskAcceptedSchema(Schema):
     task_id = fields.UUID()
     status = fields.Str()
     status_url = fields.Str()
+
+
+class RecurrenceSchema(Schema):
+    freq = fields.Str(required=True, validate=validate.OneOf(["DAILY", "WEEKLY", "MONTHLY"]))
+    interval = fields.Int(load_default=1, validate=validate.Range(1, 366))
+    count = fields.Int(validate=validate.Range(1, 10_000))
+    until = fields.AwareDateTime(format="iso")
+    by_weekday = fields.List(
+        fields.Str(validate=validate.OneOf(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])),
+        validate=validate.Length(1, 7),
+    )
+
+    @validates_schema
+    def _shape(self, data: dict[str, Any], **_: Any) -> None:
+        if ("count" in data) == ("until" in data):
+            raise ValidationError("give exactly one of count or until", "count")
+        if data.get("by_weekday") and data["freq"] != "WEEKLY":
+            raise ValidationError("by_weekday goes with WEEKLY only", "by_weekday")
+
+
+class RecurringInSchema(BookingInSchema):
+    recurrence = fields.Nested(RecurrenceSchema, required=True)
+    timezone = fields.Str(validate=iana_zone)
+    conflict_policy = fields.Str(
+        load_default="all_or_nothing", validate=validate.OneOf(["all_or_nothing", "skip_conflicts"])
+    )
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        """Each occurrence's window is checked when the series is expanded."""
+
+
+class BatchInSchema(Schema):
+    items = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 1000))
+
+
+class SeriesCancelInSchema(Schema):
+    from_ = fields.AwareDateTime(data_key="from", format="iso")

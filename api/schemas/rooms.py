@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from api.schemas.common import PageQuery
 
 
-def _iana(name: str) -> None:
+def iana_zone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -24,7 +24,7 @@ class RoomInSchema(Schema):
     amenities = fields.List(
         fields.Str(validate=validate.Length(1, 100)), validate=validate.Length(max=50)
     )
-    timezone = fields.Str(validate=_iana)
+    timezone = fields.Str(validate=iana_zone)
     auto_release_minutes = fields.Int(allow_none=True, validate=validate.Range(1, 24 * 60))
 
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 class TaskSchema(Schema):
     task_id = fields.UUID(attribute="id")
     kind = fields.Str(attribute="kind.value")
-    status = fields.Str(attribute="status.value")
+    status = fields.Str()
     created_at = fields.AwareDateTime(format="iso")
     updated_at = fields.AwareDateTime(format="iso")
     result = fields.Dict(allow_none=True)

@@ -1,0 +1,110 @@
+"""Expanding a recurrence rule into occurrences that keep their local wall-clock time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule
+
+from models.errors import ValidationFailed
+from models.rules import HORIZON, MAX_DURATION, MAX_OCCURRENCES, PAST_GRACE
+
+FREQUENCIES: dict[str, Any] = {
+    "DAILY": rrule.DAILY,
+    "WEEKLY": rrule.WEEKLY,
+    "MONTHLY": rrule.MONTHLY,
+}
+WEEKDAYS = {"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH, "FR": rrule.FR,
+            "SA": rrule.SA, "SU": rrule.SU}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    start: datetime  # UTC
+    end: datetime  # UTC
+
+    def as_json(self) -> list[str]:
+        return [self.start.isoformat(), self.end.isoformat()]
+
+    @classmethod
+    def from_json(cls, pair: list[str]) -> Occurrence:
+        return cls(datetime.fromisoformat(pair[0]), datetime.fromisoformat(pair[1]))
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The wall-clock time of an aware moment in the zone, as a naive datetime."""
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _aware(wall: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time in the zone, as UTC. A time skipped by a DST jump (02:30 on the
+    spring-forward night) resolves with the offset before the jump, per PEP 495 (fold=0)."""
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def expand_occurrences(
+    *,
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    recurrence: dict[str, Any],
+    now: datetime,
+) -> list[Occurrence]:
+    """Every occurrence of the series, in order; ValidationFailed naming what is wrong.
+
+    The rule runs on wall-clock time in the series' zone: 09:00 in New York stays
+    09:00 in New York across daylight-saving changes, so its UTC time moves.
+    """
+    zone = ZoneInfo(timezone)
+    first_wall, end_wall = _local(start, zone), _local(end, zone)
+    duration = end_wall - first_wall
+    errors: dict[str, Any] = {}
+    if end <= start:
+        errors["end_time"] = ["must be after start_time"]
+    elif end - start > MAX_DURATION:
+        errors["end_time"] = ["a booking lasts at most 24 hours"]
+    if start < now - PAST_GRACE:
+        errors["start_time"] = ["must not be in the past"]
+    horizon = now + HORIZON
+    until = recurrence.get("until")
+    if until is not None and until > horizon:
+        errors.setdefault("recurrence", {})["until"] = ["must be within 365 days from now"]
+    if recurrence.get("count", 0) > MAX_OCCURRENCES:
+        errors.setdefault("recurrence", {})["count"] = [
+            f"a series has at most {MAX_OCCURRENCES} occurrences"
+        ]
+    if errors:
+        raise ValidationFailed("invalid recurring booking", details=errors)
+
+    rule = rrule.rrule(
+        FREQUENCIES[recurrence["freq"]],
+        dtstart=first_wall,
+        interval=recurrence.get("interval", 1),
+        count=recurrence.get("count"),
+        until=_local(until, zone) if until is not None else None,
+        byweekday=[WEEKDAYS[d] for d in recurrence["by_weekday"]]
+        if recurrence.get("by_weekday")
+        else None,
+    )
+    occurrences: list[Occurrence] = []
+    for wall in rule:
+        if len(occurrences) == MAX_OCCURRENCES:
+            raise ValidationFailed(
+                f"a series has at most {MAX_OCCURRENCES} occurrences",
+                details={"recurrence": [f"more than {MAX_OCCURRENCES} occurrences"]},
+            )
+        occurrence = Occurrence(_aware(wall, zone), _aware(wall + duration, zone))
+        if occurrence.start > horizon:
+            raise ValidationFailed(
+                "the series reaches beyond the 365-day horizon",
+                details={"recurrence": ["occurrences must start within 365 days from now"]},
+            )
+        occurrences.append(occurrence)
+    if not occurrences:
+        raise ValidationFailed(
+            "the rule yields no occurrence", details={"recurrence": ["yields no occurrence"]}
+        )
+    return occurrences

@@ -1,0 +1,100 @@
+"""expand_occurrences: wall-clock time across DST, rule shapes, and the limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.errors import ValidationFailed
+from models.recurrence import Occurrence, expand_occurrences
+
+NOW = datetime(2027, 1, 4, 8, tzinfo=UTC)
+NY = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def expand(start: datetime, minutes: int = 60, tz: str = "UTC", **rule):  # type: ignore[no-untyped-def]
+    return expand_occurrences(
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        timezone=tz,
+        recurrence={"interval": 1, **rule},
+        now=NOW,
+    )
+
+
+def local_times(occurrences: list[Occurrence], zone: ZoneInfo) -> set[str]:
+    return {o.start.astimezone(zone).strftime("%H:%M") for o in occurrences}
+
+
+def test_weekly_in_new_york_keeps_nine_oclock_across_spring_forward() -> None:
+    occurrences = expand(datetime(2027, 3, 1, 9, tzinfo=NY), tz="America/New_York",
+                         freq="WEEKLY", count=4)  # fmt: skip
+
+    assert local_times(occurrences, NY) == {"09:00"}
+    assert [o.start.hour for o in occurrences] == [14, 14, 13, 13]  # UTC moves, local stays
+    assert all(o.end - o.start == timedelta(hours=1) for o in occurrences)
+
+
+def test_weekly_in_berlin_keeps_local_time_across_the_autumn_change() -> None:
+    occurrences = expand(datetime(2027, 10, 18, 9, 30, tzinfo=BERLIN), tz="Europe/Berlin",
+                         freq="WEEKLY", count=3)  # fmt: skip
+
+    assert local_times(occurrences, BERLIN) == {"09:30"}
+    assert [o.start.hour for o in occurrences] == [7, 7, 8]
+
+
+def test_the_series_zone_decides_the_wall_clock_not_the_offset_sent() -> None:
+    # 15:00Z is 10:00 in New York in January; the series stays at 10:00 New York time.
+    occurrences = expand(datetime(2027, 3, 8, 14, tzinfo=UTC) - timedelta(days=63),
+                         tz="America/New_York", freq="WEEKLY", count=12)  # fmt: skip
+    assert local_times(occurrences, NY) == {"09:00"}
+
+
+def test_by_weekday_with_until() -> None:
+    occurrences = expand(datetime(2027, 1, 11, 9, tzinfo=UTC), freq="WEEKLY",
+                         by_weekday=["MO", "WE", "FR"],
+                         until=datetime(2027, 1, 22, 23, tzinfo=UTC))  # fmt: skip
+
+    assert [o.start.day for o in occurrences] == [11, 13, 15, 18, 20, 22]
+
+
+def test_monthly_and_interval_two() -> None:
+    monthly = expand(datetime(2027, 1, 15, 9, tzinfo=UTC), freq="MONTHLY", count=3)
+    fortnightly = expand(datetime(2027, 1, 11, 9, tzinfo=UTC), freq="WEEKLY", interval=2,
+                         count=3)  # fmt: skip
+
+    assert [(o.start.month, o.start.day) for o in monthly] == [(1, 15), (2, 15), (3, 15)]
+    assert [o.start.day for o in fortnightly] == [11, 25, 8]
+
+
+def test_more_than_500_occurrences_is_refused() -> None:
+    assert len(expand(datetime(2027, 1, 5, 9, tzinfo=UTC), 30, freq="DAILY", count=360)) == 360
+    with pytest.raises(ValidationFailed) as caught:
+        expand(datetime(2027, 1, 5, 9, tzinfo=UTC), 30, freq="DAILY", count=501)
+    assert "at most 500" in caught.value.details["recurrence"]["count"][0]
+
+
+def test_until_or_occurrences_beyond_the_horizon_are_refused() -> None:
+    start = datetime(2027, 1, 5, 9, tzinfo=UTC)
+    with pytest.raises(ValidationFailed) as caught:
+        expand(start, freq="WEEKLY", until=NOW + timedelta(days=400))
+    assert "until" in caught.value.details["recurrence"]
+    with pytest.raises(ValidationFailed, match="365-day"):
+        expand(start, freq="WEEKLY", count=60)
+
+
+def test_a_bad_first_window_is_refused_like_a_single_booking() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        expand(NOW - timedelta(days=1), freq="DAILY", count=2)
+    assert "start_time" in caught.value.details
+    with pytest.raises(ValidationFailed) as caught:
+        expand(datetime(2027, 1, 5, 9, tzinfo=UTC), 25 * 60, freq="DAILY", count=2)
+    assert "end_time" in caught.value.details
+
+
+def test_occurrences_round_trip_through_json() -> None:
+    occ = expand(datetime(2027, 1, 5, 9, tzinfo=UTC), freq="DAILY", count=1)[0]
+    assert Occurrence.from_json(occ.as_json()) == occ
