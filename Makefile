@@ -37,3 +37,6 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: install
+	$(BIN)/python bench/run.py --workers $${BENCH_WORKERS:-1}

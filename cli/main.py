@@ -137,6 +137,18 @@ def create_admin(email: str, password: str, name: str) -> None:
         click.echo(f"admin {user.email} ({user.id})")
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "email", required=True, help="email of the user the bookings are for")
+def import_(file: Path, email: str) -> None:
+    """Submit a CSV or JSON file of bookings as one batch; follow it until decided."""
+    from cli.importer import import_file
+    from models.db import session_factory
+
+    settings = _settings_or_exit(require_secret=False)
+    sys.exit(import_file(settings, session_factory(settings.database_url), file, email))
+
+
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int)
 def up(port: int) -> None:

@@ -1,0 +1,137 @@
+"""`bookings import FILE`: submit a CSV or JSON file as one batch and follow it to the end.
+
+CSV columns (a header row names them; only the first five are required):
+  room | room_id, start_time, end_time, title, [description], [attendees: a;b],
+  [external_meeting_url], and for a recurring row: freq, [interval], count | until,
+  [by_weekday: MO;WE], [timezone], [conflict_policy].
+JSON: a list of booking / recurring bodies exactly as POST /v1/bookings/batch takes them,
+or {"items": [...]}; a "room" name may stand in for "room_id".
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from api.intake import batch_requests
+from api.queue import TaskSender
+from models.acceptance import NewRequest, accept
+from models.batch_items import item_counts
+from models.booking_request import BookingRequest, RequestKind, RequestStatus
+from models.errors import ValidationFailed
+from models.rooms import Room
+from models.settings import Settings
+from models.users import User
+
+RECURRENCE_COLUMNS = ("freq", "interval", "count", "until", "by_weekday")
+
+
+def _csv_item(row: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+    if "attendees" in item:
+        item["attendees"] = [a.strip() for a in item["attendees"].split(";") if a.strip()]
+    if "freq" in item:
+        rule: dict[str, Any] = {k: item.pop(k) for k in RECURRENCE_COLUMNS if k in item}
+        for number in ("interval", "count"):
+            if number in rule and rule[number].isdigit():
+                rule[number] = int(rule[number])
+        if "by_weekday" in rule:
+            rule["by_weekday"] = [d.strip().upper() for d in rule["by_weekday"].split(";")]
+        item["recurrence"] = rule
+    return item
+
+
+def read_items(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The file's items, and the line (CSV) or position (JSON, from 1) each came from."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+        items = data["items"] if isinstance(data, dict) else data
+        return list(items), list(range(1, len(items) + 1))
+    reader = csv.DictReader(text.splitlines())
+    items, lines = [], []
+    for row in reader:
+        items.append(_csv_item(row))
+        lines.append(reader.line_num)
+    return items, lines
+
+
+def resolve_room_names(session: Session, items: list[dict[str, Any]]) -> None:
+    names = {item["room"] for item in items if "room" in item and "room_id" not in item}
+    by_name = {r.name: r.id for r in session.scalars(select(Room).where(Room.name.in_(names)))}
+    for item in items:
+        name = item.pop("room", None)
+        if name is not None and "room_id" not in item:
+            item["room_id"] = str(by_name.get(name, f"unknown room {name!r}"))
+
+
+def import_file(settings: Settings, sessions: sessionmaker[Session], path: Path, email: str) -> int:
+    items, lines = read_items(path)
+    if not items:
+        raise click.ClickException(f"{path} holds no bookings")
+    with sessions() as session:
+        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        resolve_room_names(session, items)
+        try:
+            children = batch_requests(session, items)
+        except ValidationFailed as exc:
+            click.echo(f"{path}: nothing was submitted; fix these and try again:", err=True)
+            for index, problems in exc.details["items"].items():
+                click.echo(f"  line {lines[int(index)]}: {json.dumps(problems)}", err=True)
+            return 1
+    parent = NewRequest(RequestKind.BATCH, None, {"items": len(children), "file": path.name})
+    accepted = accept(sessions, requester_id=user.id, request=parent, children=children)
+    sender = TaskSender(settings.broker_url)
+    for room_id, request_id in accepted.to_send:
+        sender.send_decide(room_id, request_id)
+    click.echo(f"submitted {len(children)} bookings as task {accepted.request_id}")
+    follow(sessions, accepted.request_id, len(children))
+    summarize(sessions, accepted.request_id, lines)
+    return 0
+
+
+def follow(sessions: sessionmaker[Session], batch_id: uuid.UUID, total: int) -> None:
+    with tqdm(total=total, unit="booking", desc="deciding") as bar:
+        done = 0
+        while done < total:
+            time.sleep(0.3)
+            with sessions() as session:
+                counts = item_counts(session, batch_id)
+            bar.update(counts["done"] - done)
+            done = counts["done"]
+            bar.set_postfix(confirmed=counts["confirmed"], rejected=counts["rejected"])
+
+
+def summarize(sessions: sessionmaker[Session], batch_id: uuid.UUID, lines: list[int]) -> None:
+    with sessions() as session:
+        items = session.scalars(
+            select(BookingRequest)
+            .where(BookingRequest.parent_id == batch_id)
+            .order_by(BookingRequest.seq)
+        ).all()
+    reasons = Counter(
+        (item.error or {}).get("code", "UNKNOWN")
+        for item in items
+        if item.status != RequestStatus.SUCCEEDED
+    )
+    confirmed = sum(1 for item in items if item.status == RequestStatus.SUCCEEDED)
+    click.echo(f"\n{'outcome':<24}{'count':>7}")
+    click.echo(f"{'confirmed':<24}{confirmed:>7}")
+    for code, count in reasons.most_common():
+        click.echo(f"{'rejected: ' + code:<24}{count:>7}")
+    for line, item in zip(lines, items, strict=True):
+        if item.status != RequestStatus.SUCCEEDED:
+            message = (item.error or {}).get("message", "")
+            click.echo(f"  line {line}: {item.status.value} {message}")

@@ -1,0 +1,71 @@
+"""`bookings import`: a CSV or JSON file becomes one batch, followed to the end."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cli.main import main
+from models.booking_request import BookingRequest
+from models.bookings import Booking
+from tests.helpers import Api, future
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def rows_csv(room_name: str, count: int) -> str:
+    start = future()
+    lines = ["room,start_time,end_time,title,attendees"]
+    for i in range(count):
+        s = start + timedelta(hours=i)
+        lines.append(f"{room_name},{s.isoformat()},{(s + timedelta(minutes=50)).isoformat()},"
+                     f"Sync {i},a@example.com;b@example.com")  # fmt: skip
+    s = start + timedelta(minutes=10)  # clashes with the first row
+    lines.append(f"{room_name},{s.isoformat()},{(s + timedelta(minutes=20)).isoformat()},Clash,")
+    return "\n".join(lines) + "\n"
+
+
+def test_import_csv_books_rows_and_reports_the_rejected_line(
+    tmp_path: Path,
+    api: Api,
+    user: dict[str, str],
+    admin: dict[str, str],
+    sessions: sessionmaker[Session],
+) -> None:
+    api.client.post("/v1/rooms", json={"name": "Orion", "capacity": 4}, headers=admin)
+    path = tmp_path / "bookings.csv"
+    path.write_text(rows_csv("Orion", 6))
+
+    result = CliRunner().invoke(main, ["import", str(path), "--as", "alice@example.com"])
+
+    assert result.exit_code == 0, result.output
+    assert "confirmed                     6" in result.output
+    assert "rejected: CONFLICT            1" in result.output
+    assert "line 8: REJECTED" in result.output  # header is line 1, the clash the 8th
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Booking)) == 6
+        attendees = session.scalars(select(Booking.attendees)).first()
+    assert attendees == ["a@example.com", "b@example.com"]
+
+
+def test_import_refuses_a_file_with_a_bad_row_and_submits_nothing(
+    tmp_path: Path, user: dict[str, str], room: str, sessions: sessionmaker[Session]
+) -> None:
+    good = {"room_id": room, "start_time": future().isoformat(),
+            "end_time": (future() + timedelta(hours=1)).isoformat(), "title": "ok"}  # fmt: skip
+    bad = {**good, "end_time": (future() - timedelta(hours=1)).isoformat()}
+    path = tmp_path / "bookings.json"
+    path.write_text(json.dumps([good, good | {"title": "also ok"}, bad]))
+
+    result = CliRunner().invoke(main, ["import", str(path), "--as", "alice@example.com"])
+
+    assert result.exit_code == 1
+    assert "line 3" in result.output and "end_time" in result.output
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BookingRequest)) == 0
