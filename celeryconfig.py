@@ -54,6 +54,12 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 task_routes = (route_task,)
 
+# Every job is idempotent and guarded by an advisory lock: a second beat is harmless.
+HOUSEKEEPING_SECONDS = 30.0
 beat_schedule = {
     "sweep-queued-requests": {"task": "bookings.sweep", "schedule": 5.0},
+    "end-meetings": {"task": "bookings.end_meetings", "schedule": HOUSEKEEPING_SECONDS},
+    "release-no-shows": {"task": "bookings.release_no_shows", "schedule": HOUSEKEEPING_SECONDS},
+    "purge-audit": {"task": "bookings.purge_audit", "schedule": HOUSEKEEPING_SECONDS},
+    "purge-requests": {"task": "bookings.purge_requests", "schedule": HOUSEKEEPING_SECONDS},
 }

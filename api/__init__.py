@@ -10,7 +10,7 @@ from api.auth import init_auth
 from api.context import Services, init_context
 from api.errors import register_error_handlers
 from api.queue import TaskSender
-from api.routes import audit, auth, bookings, health, rooms, tasks
+from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from models.db import session_factory
 from models.errors import DomainError
 from models.settings import Settings, load_settings
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for module in (health, auth, rooms, bookings, tasks, audit):
+    for module in (health, auth, rooms, bookings, meetings, tasks, tickets, audit):
         api.register_blueprint(module.blp)
     app.before_request(check_body)
     init_auth(app)

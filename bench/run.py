@@ -114,8 +114,13 @@ def start_at(days: int, hour: int = 9) -> datetime:
 
 def body(room: str, start: datetime, minutes: int = 60, **extra: Any) -> dict[str, Any]:
     end = start + timedelta(minutes=minutes)
-    return {"room_id": room, "start_time": start.isoformat(), "end_time": end.isoformat(),
-            "title": "bench", **extra}  # fmt: skip
+    return {
+        "room_id": room,
+        "start_time": start.isoformat(),
+        "end_time": end.isoformat(),
+        "title": "bench",
+        **extra,
+    }
 
 
 def series_52_weeks(bench: Bench, runs: int = 5) -> dict[str, float]:
@@ -141,14 +146,19 @@ def batch_1000_over_50_rooms(bench: Bench) -> dict[str, float]:
     doc = bench.wait(str(response.json["task_id"]))
     total = time.perf_counter() - began
     assert doc["status"] == "SUCCEEDED" and doc["progress"]["confirmed"] == 1000, doc["progress"]
-    return {"batch_1000_accept_s": accepted, "batch_1000_end_to_end_s": total,
-            "batch_1000_per_second": 1000 / total}  # fmt: skip
+    return {
+        "batch_1000_accept_s": accepted,
+        "batch_1000_end_to_end_s": total,
+        "batch_1000_per_second": 1000 / total,
+    }
 
 
 def singles_burst(bench: Bench, count: int = 2000, rooms: int = 20) -> dict[str, float]:
     ids = [bench.room(f"burst-{i}") for i in range(rooms)]
-    bodies = [body(ids[i % rooms], start_at(10 + (i // rooms) // 10, 8 + (i // rooms) % 10))
-              for i in range(count)]  # fmt: skip
+    bodies = [
+        body(ids[i % rooms], start_at(10 + (i // rooms) // 10, 8 + (i // rooms) % 10))
+        for i in range(count)
+    ]
 
     def submit(b: dict[str, Any]) -> str:
         return bench.post("/v1/bookings", b)
@@ -160,8 +170,10 @@ def singles_burst(bench: Bench, count: int = 2000, rooms: int = 20) -> dict[str,
     statuses = [bench.wait(t)["status"] for t in task_ids]
     total = time.perf_counter() - began
     assert statuses.count("SUCCEEDED") == count, set(statuses)
-    return {"singles_accept_per_second": count / accepted,
-            "singles_decided_per_second": count / total}  # fmt: skip
+    return {
+        "singles_accept_per_second": count / accepted,
+        "singles_decided_per_second": count / total,
+    }
 
 
 def main() -> None:

@@ -61,14 +61,23 @@ def api(port: int, workers: int) -> None:
 
 def gunicorn_argv(port: int, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "api.wsgi:app",
-        "--bind", f"0.0.0.0:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", "8",  # ?wait=N holds a thread, not a process
-        "--graceful-timeout", "10",
-        "--access-logfile", "-",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "api.wsgi:app",
+        "--bind",
+        f"0.0.0.0:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",  # ?wait=N holds a thread, not a process
+        "--graceful-timeout",
+        "10",
+        "--access-logfile",
+        "-",
+    ]
 
 
 @main.command()
@@ -83,11 +92,19 @@ def worker_argv(shards: str | None, concurrency: int | None) -> list[str]:
     settings = _settings_or_exit(require_secret=False)
     queues = [f"rooms.{i}" for i in parse_shards(shards, settings.shards)] + ["maintenance"]
     argv = [
-        sys.executable, "-m", "celery", "-A", "worker.app", "worker",
-        "-Q", ",".join(queues),
-        "--loglevel", settings.log_level,
-        "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.app",
+        "worker",
+        "-Q",
+        ",".join(queues),
+        "--loglevel",
+        settings.log_level,
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     return argv
@@ -105,9 +122,17 @@ def beat_argv(schedule_dir: str) -> list[str]:
     Path(schedule_dir).mkdir(parents=True, exist_ok=True)
     schedule = str(Path(schedule_dir) / "celerybeat-schedule")
     return [
-        sys.executable, "-m", "celery", "-A", "worker.app", "beat",
-        "--loglevel", settings.log_level, "--schedule", schedule,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.app",
+        "beat",
+        "--loglevel",
+        settings.log_level,
+        "--schedule",
+        schedule,
+    ]
 
 
 @main.command()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamps, UUIDPk, enum_column
+from models.rooms import Room
 
 
 class BookingStatus(enum.StrEnum):
@@ -86,6 +87,7 @@ class Booking(UUIDPk, Timestamps, Base):
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
+    room: Mapped[Room] = relationship(lazy="select")
     # Lets the unit of work insert a new series before its occurrences.
     series: Mapped[BookingSeries | None] = relationship(lazy="raise")
     meeting: Mapped[Meeting | None] = relationship(
@@ -95,6 +97,10 @@ class Booking(UUIDPk, Timestamps, Base):
 
 class Meeting(UUIDPk, Timestamps, Base):
     __tablename__ = "meetings"
+    __table_args__ = (
+        # The housekeeping jobs look only at meetings not yet ENDED: keep that set small.
+        Index("ix_meetings_open", "booking_id", postgresql_where=text("state <> 'ENDED'")),
+    )
 
     booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), unique=True)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)

@@ -17,8 +17,15 @@ FREQUENCIES: dict[str, Any] = {
     "WEEKLY": rrule.WEEKLY,
     "MONTHLY": rrule.MONTHLY,
 }
-WEEKDAYS = {"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH, "FR": rrule.FR,
-            "SA": rrule.SA, "SU": rrule.SU}  # fmt: skip
+WEEKDAYS = {
+    "MO": rrule.MO,
+    "TU": rrule.TU,
+    "WE": rrule.WE,
+    "TH": rrule.TH,
+    "FR": rrule.FR,
+    "SA": rrule.SA,
+    "SU": rrule.SU,
+}
 
 
 @dataclass(frozen=True)

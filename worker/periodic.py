@@ -1,9 +1,11 @@
-"""Periodic jobs: each idempotent, each safe to run twice at once. Beat runs them; so does tick."""
+"""Periodic jobs as Celery tasks. Beat runs them on schedule; `bookings tick` runs all now."""
 
 from __future__ import annotations
 
-from celery import Task
+from collections.abc import Callable
 
+from models import housekeeping
+from models.base import utcnow
 from worker.app import app
 from worker.runtime import runtime
 from worker.sweeper import sweep_queued
@@ -16,9 +18,44 @@ def sweep() -> int:
     return sweep_queued(runtime().sessions, send_decide)
 
 
-JOBS: dict[str, Task] = {"sweep": sweep}
+@app.task(name="bookings.end_meetings", acks_late=True, ignore_result=True)
+def end_meetings() -> int:
+    return housekeeping.end_meetings(runtime().sessions, now=utcnow())
 
 
-def run_all() -> dict[str, int]:
+@app.task(name="bookings.release_no_shows", acks_late=True, ignore_result=True)
+def release_no_shows() -> int:
+    return housekeeping.release_no_shows(runtime().sessions, now=utcnow())
+
+
+@app.task(name="bookings.purge_audit", acks_late=True, ignore_result=True)
+def purge_audit() -> int:
+    rt = runtime()
+    days = rt.settings.audit_retention_days
+    return housekeeping.purge_audit(rt.sessions, now=utcnow(), retention_days=days)
+
+
+@app.task(name="bookings.purge_requests", acks_late=True, ignore_result=True)
+def purge_requests() -> int:
+    rt = runtime()
+    days = rt.settings.request_retention_days
+    return housekeeping.purge_requests(rt.sessions, now=utcnow(), retention_days=days)
+
+
+JOBS: dict[str, Callable[[], int]] = {
+    "sweep": sweep,
+    "end_meetings": end_meetings,
+    "release_no_shows": release_no_shows,
+    "purge_audit": purge_audit,
+    "purge_requests": purge_requests,
+}
+
+
+def run_all() -> dict[str, str]:
     """Run every periodic job once, in this process, now."""
-    return {name: job() for name, job in JOBS.items()}
+    return {
+        name: "skipped (another run holds its lock)"
+        if (n := job()) == housekeeping.SKIPPED
+        else f"{n} row(s)"
+        for name, job in JOBS.items()
+    }

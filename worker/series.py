@@ -46,12 +46,22 @@ def decide_series(state: RoomState, request: BookingRequest) -> None:
             sorted(conflicts.values(), key=lambda c: c["start_time"]),
         )
         error_occurrences = [
-            {"start_time": _iso(o.start), "end_time": _iso(o.end), "status": "SKIPPED",
-             "booking_id": None, "conflicts": r.conflicts}
+            {
+                "start_time": _iso(o.start),
+                "end_time": _iso(o.end),
+                "status": "SKIPPED",
+                "booking_id": None,
+                "conflicts": r.conflicts,
+            }
             for o, r in blocked
-        ]  # fmt: skip
-        finish(request, state.now, refusal=refusal, total=len(occurrences),
-               extra_error={"occurrences": error_occurrences})  # fmt: skip
+        ]
+        finish(
+            request,
+            state.now,
+            refusal=refusal,
+            total=len(occurrences),
+            extra_error={"occurrences": error_occurrences},
+        )
         return
     series = BookingSeries(
         id=uuid.uuid4(),

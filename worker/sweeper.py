@@ -10,11 +10,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.acceptance import LOCK_PERIODIC
 from models.base import utcnow
 from models.booking_request import BookingRequest, RequestStatus
+from models.housekeeping import SKIPPED, exclusive
 
-SWEEP_LOCK = 1
 STALE_AFTER = timedelta(seconds=5)
 
 Send = Callable[[uuid.UUID, uuid.UUID], None]  # (room_id, request_id)
@@ -33,9 +32,8 @@ def sweep_queued(
     Safe to run twice at once: the second run finds the advisory lock taken and does nothing.
     """
     with sessions.begin() as session:
-        got = session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_PERIODIC, SWEEP_LOCK)))
-        if not got:
-            return 0
+        if not exclusive(session, "sweep"):
+            return SKIPPED
         cutoff = utcnow() - stale_after
         last_touch = func.coalesce(BookingRequest.sent_at, BookingRequest.accepted_at)
         rows = session.execute(

@@ -112,3 +112,18 @@ class BatchInSchema(Schema):
 
 class SeriesCancelInSchema(Schema):
     from_ = fields.AwareDateTime(data_key="from", format="iso")
+
+
+class MeetingRoomSchema(Schema):
+    id = fields.UUID()
+    name = fields.Str()
+    location = fields.Str(allow_none=True)
+    timezone = fields.Str()
+
+
+class MeetingViewSchema(MeetingSchema):
+    """A meeting as anyone with its join code sees it: where and when, not what or who."""
+
+    room = fields.Nested(MeetingRoomSchema)
+    start_time = fields.AwareDateTime(format="iso")
+    end_time = fields.AwareDateTime(format="iso")

@@ -38,9 +38,13 @@ class WorkerProcess:
         argv = [sys.executable, "-m", "cli", "worker", "--concurrency", "2"]
         self._log = log
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=os.environ.copy(), stdout=log.open("wb"),
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            argv,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if b" ready." in log.read_bytes():

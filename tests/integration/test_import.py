@@ -24,8 +24,10 @@ def rows_csv(room_name: str, count: int) -> str:
     lines = ["room,start_time,end_time,title,attendees"]
     for i in range(count):
         s = start + timedelta(hours=i)
-        lines.append(f"{room_name},{s.isoformat()},{(s + timedelta(minutes=50)).isoformat()},"
-                     f"Sync {i},a@example.com;b@example.com")  # fmt: skip
+        lines.append(
+            f"{room_name},{s.isoformat()},{(s + timedelta(minutes=50)).isoformat()},"
+            f"Sync {i},a@example.com;b@example.com"
+        )
     s = start + timedelta(minutes=10)  # clashes with the first row
     lines.append(f"{room_name},{s.isoformat()},{(s + timedelta(minutes=20)).isoformat()},Clash,")
     return "\n".join(lines) + "\n"
@@ -57,8 +59,12 @@ def test_import_csv_books_rows_and_reports_the_rejected_line(
 def test_import_refuses_a_file_with_a_bad_row_and_submits_nothing(
     tmp_path: Path, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
-    good = {"room_id": room, "start_time": future().isoformat(),
-            "end_time": (future() + timedelta(hours=1)).isoformat(), "title": "ok"}  # fmt: skip
+    good = {
+        "room_id": room,
+        "start_time": future().isoformat(),
+        "end_time": (future() + timedelta(hours=1)).isoformat(),
+        "title": "ok",
+    }
     bad = {**good, "end_time": (future() - timedelta(hours=1)).isoformat()}
     path = tmp_path / "bookings.json"
     path.write_text(json.dumps([good, good | {"title": "also ok"}, bad]))

@@ -258,8 +258,12 @@ def test_a_batch_over_several_rooms_with_one_conflict(
     start = future()
     items = [booking_body(rooms[i % 5], start + timedelta(hours=i // 5), 60) for i in range(210)]
     items.append(booking_body(rooms[0], start + timedelta(minutes=30), 30))  # clashes with item 0
-    items.append({**booking_body(rooms[1], start + timedelta(days=30), 60),
-                  "recurrence": {"freq": "DAILY", "count": 3}})  # fmt: skip
+    items.append(
+        {
+            **booking_body(rooms[1], start + timedelta(days=30), 60),
+            "recurrence": {"freq": "DAILY", "count": 3},
+        }
+    )
 
     response = api.client.post("/v1/bookings/batch", json={"items": items}, headers=user)
     assert response.status_code == 202, response.json

@@ -30,8 +30,9 @@ def local_times(occurrences: list[Occurrence], zone: ZoneInfo) -> set[str]:
 
 
 def test_weekly_in_new_york_keeps_nine_oclock_across_spring_forward() -> None:
-    occurrences = expand(datetime(2027, 3, 1, 9, tzinfo=NY), tz="America/New_York",
-                         freq="WEEKLY", count=4)  # fmt: skip
+    occurrences = expand(
+        datetime(2027, 3, 1, 9, tzinfo=NY), tz="America/New_York", freq="WEEKLY", count=4
+    )
 
     assert local_times(occurrences, NY) == {"09:00"}
     assert [o.start.hour for o in occurrences] == [14, 14, 13, 13]  # UTC moves, local stays
@@ -39,8 +40,9 @@ def test_weekly_in_new_york_keeps_nine_oclock_across_spring_forward() -> None:
 
 
 def test_weekly_in_berlin_keeps_local_time_across_the_autumn_change() -> None:
-    occurrences = expand(datetime(2027, 10, 18, 9, 30, tzinfo=BERLIN), tz="Europe/Berlin",
-                         freq="WEEKLY", count=3)  # fmt: skip
+    occurrences = expand(
+        datetime(2027, 10, 18, 9, 30, tzinfo=BERLIN), tz="Europe/Berlin", freq="WEEKLY", count=3
+    )
 
     assert local_times(occurrences, BERLIN) == {"09:30"}
     assert [o.start.hour for o in occurrences] == [7, 7, 8]
@@ -48,23 +50,29 @@ def test_weekly_in_berlin_keeps_local_time_across_the_autumn_change() -> None:
 
 def test_the_series_zone_decides_the_wall_clock_not_the_offset_sent() -> None:
     # 15:00Z is 10:00 in New York in January; the series stays at 10:00 New York time.
-    occurrences = expand(datetime(2027, 3, 8, 14, tzinfo=UTC) - timedelta(days=63),
-                         tz="America/New_York", freq="WEEKLY", count=12)  # fmt: skip
+    occurrences = expand(
+        datetime(2027, 3, 8, 14, tzinfo=UTC) - timedelta(days=63),
+        tz="America/New_York",
+        freq="WEEKLY",
+        count=12,
+    )
     assert local_times(occurrences, NY) == {"09:00"}
 
 
 def test_by_weekday_with_until() -> None:
-    occurrences = expand(datetime(2027, 1, 11, 9, tzinfo=UTC), freq="WEEKLY",
-                         by_weekday=["MO", "WE", "FR"],
-                         until=datetime(2027, 1, 22, 23, tzinfo=UTC))  # fmt: skip
+    occurrences = expand(
+        datetime(2027, 1, 11, 9, tzinfo=UTC),
+        freq="WEEKLY",
+        by_weekday=["MO", "WE", "FR"],
+        until=datetime(2027, 1, 22, 23, tzinfo=UTC),
+    )
 
     assert [o.start.day for o in occurrences] == [11, 13, 15, 18, 20, 22]
 
 
 def test_monthly_and_interval_two() -> None:
     monthly = expand(datetime(2027, 1, 15, 9, tzinfo=UTC), freq="MONTHLY", count=3)
-    fortnightly = expand(datetime(2027, 1, 11, 9, tzinfo=UTC), freq="WEEKLY", interval=2,
-                         count=3)  # fmt: skip
+    fortnightly = expand(datetime(2027, 1, 11, 9, tzinfo=UTC), freq="WEEKLY", interval=2, count=3)
 
     assert [(o.start.month, o.start.day) for o in monthly] == [(1, 15), (2, 15), (3, 15)]
     assert [o.start.day for o in fortnightly] == [11, 25, 8]

@@ -1,0 +1,36 @@
+"""Meetings: check in to one's booking, look a meeting up by its join code."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from api.context import current_user, db, transaction
+from api.schemas.bookings import MeetingSchema, MeetingViewSchema
+from models.base import utcnow
+from models.bookings import Meeting
+from models.meeting_service import check_in, meeting_by_code
+
+blp = Blueprint("meetings", __name__, url_prefix="/v1", description="Meetings")
+
+
+@blp.route("/bookings/<uuid:booking_id>/check-in", methods=["POST"])
+@blp.response(200, MeetingSchema)
+def check_in_booking(booking_id: uuid.UUID) -> Meeting:
+    with transaction() as session:
+        return check_in(session, booking_id=booking_id, user=current_user(), now=utcnow())
+
+
+@blp.route("/meetings/<string:join_code>", methods=["GET"])
+@blp.response(200, MeetingViewSchema)
+def get_meeting(join_code: str) -> dict[str, Any]:
+    meeting = meeting_by_code(db(), join_code)
+    booking = meeting.booking
+    return {
+        **{name: getattr(meeting, name) for name in MeetingSchema().fields},
+        "room": booking.room,
+        "start_time": booking.start_time,
+        "end_time": booking.end_time,
+    }

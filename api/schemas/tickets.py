@@ -1,0 +1,34 @@
+"""Tickets."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.common import PageQuery
+from models.tickets import TicketStatus
+
+
+class TicketInSchema(Schema):
+    title = fields.Str(required=True, validate=validate.Length(1, 200))
+    description = fields.Str(required=True, validate=validate.Length(1, 10_000))
+    room_id = fields.UUID(allow_none=True)
+
+
+class TicketPatchSchema(Schema):
+    status = fields.Enum(TicketStatus, by_value=True, required=True)
+
+
+class TicketSchema(Schema):
+    id = fields.UUID()
+    created_by = fields.UUID()
+    room_id = fields.UUID(allow_none=True)
+    title = fields.Str()
+    description = fields.Str()
+    status = fields.Enum(TicketStatus, by_value=True)
+    created_at = fields.AwareDateTime(format="iso")
+    updated_at = fields.AwareDateTime(format="iso")
+
+
+class TicketQuery(PageQuery):
+    status = fields.Enum(TicketStatus, by_value=True)
+    room_id = fields.UUID()

@@ -1,0 +1,154 @@
+"""Periodic housekeeping: end finished meetings, release no-shows, purge old rows.
+
+Every job is idempotent and takes a transaction-scoped advisory lock first, so two runs
+at once (two beats, a tick during beat) do the work once: the second finds it taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import CursorResult, Delete, delete, exists, func, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from models.acceptance import LOCK_DECIDE, LOCK_PERIODIC
+from models.audit import AuditEvent
+from models.booking_request import FINISHED, BookingRequest
+from models.bookings import Booking, BookingStatus, Meeting, MeetingState
+from models.rooms import Room, room_lock_key
+
+CHUNK = 1000
+SKIPPED = -1  # another run holds the job's lock
+
+JOB_LOCKS = {
+    "sweep": 1,
+    "end_meetings": 2,
+    "release_no_shows": 3,
+    "purge_audit": 4,
+    "purge_requests": 5,
+}
+
+
+def exclusive(session: Session, job: str) -> bool:
+    """Take the job's lock for this transaction, or learn that another run has it."""
+    return bool(
+        session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_PERIODIC, JOB_LOCKS[job])))
+    )
+
+
+def end_meetings(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Meetings whose booking has ended become ENDED (their join code stops resolving)."""
+    with sessions.begin() as session:
+        if not exclusive(session, "end_meetings"):
+            return SKIPPED
+        ended: CursorResult[tuple[()]] = session.execute(  # type: ignore[assignment]
+            update(Meeting)
+            .where(
+                Meeting.state != MeetingState.ENDED,
+                Meeting.booking_id == Booking.id,
+                Booking.end_time <= now,
+            )
+            .values(state=MeetingState.ENDED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return ended.rowcount or 0
+
+
+def release_no_shows(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Cancel (NO_SHOW) confirmed bookings nobody checked in to within the room's limit."""
+    with sessions.begin() as session:
+        if not exclusive(session, "release_no_shows"):
+            return SKIPPED
+        due = session.execute(
+            select(Booking.id, Booking.room_id)
+            .join(Room, Room.id == Booking.room_id)
+            .join(Meeting, Meeting.booking_id == Booking.id)
+            .where(
+                Booking.status == BookingStatus.CONFIRMED,
+                Room.auto_release_minutes.is_not(None),
+                Booking.start_time + func.make_interval(0, 0, 0, 0, 0, Room.auto_release_minutes)
+                <= now,
+                Booking.end_time > now,
+                Meeting.state == MeetingState.SCHEDULED,
+            )
+            .order_by(Booking.room_id, Booking.start_time)
+            .limit(CHUNK)
+        ).all()
+        released = 0
+        for room_id in sorted({room for _, room in due}):
+            # Under the room's decide lock: never interleaved with its worker's batch.
+            session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
+        for booking_id, _ in due:
+            released += _release(session, booking_id, now)
+        return released
+
+
+def _release(session: Session, booking_id: uuid.UUID, now: datetime) -> int:
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+    meeting = booking.meeting if booking else None
+    if booking is None or booking.status != BookingStatus.CONFIRMED or meeting is None:
+        return 0
+    if meeting.state != MeetingState.SCHEDULED:  # checked in meanwhile
+        return 0
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = "NO_SHOW"
+    booking.updated_at = now
+    meeting.state = MeetingState.ENDED
+    meeting.updated_at = now
+    session.add(
+        AuditEvent(
+            actor_id=None,
+            action="booking.released",
+            booking_id=booking.id,
+            room_id=booking.room_id,
+            data={"reason": "NO_SHOW"},
+            at=now,
+        )
+    )
+    return 1
+
+
+def _delete_in_chunks(
+    sessions: sessionmaker[Session], job: str, statement: Callable[[], Delete]
+) -> int:
+    deleted = 0
+    while True:
+        with sessions.begin() as session:
+            if not exclusive(session, job):
+                return SKIPPED if deleted == 0 else deleted
+            result: CursorResult[tuple[()]] = session.execute(statement())  # type: ignore[assignment]
+            count = result.rowcount or 0
+        deleted += count
+        if count < CHUNK:
+            return deleted
+
+
+def purge_audit(sessions: sessionmaker[Session], *, now: datetime, retention_days: int) -> int:
+    """Delete audit events older than the retention, CHUNK rows per transaction."""
+    cutoff = now - timedelta(days=retention_days)
+    oldest = select(AuditEvent.id).where(AuditEvent.at < cutoff).limit(CHUNK).scalar_subquery()
+    return _delete_in_chunks(
+        sessions,
+        "purge_audit",
+        lambda: delete(AuditEvent).where(AuditEvent.id.in_(oldest)),
+    )
+
+
+def purge_requests(sessions: sessionmaker[Session], *, now: datetime, retention_days: int) -> int:
+    """Delete finished requests decided before the retention; a batch's items go first."""
+    cutoff = now - timedelta(days=retention_days)
+    child = aliased(BookingRequest)
+    old = select(BookingRequest.id).where(
+        BookingRequest.status.in_(FINISHED),
+        BookingRequest.decided_at < cutoff,
+        ~exists().where(child.parent_id == BookingRequest.id),
+    )
+    return _delete_in_chunks(
+        sessions,
+        "purge_requests",
+        lambda: delete(BookingRequest).where(
+            BookingRequest.id.in_(old.limit(CHUNK).scalar_subquery())
+        ),
+    )

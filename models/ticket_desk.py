@@ -1,0 +1,71 @@
+"""Facility tickets: anyone reports, admins move them along sensible transitions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.errors import Conflict, NotFound
+from models.room_catalog import get_room
+from models.tickets import Ticket, TicketStatus
+from models.users import User
+
+S = TicketStatus
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    S.OPEN: frozenset({S.IN_PROGRESS, S.RESOLVED, S.CLOSED}),
+    S.IN_PROGRESS: frozenset({S.OPEN, S.RESOLVED, S.CLOSED}),
+    S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),  # reopened when the fix did not hold
+    S.CLOSED: frozenset(),  # final: a new problem is a new ticket
+}
+
+
+def open_ticket(session: Session, *, user: User, fields: dict[str, Any]) -> Ticket:
+    if fields.get("room_id") is not None:
+        get_room(session, fields["room_id"])
+    ticket = Ticket(created_by=user.id, status=TicketStatus.OPEN, **fields)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def visible_ticket(session: Session, ticket_id: uuid.UUID, viewer: User) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not (viewer.is_admin or ticket.created_by == viewer.id):
+        raise NotFound("no such ticket")
+    return ticket
+
+
+def move_ticket(session: Session, ticket: Ticket, status: TicketStatus) -> Ticket:
+    if status == ticket.status:
+        return ticket
+    if status not in TRANSITIONS[ticket.status]:
+        raise Conflict(
+            f"a {ticket.status.value} ticket cannot become {status.value}",
+            code="INVALID_TRANSITION",
+            details={
+                "from": ticket.status.value,
+                "to": status.value,
+                "allowed": sorted(s.value for s in TRANSITIONS[ticket.status]),
+            },
+        )
+    ticket.status = status
+    ticket.updated_at = utcnow()
+    session.flush()
+    return ticket
+
+
+def ticket_search(
+    viewer: User, *, status: TicketStatus | None = None, room_id: uuid.UUID | None = None
+) -> Select[Ticket]:
+    stmt = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id)
+    if not viewer.is_admin:
+        stmt = stmt.where(Ticket.created_by == viewer.id)
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if room_id is not None:
+        stmt = stmt.where(Ticket.room_id == room_id)
+    return stmt
