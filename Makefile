@@ -3,10 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# `make run` uses these unless DATABASE_URL / REDIS_URL are already set.
-DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bookings
-REDIS_URL ?= redis://127.0.0.1:6379/0
-export DATABASE_URL REDIS_URL
+# `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
 .PHONY: install run test lint format bench clean
 

@@ -162,6 +162,19 @@ def create_admin(email: str, password: str, name: str) -> None:
         click.echo(f"admin {user.email} ({user.id})")
 
 
+@main.command("seed")
+def seed_command() -> None:
+    """Demo users, rooms and bookings (bookings are decided by the workers)."""
+    from api.queue import TaskSender
+    from cli.seed import seed
+    from models.db import session_factory
+
+    settings = _settings_or_exit(require_secret=False)
+    logins = seed(session_factory(settings.database_url), TaskSender(settings.broker_url))
+    for email, password in logins:
+        click.echo(f"login: {email} / {password}")
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "email", required=True, help="email of the user the bookings are for")

@@ -1,4 +1,10 @@
-"""`bookings up`: migrate, then run API, worker and beat together; stop them all on Ctrl-C."""
+"""`bookings up`: everything on one machine until Ctrl-C.
+
+Uses DATABASE_URL / REDIS_URL when set; otherwise starts an embedded PostgreSQL and
+Redis whose data stays in .bookings/ (a second `up` finds it again). Migrates, seeds
+demo data on the first run, starts API + worker + beat, and on Ctrl-C stops every
+process it started, the embedded servers included.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -16,21 +24,8 @@ from sqlalchemy.engine import make_url
 from cli.main import _settings_or_exit, beat_argv, gunicorn_argv, worker_argv
 from cli.migrations import upgrade_head
 
+STATE_DIR = Path(".bookings")
 STOP_GRACE_SECONDS = 15
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each child's process group (celery's pool, gunicorn's workers), then wait."""
-    for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
 
 
 def ensure_database(url: str) -> None:
@@ -48,36 +43,82 @@ def ensure_database(url: str) -> None:
         click.echo(f"created database {target.database}")
 
 
+def start_embedded_services(stack: ExitStack) -> None:
+    """Fill in DATABASE_URL / REDIS_URL with embedded servers where they are unset."""
+    from cli.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    if not os.environ.get("DATABASE_URL"):
+        click.echo(f"starting embedded PostgreSQL (data in {STATE_DIR / 'postgres'})…")
+        postgres = EmbeddedPostgres((STATE_DIR / "postgres").resolve())
+        stack.callback(postgres.stop)
+        os.environ["DATABASE_URL"] = postgres.ensure_database("bookings")
+    if not os.environ.get("REDIS_URL"):
+        click.echo(f"starting embedded Redis (data in {STATE_DIR / 'redis'})…")
+        redis = EmbeddedRedis((STATE_DIR / "redis").resolve())
+        stack.callback(redis.stop)
+        os.environ["REDIS_URL"] = redis.url()
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each child's process group (celery's pool, gunicorn's workers), then wait."""
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _seed_first_run() -> None:
+    from api.queue import TaskSender
+    from cli.seed import is_seeded, seed
+    from models.db import session_factory
+
+    settings = _settings_or_exit()
+    sessions = session_factory(settings.database_url)
+    if is_seeded(sessions):
+        click.echo("demo data: already there (bookings seed adds it again)")
+        return
+    for email, password in seed(sessions, TaskSender(settings.broker_url)):
+        click.echo(f"demo login: {email} / {password}")
+
+
 def run_everything(port: int) -> int:
     os.environ.setdefault("BOOKINGS_ENV", "development")
-    settings = _settings_or_exit()
-    ensure_database(settings.database_url)
-    click.echo("migrating…")
-    upgrade_head(settings.database_url)
-    roles = {
-        "api": gunicorn_argv(port, workers=2),
-        "worker": worker_argv(None, None),
-        "beat": beat_argv(".bookings"),
-    }
-    children = [subprocess.Popen(argv, start_new_session=True) for argv in roles.values()]
+    STATE_DIR.mkdir(exist_ok=True)
     stopping = False
 
     def on_signal(signum: int, _: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    click.echo(f"bookings is up at http://127.0.0.1:{port} (Ctrl-C stops everything)")
-    try:
+    with ExitStack() as stack:
+        start_embedded_services(stack)
+        settings = _settings_or_exit()
+        ensure_database(settings.database_url)
+        click.echo("migrating…")
+        upgrade_head(settings.database_url)
+        _seed_first_run()
+        roles = {
+            "api": gunicorn_argv(port, workers=2),
+            "worker": worker_argv(None, None),
+            "beat": beat_argv(str(STATE_DIR)),
+        }
+        children = [subprocess.Popen(argv, start_new_session=True) for argv in roles.values()]
+        stack.callback(_stop, children)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        click.echo(f"bookings is up at http://127.0.0.1:{port} (docs: /docs; Ctrl-C stops all)")
         while not stopping:
             for name, child in zip(roles, children, strict=True):
                 if child.poll() is not None:
                     click.echo(f"{name} exited with {child.returncode}; stopping", err=True)
                     stopping = True
             time.sleep(0.5)
-    finally:
         click.echo("stopping…")
-        _stop(children)
     click.echo("stopped")
     return 0

@@ -1,29 +1,54 @@
-"""Where the test suite finds Postgres and Redis, and the database it makes for itself."""
+"""Where the test suite finds Postgres and Redis, and the database it makes for itself.
+
+TEST_DATABASE_URL / TEST_REDIS_URL name servers to use (CI sets them). Without them the
+suite starts embedded ones (cli/embedded.py) and stops them when it exits, so `make test`
+passes on a machine with neither installed.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_DIR = ROOT / ".bookings" / "test"
 
 
+@cache
 def server_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if os.environ.get("TEST_DATABASE_URL"):
+        return os.environ["TEST_DATABASE_URL"]
+    from cli.embedded import EmbeddedPostgres
+
+    return EmbeddedPostgres(EMBEDDED_DIR / "postgres").url()
 
 
+@cache
 def redis_base_url() -> str:
-    return os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS_URL
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    from cli.embedded import EmbeddedRedis
+
+    redis = EmbeddedRedis(EMBEDDED_DIR / "redis", persist=False)
+    atexit.register(redis.stop)
+    return redis.url()
 
 
 def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """A libpq conninfo; a Unix-socket host travels as a keyword (psycopg wants it so)."""
+    parsed = make_url(url)
+    host = parsed.query.get("host")
+    plain = parsed.set(drivername="postgresql", query={})
+    conninfo = plain.render_as_string(hide_password=False)
+    return f"{conninfo}?host={host}" if host else conninfo
 
 
 def database_url(prefix: str = "bookings_test") -> str:

