@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.common import WindowQuery
+from api.schemas.common import Trimmed, WindowQuery
 from api.schemas.rooms import iana_zone
 from models.base import utcnow
 from models.bookings import BookingStatus, MeetingState
@@ -18,7 +18,7 @@ class BookingInSchema(Schema):
     room_id = fields.UUID(required=True)
     start_time = fields.AwareDateTime(required=True, format="iso")
     end_time = fields.AwareDateTime(required=True, format="iso")
-    title = fields.Str(required=True, validate=validate.Length(1, 200))
+    title = Trimmed(required=True, validate=validate.Length(1, 200))
     description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
     attendees = fields.List(
         fields.Email(validate=validate.Length(max=320)), validate=validate.Length(max=1000)
@@ -78,8 +78,8 @@ class TaskAcceptedSchema(Schema):
 
 class RecurrenceSchema(Schema):
     freq = fields.Str(required=True, validate=validate.OneOf(["DAILY", "WEEKLY", "MONTHLY"]))
-    interval = fields.Int(load_default=1, validate=validate.Range(1, 366))
-    count = fields.Int(validate=validate.Range(1, 10_000))
+    interval = fields.Int(load_default=1, strict=True, validate=validate.Range(1, 366))
+    count = fields.Int(strict=True, validate=validate.Range(1, 10_000))
     until = fields.AwareDateTime(format="iso")
     by_weekday = fields.List(
         fields.Str(validate=validate.OneOf(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -39,3 +40,10 @@ class ErrorBody(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBody, required=True)
+
+
+class Trimmed(fields.Str):
+    """A string without its surrounding whitespace, so a blank value fails Length(1, …)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs)).strip()

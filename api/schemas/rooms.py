@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from api.schemas.common import PageQuery
+from api.schemas.common import PageQuery, Trimmed
 
 
 def iana_zone(name: str) -> None:
@@ -18,14 +18,16 @@ def iana_zone(name: str) -> None:
 
 
 class RoomInSchema(Schema):
-    name = fields.Str(required=True, validate=validate.Length(1, 200))
-    capacity = fields.Int(required=True, validate=validate.Range(1, 10_000))
+    name = Trimmed(required=True, validate=validate.Length(1, 200))
+    capacity = fields.Int(required=True, strict=True, validate=validate.Range(1, 10_000))
     location = fields.Str(allow_none=True, validate=validate.Length(max=200))
     amenities = fields.List(
         fields.Str(validate=validate.Length(1, 100)), validate=validate.Length(max=50)
     )
     timezone = fields.Str(validate=iana_zone)
-    auto_release_minutes = fields.Int(allow_none=True, validate=validate.Range(1, 24 * 60))
+    auto_release_minutes = fields.Int(
+        allow_none=True, strict=True, validate=validate.Range(1, 24 * 60)
+    )
 
 
 class RoomPatchSchema(RoomInSchema):

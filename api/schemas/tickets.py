@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import PageQuery
+from api.schemas.common import PageQuery, Trimmed
 from models.tickets import TicketStatus
 
 
 class TicketInSchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(1, 200))
-    description = fields.Str(required=True, validate=validate.Length(1, 10_000))
+    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    description = Trimmed(required=True, validate=validate.Length(1, 10_000))
     room_id = fields.UUID(allow_none=True)
 
 
