@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+import swagger_ui_bundle
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from redis import Redis
 
 from api.auth import init_auth
 from api.context import Services, init_context
 from api.errors import register_error_handlers
+from api.metrics import init_metrics
 from api.queue import TaskSender
+from api.rate_limit import init_rate_limits
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from models.db import session_factory
 from models.errors import DomainError
@@ -39,6 +42,10 @@ def check_body() -> None:
         raise UnsupportedMediaType("send the body as application/json")
 
 
+def docs_asset(filename: str) -> Response:
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("bookings")
@@ -49,8 +56,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_REDOC_PATH="/docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        # Swagger UI served from the swagger-ui-bundle wheel: /docs works offline too.
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
@@ -69,7 +77,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for module in (health, auth, rooms, bookings, meetings, tasks, tickets, audit):
         api.register_blueprint(module.blp)
+    init_metrics(app)
+    app.add_url_rule("/docs/assets/<path:filename>", "docs_assets", docs_asset)
     app.before_request(check_body)
     init_auth(app)
+    init_rate_limits(app)
     register_error_handlers(app)
     return app

@@ -13,7 +13,7 @@ from models.errors import Forbidden, Unauthorized
 from models.tokens import read_token
 from models.users import User
 
-PUBLIC_ENDPOINTS = {"static"}
+PUBLIC_ENDPOINTS = {"static", "docs_assets"}
 PUBLIC_PREFIXES = ("/v1/auth/", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
 
 F = TypeVar("F", bound=Callable[..., Any])

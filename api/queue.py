@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from amqp.exceptions import ChannelError
 from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -30,6 +31,21 @@ class TaskSender:
             log.warning("broker unavailable, request %s left for the sweeper: %s", request_id, exc)
             return False
         return True
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each queue (a passive declare works on Redis and RabbitMQ)."""
+        depths: dict[str, int] = {}
+        with self.celery.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            for queue in self.celery.conf.task_queues:
+                try:
+                    with conn.channel() as channel:
+                        declared = channel.queue_declare(queue=queue.name, passive=True)
+                        depths[queue.name] = int(declared.message_count)
+                except ChannelError:
+                    # Redis has no empty lists, RabbitMQ no undeclared queues: both are 0.
+                    depths[queue.name] = 0
+        return depths
 
     def ping(self) -> None:
         """Raise when the broker does not answer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,8 +11,10 @@ from flask import request, url_for
 from api.context import current_user, services
 from models.acceptance import NewRequest, accept, body_hash
 from models.errors import ValidationFailed
+from models.metrics import ACCEPTED
 
 MAX_IDEMPOTENCY_KEY = 255
+log = logging.getLogger(__name__)
 
 
 def _idempotency_key() -> str | None:
@@ -41,6 +44,13 @@ def submit(
         idempotency_key=key,
         digest=digest,
     )
+    if not accepted.replay:
+        ACCEPTED.labels(new.kind.value).inc()
+        log.info(
+            "accepted %s request",
+            new.kind.value,
+            extra={"task_id": accepted.request_id, "room_id": new.room_id},
+        )
     for room_id, request_id in accepted.to_send:
         svc.sender.send_decide(room_id, request_id)
     status_url = url_for("tasks.get_task", task_id=accepted.request_id)

@@ -18,6 +18,13 @@ def _settings_or_exit(*, require_secret: bool = True) -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+def share_metrics_dir() -> None:
+    """Let every process of this host write its metrics where /metrics can add them up."""
+    folder = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", ".bookings/metrics"))
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+
+
 def parse_shards(spec: str | None, total: int) -> list[int]:
     """'0-3' → [0, 1, 2, 3]; '1,5' → [1, 5]; None → every shard."""
     if not spec:
@@ -56,6 +63,7 @@ def migrate() -> None:
 def api(port: int, workers: int) -> None:
     """Serve the HTTP API with gunicorn."""
     _settings_or_exit()  # refuse to start, saying why, before forking anything
+    share_metrics_dir()
     os.execv(sys.executable, gunicorn_argv(port, workers))
 
 
@@ -83,8 +91,12 @@ def gunicorn_argv(port: int, workers: int) -> list[str]:
 @main.command()
 @click.option("--shards", default=None, help="room shards to consume, e.g. 0-3 (default: all)")
 @click.option("--concurrency", default=None, type=int, help="worker processes")
-def worker(shards: str | None, concurrency: int | None) -> None:
+@click.option("--metrics-port", default=None, type=int, help="serve this host's metrics here")
+def worker(shards: str | None, concurrency: int | None, metrics_port: int | None) -> None:
     """Decide booking requests from the room queues (and run periodic jobs)."""
+    share_metrics_dir()
+    if metrics_port:
+        os.environ["BOOKINGS_METRICS_PORT"] = str(metrics_port)
     os.execv(sys.executable, worker_argv(shards, concurrency))
 
 
@@ -160,6 +172,24 @@ def create_admin(email: str, password: str, name: str) -> None:
     with session_factory(settings.database_url).begin() as session:
         user = accounts.create_admin(session, email=email, password=password, name=name)
         click.echo(f"admin {user.email} ({user.id})")
+
+
+@main.command("er-diagram")
+@click.option("--check", is_flag=True, help="exit 1 if docs/er-diagram.md is out of date")
+def er_diagram(check: bool) -> None:
+    """Write docs/er-diagram.md: the Mermaid ER diagram of the models."""
+    from models.er_diagram import ER_DIAGRAM_PATH, render_document
+    from models.tables import Base
+
+    document = render_document(Base.metadata)
+    if check:
+        current = ER_DIAGRAM_PATH.read_text() if ER_DIAGRAM_PATH.exists() else ""
+        if current != document:
+            raise click.ClickException(f"{ER_DIAGRAM_PATH} is out of date: run bookings er-diagram")
+        click.echo(f"{ER_DIAGRAM_PATH} is up to date")
+        return
+    ER_DIAGRAM_PATH.write_text(document)
+    click.echo(f"wrote {ER_DIAGRAM_PATH}")
 
 
 @main.command("seed")

@@ -9,6 +9,7 @@ process it started, the embedded servers included.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -96,6 +97,10 @@ def run_everything(port: int) -> int:
         nonlocal stopping
         stopping = True
 
+    metrics = STATE_DIR / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)  # counters restart with the processes
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics.resolve())
+    metrics.mkdir()
     with ExitStack() as stack:
         start_embedded_services(stack)
         settings = _settings_or_exit()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Exists, Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
+from models.bookings import Booking, BookingStatus
 from models.errors import Conflict, NotFound
 from models.rooms import Room
 
@@ -58,7 +60,13 @@ def room_search(
     amenities: list[str] | None = None,
     location: str | None = None,
     include_inactive: bool = False,
+    available_between: tuple[datetime, datetime] | None = None,
 ) -> Select[Room]:
+    """Rooms matching every given filter, by name.
+
+    available_between=(start, end) keeps only rooms with no confirmed booking
+    overlapping [start, end) (half-open: back-to-back is free), in the same query.
+    """
     stmt = select(Room).order_by(Room.name)
     if not include_inactive:
         stmt = stmt.where(Room.active.is_(True))
@@ -68,4 +76,17 @@ def room_search(
         stmt = stmt.where(Room.amenities.contains(sorted({a.lower() for a in amenities})))
     if location:
         stmt = stmt.where(Room.location.icontains(location, autoescape=True))
+    if available_between is not None:
+        start, end = available_between
+        stmt = stmt.where(~_booked_between(start, end))
     return stmt
+
+
+def _booked_between(start: datetime, end: datetime) -> Exists:
+    """EXISTS a confirmed booking of the outer query's room overlapping [start, end)."""
+    return exists().where(
+        Booking.room_id == Room.id,
+        Booking.status == BookingStatus.CONFIRMED,
+        Booking.start_time < end,
+        Booking.end_time > start,
+    )

@@ -40,6 +40,7 @@ class Settings:
     rate_limits: bool = True
     token_ttl_seconds: int = 3600
     log_level: str = "INFO"
+    metrics_port: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         rate_limits=rate == "on",
         token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 3600, minimum=60),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        metrics_port=_int("BOOKINGS_METRICS_PORT", 0, minimum=0) or None,
     )
 
 

@@ -7,6 +7,7 @@ creates the database named here and starts the worker.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from tests import services
 
@@ -18,6 +19,8 @@ os.environ.update(
     BOOKINGS_SHARDS="4",
     RATE_LIMITS="off",
     LOG_LEVEL="INFO",
+    # Shared by this process's API and the worker it starts, as on one deployed host.
+    PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="bookings-metrics-"),
 )
 if os.environ.get("TEST_BROKER_URL"):
     os.environ["CELERY_BROKER_URL"] = os.environ["TEST_BROKER_URL"]

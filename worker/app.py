@@ -5,13 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from models.db import dispose_engines
+from models.logs import configure_logging
+from worker.runtime import runtime
 
 app = Celery("bookings")
 app.config_from_object("celeryconfig")
 app.conf.imports = ("worker.tasks", "worker.periodic")
+
+
+@setup_logging.connect
+def _json_logs(**_: Any) -> None:
+    """Celery leaves logging to us: JSON lines like the API's."""
+    configure_logging(runtime().settings.log_level)
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    """With --metrics-port, the main process serves the whole pool's metrics."""
+    port = runtime().settings.metrics_port
+    if port:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        start_http_server(port, registry=registry)
 
 
 @worker_process_init.connect

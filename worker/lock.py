@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -9,6 +10,8 @@ from contextlib import contextmanager, suppress
 from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
+
+from models.metrics import LOCK_WAIT
 
 LOCK_TTL_SECONDS = 15.0
 
@@ -21,7 +24,10 @@ class RoomBusy(Exception):
 def room_lock(redis: Redis, room_id: uuid.UUID, *, wait: float) -> Iterator[Lock]:
     """Hold `lock:room:<id>`; if the holder dies, the TTL frees the room."""
     lock = redis.lock(f"lock:room:{room_id}", timeout=LOCK_TTL_SECONDS, blocking_timeout=wait)
-    if not lock.acquire(blocking=True):
+    began = time.perf_counter()
+    acquired = lock.acquire(blocking=True)
+    LOCK_WAIT.observe(time.perf_counter() - began)
+    if not acquired:
         raise RoomBusy(str(room_id))
     try:
         yield lock

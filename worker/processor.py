@@ -17,6 +17,7 @@ from models.base import utcnow
 from models.booking_request import BookingRequest, RequestKind, RequestStatus
 from models.calendar import RoomCalendar
 from models.decisions import Refusal
+from models.metrics import DECIDED, DECISION_LATENCY
 from models.recurrence import Occurrence
 from models.rooms import Room, room_lock_key
 from worker.batches import complete_parents
@@ -98,7 +99,11 @@ def decide_batch(
                 DECIDERS[request.kind](state, request)
         session.flush()
         complete_parents(session, {r.parent_id for r in requests if r.parent_id}, state.now)
-        return len(requests)
+        outcomes = [(r.kind.value, r.status.value, r.accepted_at) for r in requests]
+    for kind, outcome, accepted_at in outcomes:  # counted once committed
+        DECIDED.labels(kind, outcome).inc()
+        DECISION_LATENCY.observe((state.now - accepted_at).total_seconds())
+    return len(requests)
 
 
 def _decide_alone(state: RoomState, request: BookingRequest) -> None:

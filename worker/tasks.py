@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from celeryconfig import DECIDE_ROOM
 from models.booking_request import BookingRequest, RequestStatus
+from models.logs import log_context
 from worker.app import app
 from worker.lock import RoomBusy, room_lock
 from worker.processor import drain_room
@@ -48,7 +49,12 @@ def decide_room(self: Task, room_id: str) -> int:
 
     A message whose request is already decided is a no-op, so redelivery is harmless.
     """
-    if not _still_queued(self.request.id):
+    with log_context(task_id=self.request.id, room_id=room_id):
+        return _decide_room(self, room_id)
+
+
+def _decide_room(task: Task, room_id: str) -> int:
+    if not _still_queued(task.request.id):
         return 0
     rt = runtime()
     room = uuid.UUID(room_id)
@@ -57,8 +63,8 @@ def decide_room(self: Task, room_id: str) -> int:
             decided = drain_room(rt.sessions, room, between_batches=lock.reacquire)
     except RoomBusy:
         # The holder decides our request too if it was committed in time; if not, try again.
-        if _still_queued(self.request.id):
-            raise self.retry(countdown=0.2, max_retries=None) from None
+        if _still_queued(task.request.id):
+            raise task.retry(countdown=0.2, max_retries=None) from None
         return 0
     log.info("room %s: decided %d request(s)", room_id, decided)
     return decided

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from api.context import services
+from api.metrics import metrics_response
 
 blp = Blueprint("health", __name__, description="Operations")
 
@@ -17,6 +18,20 @@ blp = Blueprint("health", __name__, description="Operations")
 @blp.route("/healthz", methods=["GET"])
 def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(
+    summary="Prometheus metrics",
+    responses={
+        "200": {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def metrics() -> ResponseReturnValue:
+    return metrics_response()
 
 
 @blp.route("/readyz", methods=["GET"])

@@ -5,19 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import Response
 from flask_smorest import Blueprint
+from sqlalchemy.orm import lazyload
 
 from api.auth import admin_only
-from api.context import db, transaction
+from api.context import current_user, db, transaction
 from api.schemas.common import page_of
 from api.schemas.rooms import (
+    AvailabilityQuery,
+    CalendarQuery,
     RoomInSchema,
     RoomPatchSchema,
     RoomQuery,
     RoomSchema,
     normalize_amenities,
 )
-from models import room_catalog
+from models import ical, room_catalog
+from models.booking_queries import booking_search
+from models.bookings import Booking, BookingStatus
 from models.pages import Page, page
 from models.rooms import Room
 
@@ -46,6 +52,19 @@ def list_rooms(query: dict[str, Any]) -> Page[Room]:
     return page(db(), stmt, limit=query["limit"], offset=query["offset"])
 
 
+@blp.route("/availability", methods=["GET"])
+@blp.arguments(AvailabilityQuery, location="query")
+@blp.response(200, page_of(RoomSchema))
+def room_availability(query: dict[str, Any]) -> Page[Room]:
+    """Active rooms with no confirmed booking overlapping [start_time, end_time)."""
+    stmt = room_catalog.room_search(
+        capacity_min=query.get("capacity_min"),
+        amenities=query.get("amenity"),
+        available_between=(query["start_time"], query["end_time"]),
+    )
+    return page(db(), stmt, limit=query["limit"], offset=query["offset"])
+
+
 @blp.route("/<uuid:room_id>", methods=["GET"])
 @blp.response(200, RoomSchema)
 def get_room(room_id: uuid.UUID) -> Room:
@@ -67,3 +86,31 @@ def patch_room(body: dict[str, Any], room_id: uuid.UUID) -> Room:
 def delete_room(room_id: uuid.UUID) -> None:
     with transaction() as session:
         room_catalog.deactivate_room(session, room_id)
+
+
+@blp.route("/<uuid:room_id>/calendar.ics", methods=["GET"])
+@blp.arguments(CalendarQuery, location="query")
+@blp.response(
+    200,
+    {"type": "string"},
+    content_type="text/calendar",
+    description="The room's confirmed bookings as iCalendar (RFC 5545)",
+)
+def room_calendar(query: dict[str, Any], room_id: uuid.UUID) -> Response:
+    """The room's confirmed bookings as a calendar feed; others' details hidden from non-admins."""
+    session = db()
+    room = room_catalog.get_room(session, room_id)
+    viewer = current_user()
+    stmt = booking_search(
+        start=query["start"], end=query["end"], room_id=room_id, status=BookingStatus.CONFIRMED
+    ).options(lazyload(Booking.meeting))
+    events = [
+        ical.CalendarEvent(
+            b.id, b.start_time, b.end_time, b.updated_at, b.title, b.description, b.attendees
+        )
+        if viewer.is_admin or b.organizer_id == viewer.id
+        else ical.CalendarEvent.busy(b.id, b.start_time, b.end_time, b.updated_at)
+        for b in session.scalars(stmt)
+    ]
+    body = ical.render_calendar(room.name, events, location=room.location)
+    return Response(body, mimetype="text/calendar")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.common import PageQuery, Trimmed
+from models.base import utcnow
+
+CALENDAR_PAST = timedelta(days=30)
+CALENDAR_AHEAD = timedelta(days=365)
 
 
 def iana_zone(name: str) -> None:
@@ -52,6 +57,38 @@ class RoomQuery(PageQuery):
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
     location = fields.Str(validate=validate.Length(1, 200))
     include_inactive = fields.Bool(load_default=False)
+
+
+class AvailabilityQuery(PageQuery):
+    start_time = fields.AwareDateTime(required=True, format="iso")
+    end_time = fields.AwareDateTime(required=True, format="iso")
+    capacity_min = fields.Int(validate=validate.Range(min=1))
+    amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        if data["end_time"] <= data["start_time"]:
+            raise ValidationError("must be after start_time", "end_time")
+
+
+class CalendarQuery(Schema):
+    """The feed's window: from now minus 30 days to 365 days ahead unless given."""
+
+    from_ = fields.AwareDateTime(
+        data_key="from", format="iso", metadata={"description": "default: now minus 30 days"}
+    )
+    to = fields.AwareDateTime(
+        format="iso", metadata={"description": "default: 365 days after now (or after from)"}
+    )
+
+    @post_load
+    def _window(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        now = utcnow()
+        start = data.get("from_") or now - CALENDAR_PAST
+        end = data.get("to") or max(start, now) + CALENDAR_AHEAD
+        if end <= start:
+            raise ValidationError("must be after from (default: now minus 30 days)", "to")
+        return {"start": start, "end": end}
 
 
 def normalize_amenities(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,68 @@
+"""/metrics: HTTP metrics of every API process, the workers' metrics, and queue depths."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Flask, Response, current_app, g, request
+from kombu.exceptions import OperationalError as BrokerError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import REGISTRY, Collector
+
+from api.context import services
+from models.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+
+class QueueDepth(Collector):
+    """Messages waiting in each room shard's queue, asked of the broker at scrape time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "bookings_queue_depth", "Messages waiting per queue", labels=["queue"]
+        )
+        with self.app.app_context():
+            sender = services().sender
+            try:
+                for queue, depth in sender.queue_depths().items():
+                    gauge.add_metric([queue], depth)
+            except (OSError, BrokerError):
+                pass  # the broker is down: /readyz says so; the gauge is simply absent
+        yield gauge
+
+
+def _registry(app: Flask) -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    registry.register(QueueDepth(app))
+    return registry
+
+
+def metrics_response() -> Response:
+    registry = current_app.extensions["bookings_metrics"]
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Flask) -> None:
+    app.extensions["bookings_metrics"] = _registry(app)
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        if "started" in g:
+            HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
+        return response

@@ -1,0 +1,71 @@
+"""Fixed-window rate limits in Redis: per client address for /v1/auth, per user elsewhere.
+
+RATE_LIMITS=off turns them off (load tests, trusted internal callers). If Redis does not
+answer, requests are let through: a limiter must not take the API down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from redis.exceptions import RedisError
+
+from api.context import services
+from models.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 60
+LIMITS = {"auth": 30, "write": 600, "read": 3000}  # requests per window
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "RATE_LIMITED"
+
+
+def _bucket() -> tuple[str, str]:
+    if request.path.startswith("/v1/auth/"):
+        return "auth", request.remote_addr or "unknown"
+    user = g.get("user")
+    if user is None:
+        return "", ""  # public, unauthenticated endpoints (health, docs) are not limited
+    return ("read" if request.method in {"GET", "HEAD"} else "write"), str(user.id)
+
+
+def enforce_rate_limit() -> None:
+    svc = services()
+    if not svc.settings.rate_limits:
+        return
+    bucket, who = _bucket()
+    if not bucket:
+        return
+    window = int(time.time()) // WINDOW_SECONDS
+    key = f"ratelimit:{bucket}:{who}:{window}"
+    try:
+        with svc.redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, WINDOW_SECONDS * 2)
+            count = int(pipe.execute()[0])
+    except RedisError:
+        log.warning("rate limiter unavailable; letting the request through")
+        return
+    if count > LIMITS[bucket]:
+        g.retry_after = WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
+        raise RateLimited(
+            f"more than {LIMITS[bucket]} {bucket} requests a minute; slow down",
+            details={"limit": LIMITS[bucket], "window_seconds": WINDOW_SECONDS},
+        )
+
+
+def add_retry_after(response: Response) -> Response:
+    if response.status_code == 429 and "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
+
+
+def init_rate_limits(app: Flask) -> None:
+    app.before_request(enforce_rate_limit)
+    app.after_request(add_retry_after)

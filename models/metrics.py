@@ -1,0 +1,36 @@
+"""Prometheus metrics shared by the API and the workers.
+
+With PROMETHEUS_MULTIPROC_DIR set (the `bookings` roles set it), every process of a
+host writes to that folder and /metrics on the API adds them up: gunicorn's workers,
+celery's pool processes, all of them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter(
+    "bookings_http_requests_total",
+    "HTTP requests by route and status",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "bookings_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ACCEPTED = Counter("bookings_requests_accepted_total", "Requests accepted (202)", ["kind"])
+DECIDED = Counter(
+    "bookings_requests_decided_total", "Requests decided, by outcome", ["kind", "outcome"]
+)
+DECISION_LATENCY = Histogram(
+    "bookings_decision_seconds",
+    "From acceptance to decision, per request",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+LOCK_WAIT = Histogram(
+    "bookings_room_lock_wait_seconds",
+    "Time a worker waited for a room's lock",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10),
+)

@@ -1,0 +1,145 @@
+"""Operations: metrics, OpenAPI and its docs page, rate limits, structured logs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+from flask import Flask
+
+from models.settings import load_settings
+from tests.helpers import Api, booking_body, future
+from tests.integration.conftest import WorkerProcess
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text; 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = (
+        rf"^{re.escape(name)}\{{([^}}]*)\}} (\S+)$" if labels else rf"^{re.escape(name)} (\S+)$"
+    )
+    total = 0.0
+    for match in re.finditer(pattern, text, re.M):
+        if not labels or all(part in match.group(1) for part in wanted.split(",")):
+            total += float(match.group(match.lastindex or 1))
+    return total
+
+
+def test_metrics_count_requests_decisions_latency_and_queue_depth(
+    api: Api, user: dict[str, str], room: str
+) -> None:
+    before = api.client.get("/metrics").get_data(as_text=True)
+    doc = api.wait_task(user, api.book(user, booking_body(room, future())))
+    assert doc["status"] == "SUCCEEDED"
+
+    response = api.client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    decided = {"kind": "booking", "outcome": "SUCCEEDED"}
+    assert metric(text, "bookings_requests_decided_total", **decided) >= (
+        metric(before, "bookings_requests_decided_total", **decided) + 1
+    )  # counted by the worker process, read here through the shared metrics folder
+    assert metric(text, "bookings_requests_accepted_total", kind="booking") >= 1
+    assert (
+        metric(
+            text, "bookings_http_requests_total", method="POST", route="/v1/bookings", status="202"
+        )
+        >= 1
+    )
+    assert metric(text, "bookings_decision_seconds_count") >= 1
+    assert metric(text, "bookings_room_lock_wait_seconds_count") >= 1
+    assert "bookings_http_request_seconds_bucket{" in text
+    for shard in range(4):
+        assert f'bookings_queue_depth{{queue="rooms.{shard}"}}' in text
+
+
+def test_openapi_documents_every_route(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    spec = client.get("/openapi.json").json
+    documented = {
+        (path, method.upper())
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in {"get", "post", "patch", "put", "delete"}
+    }
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in {"static", "docs_assets"} or rule.rule.startswith(
+            ("/openapi", "/docs")
+        ):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (path, method) not in documented:
+                missing.append(f"{method} {path}")
+    assert missing == []
+    for path in (
+        "/v1/bookings",
+        "/v1/bookings/recurring",
+        "/v1/bookings/batch",
+        "/v1/tasks/{task_id}",
+        "/v1/tickets",
+        "/v1/audit",
+        "/metrics",
+    ):
+        assert path in spec["paths"], path
+    booking = spec["paths"]["/v1/bookings"]["post"]
+    assert "requestBody" in booking and "202" in booking["responses"]
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_docs_page_renders_the_spec_without_the_internet(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "swagger-ui" in html and "/openapi.json" in html
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+
+
+def test_rate_limits_answer_429_with_retry_after(api: Api, user: dict[str, str]) -> None:
+    from api import create_app
+    from api.rate_limit import LIMITS
+
+    limited = create_app(dataclasses.replace(load_settings(), rate_limits=True)).test_client()
+    body = {"email": "nobody@example.com", "password": "wrong-password"}
+    statuses = [
+        limited.post(
+            "/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"}
+        ).status_code
+        for _ in range(LIMITS["auth"] + 1)
+    ]
+
+    assert statuses[:-1] == [401] * LIMITS["auth"]
+    last = limited.post("/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert last.status_code == 429
+    assert last.json["error"]["code"] == "RATE_LIMITED"
+    assert 0 < int(last.headers["Retry-After"]) <= 60
+    other = limited.post("/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.6"})
+    assert other.status_code == 401  # limits are per client
+    assert limited.get("/v1/users/me", headers=user).status_code == 200
+
+
+def test_worker_logs_are_json_lines_with_task_and_room(
+    api: Api, user: dict[str, str], room: str, worker: WorkerProcess
+) -> None:
+    task_id = api.book(user, booking_body(room, future()))
+    api.wait_task(user, task_id)
+
+    lines = [
+        json.loads(line) for line in worker.log_tail(200_000).splitlines() if line.startswith("{")
+    ]
+    mine = [line for line in lines if line.get("task_id") == task_id]
+
+    assert mine, "no log line carries the task id"
+    assert all(line["room_id"] == room for line in mine)
+    assert {"ts", "level", "logger", "message"} <= set(mine[0])
+
+
+def test_healthz_is_always_200(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/healthz").json == {"status": "ok"}
