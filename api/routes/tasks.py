@@ -17,7 +17,8 @@ from models.booking_request import BookingRequest, RequestKind
 
 blp = Blueprint("tasks", __name__, url_prefix="/v1/tasks", description="Task status")
 
-POLL_SECONDS = 0.1
+# Poll fast at first (most decisions take milliseconds), then back off.
+POLL_FAST, POLL_SLOW, FAST_FOR = 0.02, 0.1, 1.0
 
 
 def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
@@ -45,10 +46,11 @@ def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
 def get_task(query: dict[str, Any], task_id: uuid.UUID) -> dict[str, Any]:
     session = db()
     viewer = current_user()
-    deadline = time.monotonic() + query["wait"]
+    began = time.monotonic()
+    deadline = began + query["wait"]
     found = visible_request(session, task_id, viewer)
     while not found.status.finished and time.monotonic() < deadline:
         session.rollback()  # end the snapshot so the next read sees the worker's commit
-        time.sleep(POLL_SECONDS)
+        time.sleep(POLL_FAST if time.monotonic() - began < FAST_FOR else POLL_SLOW)
         found = visible_request(session, task_id, viewer)
     return task_document(session, found)
