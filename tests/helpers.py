@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from flask.testing import FlaskClient
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
@@ -27,6 +29,29 @@ def booking_body(
         "title": extra.pop("title", "Planning"),
         **extra,
     }
+
+
+def next_dst_change(zone: ZoneInfo, *, spring: bool) -> datetime:
+    """Monday 09:00 local, one or two weeks before the zone's next DST change (clocks
+    forward when spring, back otherwise) that a 3-week weekly series can reach within the
+    365-day horizon; pytest.skip when this year's change is too close or too far."""
+    now = datetime.now(UTC)
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    for _ in range(366):
+        before = datetime(day.year, day.month, day.day, 12, tzinfo=zone).utcoffset()
+        after_day = day + timedelta(days=1)
+        after = datetime(
+            after_day.year, after_day.month, after_day.day, 12, tzinfo=zone
+        ).utcoffset()
+        assert before is not None and after is not None
+        if after != before and (after > before) == spring:
+            break
+        day = after_day
+    start = day - timedelta(days=day.weekday() + 7)  # the Monday of the week before
+    first = datetime(start.year, start.month, start.day, 9, tzinfo=zone)
+    if first <= now + timedelta(days=1) or first + timedelta(weeks=3) > now + timedelta(days=364):
+        pytest.skip(f"the next {'spring' if spring else 'autumn'} change in {zone} is out of reach")
+    return first
 
 
 class Api:

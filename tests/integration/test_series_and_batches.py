@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.booking_request import BookingRequest
 from models.bookings import Booking, BookingStatus
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, booking_body, future, next_dst_change
 
 pytestmark = pytest.mark.usefixtures("worker")
 NY = ZoneInfo("America/New_York")
@@ -54,18 +54,20 @@ def test_weekly_series_keeps_nine_oclock_new_york_across_the_spring_change(
     api: Api, user: dict[str, str], make_room, sessions: sessionmaker[Session]
 ) -> None:
     room = make_room(timezone="America/New_York")
-    start = datetime(2027, 3, 1, 9, tzinfo=NY)  # DST begins 2027-03-14 in New York
+    start = next_dst_change(NY, spring=True)  # clocks go forward between weeks 2 and 3
 
-    doc = submit_series(api, user, series_body(room, start))
+    doc = submit_series(
+        api, user, series_body(room, start, recurrence={"freq": "WEEKLY", "count": 3})
+    )
 
     assert doc["status"] == "SUCCEEDED", doc
     assert doc["kind"] == "series"
-    assert doc["progress"] == {"total": 4, "done": 4, "confirmed": 4, "rejected": 0}
+    assert doc["progress"] == {"total": 3, "done": 3, "confirmed": 3, "rejected": 0}
     occurrences = doc["result"]["occurrences"]
-    assert [o["status"] for o in occurrences] == ["CONFIRMED"] * 4
+    assert [o["status"] for o in occurrences] == ["CONFIRMED"] * 3
     rows = confirmed(sessions, room)
-    assert [b.start_time.astimezone(NY).hour for b in rows] == [9, 9, 9, 9]
-    assert [b.start_time.hour for b in rows] == [14, 14, 13, 13]
+    assert [b.start_time.astimezone(NY).hour for b in rows] == [9, 9, 9]
+    assert [b.start_time.hour for b in rows] == [14, 14, 13]  # UTC moves, local stays
     assert {b.series_id for b in rows} == {uuid.UUID(doc["result"]["series_id"])}
 
 
