@@ -11,6 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseDown
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from werkzeug.exceptions import HTTPException
 
 from models.errors import DomainError
@@ -69,7 +70,9 @@ def handle_domain(exc: DomainError) -> ResponseReturnValue:
 
 
 def handle_unavailable(exc: Exception) -> ResponseReturnValue:
-    which = "database" if isinstance(exc, DatabaseDown | InterfaceError) else "broker"
+    which = (
+        "database" if isinstance(exc, DatabaseDown | InterfaceError | PoolExhausted) else "broker"
+    )
     log.warning("%s unavailable: %s", which, exc.__class__.__name__)
     return error_response(
         503,
@@ -96,6 +99,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(DatabaseDown, handle_unavailable)
     app.register_error_handler(InterfaceError, handle_unavailable)
+    app.register_error_handler(PoolExhausted, handle_unavailable)
     app.register_error_handler(BrokerError, handle_unavailable)
     app.register_error_handler(RedisConnectionError, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

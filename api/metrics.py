@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
 from flask import Flask, Response, current_app, g, request
 from kombu.exceptions import OperationalError as BrokerError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -22,6 +21,9 @@ class QueueDepth(Collector):
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing to ask the broker for at registration time
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
@@ -37,12 +39,23 @@ class QueueDepth(Collector):
         yield gauge
 
 
-def _registry(app: Flask) -> CollectorRegistry:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+class ThisProcess(Collector):
+    """Without a shared metrics folder: this process's own metrics."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+    def describe(self) -> list[Metric]:
+        return []
+
+
+def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
+    """A registry of this app's own (two apps in one process must not collide)."""
+    registry = CollectorRegistry()
+    if metrics_dir:
+        MultiProcessCollector(registry, path=metrics_dir)
     else:
-        registry = REGISTRY
+        registry.register(ThisProcess())
     registry.register(QueueDepth(app))
     return registry
 
@@ -52,8 +65,8 @@ def metrics_response() -> Response:
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-def init_metrics(app: Flask) -> None:
-    app.extensions["bookings_metrics"] = _registry(app)
+def init_metrics(app: Flask, metrics_dir: str | None) -> None:
+    app.extensions["bookings_metrics"] = _registry(app, metrics_dir)
 
     @app.before_request
     def _start_timer() -> None:

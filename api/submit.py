@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request, url_for
 
-from api.context import current_user, services
+from api.context import current_user, db, services
 from models.acceptance import NewRequest, accept, body_hash
 from models.errors import ValidationFailed
 from models.metrics import ACCEPTED
@@ -35,6 +35,7 @@ def submit(
     """Accept the write (one transaction), then hand it to the broker; answer 202."""
     svc = services()
     key = _idempotency_key()
+    db().rollback()  # hand the request's connection back: accept() takes its own
     digest = body_hash(request.method, request.path, request.get_json(silent=True)) if key else None
     accepted = accept(
         svc.sessions,
@@ -54,5 +55,6 @@ def submit(
     for room_id, request_id in accepted.to_send:
         svc.sender.send_decide(room_id, request_id)
     status_url = url_for("tasks.get_task", task_id=accepted.request_id)
-    body = {"task_id": accepted.request_id, "status": accepted.status, "status_url": status_url}
+    # A replay answers as the first 202 did; the task's current state is at status_url.
+    body = {"task_id": accepted.request_id, "status": "QUEUED", "status_url": status_url}
     return body, 202, {"Location": status_url}

@@ -31,7 +31,7 @@ from models.booking_request import BookingRequest, RequestKind, RequestStatus
 from models.errors import ValidationFailed
 from models.rooms import Room
 from models.settings import Settings
-from models.users import User
+from models.users import Role, User
 
 RECURRENCE_COLUMNS = ("freq", "interval", "count", "until", "by_weekday")
 
@@ -75,14 +75,22 @@ def resolve_room_names(session: Session, items: list[dict[str, Any]]) -> None:
             item["room_id"] = str(by_name.get(name, f"unknown room {name!r}"))
 
 
-def import_file(settings: Settings, sessions: sessionmaker[Session], path: Path, email: str) -> int:
+def import_file(
+    settings: Settings, sessions: sessionmaker[Session], path: Path, email: str | None
+) -> int:
     items, lines = read_items(path)
     if not items:
         raise click.ClickException(f"{path} holds no bookings")
     with sessions() as session:
-        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        if email is None:
+            first_admin = select(User).where(User.role == Role.ADMIN).order_by(User.created_at)
+            user = session.scalars(first_admin).first()
+        else:
+            user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
-            raise click.ClickException(f"no user {email}")
+            raise click.ClickException(
+                f"no user {email or '(no admin yet: bookings create-admin)'}"
+            )
         resolve_room_names(session, items)
         try:
             children = batch_requests(session, items)

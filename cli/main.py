@@ -80,7 +80,7 @@ def gunicorn_argv(port: int, workers: int) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "8",  # ?wait=N holds a thread, not a process
+        "32",  # ?wait=N holds an idle thread, not a process
         "--graceful-timeout",
         "10",
         "--access-logfile",
@@ -207,8 +207,8 @@ def seed_command() -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "email", required=True, help="email of the user the bookings are for")
-def import_(file: Path, email: str) -> None:
+@click.option("--as", "email", default=None, help="whose bookings (default: the first admin)")
+def import_(file: Path, email: str | None) -> None:
     """Submit a CSV or JSON file of bookings as one batch; follow it until decided."""
     from cli.importer import import_file
     from models.db import session_factory

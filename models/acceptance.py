@@ -36,7 +36,6 @@ class Accepted:
     # (room_id, request_id) pairs to send to the rooms' queues; empty on an idempotent replay.
     to_send: list[tuple[uuid.UUID, uuid.UUID]]
     replay: bool = False
-    status: str = "QUEUED"
 
 
 def body_hash(method: str, path: str, body: Any) -> str:
@@ -80,7 +79,7 @@ def accept(
             if idempotency_key:
                 existing = _replay(session, requester_id, idempotency_key, digest or "")
                 if existing is not None:
-                    return Accepted(existing.id, [], replay=True, status=existing.status.value)
+                    return Accepted(existing.id, [], replay=True)
             rooms = sorted({r.room_id for r in [request, *children] if r.room_id is not None})
             for room_id in rooms:
                 session.execute(
@@ -106,7 +105,7 @@ def accept(
             existing = _replay(session, requester_id, idempotency_key, digest or "")
             if existing is None:
                 raise
-            return Accepted(existing.id, [], replay=True, status=existing.status.value)
+            return Accepted(existing.id, [], replay=True)
 
 
 def _row(

@@ -15,10 +15,15 @@ from models.errors import NotFound
 from models.users import User
 
 
+def sees_details(viewer: User, booking: Booking) -> bool:
+    """Everyone sees when a room is booked; only its organizer and admins see what and who."""
+    return viewer.is_admin or booking.organizer_id == viewer.id
+
+
 def visible_booking(session: Session, booking_id: uuid.UUID, viewer: User) -> Booking:
     """The booking if the viewer organizes it or is an admin; 404 otherwise (no leak)."""
     booking = session.get(Booking, booking_id)
-    if booking is None or not (viewer.is_admin or booking.organizer_id == viewer.id):
+    if booking is None or not sees_details(viewer, booking):
         raise NotFound("no such booking")
     return booking
 

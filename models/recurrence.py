@@ -104,6 +104,11 @@ def expand_occurrences(
                 details={"recurrence": [f"more than {MAX_OCCURRENCES} occurrences"]},
             )
         occurrence = Occurrence(_aware(wall, zone), _aware(wall + duration, zone))
+        if occurrence.end - occurrence.start > MAX_DURATION:  # a DST change can stretch it
+            raise ValidationFailed(
+                "an occurrence would last more than 24 hours across a daylight-saving change",
+                details={"end_time": [f"the occurrence of {wall:%Y-%m-%d} exceeds 24 hours"]},
+            )
         if occurrence.start > horizon:
             raise ValidationFailed(
                 "the series reaches beyond the 365-day horizon",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, Select, exists, select
+from sqlalchemy import Exists, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,8 +72,9 @@ def room_search(
         stmt = stmt.where(Room.active.is_(True))
     if capacity_min is not None:
         stmt = stmt.where(Room.capacity >= capacity_min)
-    if amenities:
-        stmt = stmt.where(Room.amenities.contains(sorted({a.lower() for a in amenities})))
+    for wanted in {a.strip().lower() for a in amenities or []}:
+        listed = func.unnest(Room.amenities).table_valued("name")
+        stmt = stmt.where(select(listed).where(func.lower(listed.c.name) == wanted).exists())
     if location:
         stmt = stmt.where(Room.location.icontains(location, autoescape=True))
     if available_between is not None:

@@ -41,6 +41,7 @@ class Settings:
     token_ttl_seconds: int = 3600
     log_level: str = "INFO"
     metrics_port: int | None = None
+    metrics_dir: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +82,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 3600, minimum=60),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         metrics_port=_int("BOOKINGS_METRICS_PORT", 0, minimum=0) or None,
+        metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
     )
 
 

@@ -18,7 +18,7 @@ S = TicketStatus
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.OPEN: frozenset({S.IN_PROGRESS, S.RESOLVED, S.CLOSED}),
     S.IN_PROGRESS: frozenset({S.OPEN, S.RESOLVED, S.CLOSED}),
-    S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),  # reopened when the fix did not hold
+    S.RESOLVED: frozenset({S.OPEN, S.IN_PROGRESS, S.CLOSED}),  # the fix did not hold
     S.CLOSED: frozenset(),  # final: a new problem is a new ticket
 }
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from psycopg import errors as pg_errors
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.acceptance import LOCK_DECIDE
@@ -86,10 +86,11 @@ def decide_batch(
         )
         if not requests:
             return 0
-        room = session.get(Room, room_id)
+        # FOR SHARE: a concurrent deactivation or capacity change waits for this batch.
+        room = session.get(Room, room_id, with_for_update={"read": True})
         if room is None:  # a foreign key makes this impossible; say so loudly if it happens
             raise LookupError(f"room {room_id} of queued requests does not exist")
-        span = _span(requests)
+        span = None if careful else _span(requests)  # careful mode loads per request
         calendar = load_calendar(session, room_id, *span) if span else RoomCalendar()
         state = RoomState(session, room, calendar, utcnow())
         for request in requests:
@@ -109,10 +110,10 @@ def decide_batch(
 def _decide_alone(state: RoomState, request: BookingRequest) -> None:
     """Decide one request inside its own savepoint, against the database's current state."""
     session = state.session
-    span = _span([request])
-    if span:
-        state.calendar = load_calendar(session, state.room.id, *span)
     try:
+        span = _span([request])
+        if span:
+            state.calendar = load_calendar(session, state.room.id, *span)
         with session.begin_nested():
             DECIDERS[request.kind](state, request)
             session.flush()
@@ -143,8 +144,12 @@ def drain_room(
     for _ in range(max_batches):
         try:
             done = decide_batch(sessions, room_id, batch_size=batch_size)
-        except IntegrityError:
-            log.warning("room %s: batch refused by the database, deciding one by one", room_id)
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: the task retries the whole room later
+        except Exception:
+            # One request the fast path could not take (the database refused the batch, or
+            # a decider broke): decide one by one, so only that request fails.
+            log.warning("room %s: batch failed, deciding one by one", room_id, exc_info=True)
             done = decide_batch(sessions, room_id, batch_size=batch_size, careful=True)
         total += done
         if done < batch_size:

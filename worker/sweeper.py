@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +17,7 @@ from models.booking_request import BookingRequest, RequestStatus
 from models.housekeeping import SKIPPED, exclusive
 
 STALE_AFTER = timedelta(seconds=5)
+log = logging.getLogger(__name__)
 
 Send = Callable[[uuid.UUID, uuid.UUID], None]  # (room_id, request_id)
 
@@ -47,9 +50,16 @@ def sweep_queued(
             .ext(distinct_on(BookingRequest.room_id))
             .limit(limit)
         ).all()
-        targets = [(room_id, request_id) for room_id, request_id in rows if room_id is not None]
-        for room_id, request_id in targets:
-            send(room_id, request_id)
+        targets = []
+        for room_id, request_id in rows:
+            if room_id is None:
+                continue
+            try:
+                send(room_id, request_id)
+            except (BrokerError, OSError) as exc:
+                log.warning("sweeper could not reach the broker: %s", exc)
+                break  # the rest wait for the next sweep; nothing is marked as sent
+            targets.append((room_id, request_id))
         if targets:
             session.execute(
                 update(BookingRequest)

@@ -23,16 +23,15 @@ log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 10.0
 
 
-def _still_queued(request_id: str | None) -> bool:
-    if request_id is None:
-        return True
-    try:
-        key = uuid.UUID(request_id)
-    except ValueError:
-        return True
+def _room_has_queued(room_id: uuid.UUID) -> bool:
+    """Cheap check before taking any lock (an index-only probe of the partial index)."""
     with runtime().sessions() as session:
-        status = session.scalar(select(BookingRequest.status).where(BookingRequest.id == key))
-    return status is None or status == RequestStatus.QUEUED
+        found = session.scalar(
+            select(BookingRequest.id)
+            .where(BookingRequest.room_id == room_id, BookingRequest.status == RequestStatus.QUEUED)
+            .limit(1)
+        )
+    return found is not None
 
 
 @app.task(
@@ -47,23 +46,23 @@ def _still_queued(request_id: str | None) -> bool:
 def decide_room(self: Task, room_id: str) -> int:
     """Decide every QUEUED request of the room; the message's own request among them.
 
-    A message whose request is already decided is a no-op, so redelivery is harmless.
+    A message for a room with nothing QUEUED is a no-op, so redelivery is harmless.
     """
     with log_context(task_id=self.request.id, room_id=room_id):
         return _decide_room(self, room_id)
 
 
 def _decide_room(task: Task, room_id: str) -> int:
-    if not _still_queued(task.request.id):
-        return 0
-    rt = runtime()
     room = uuid.UUID(room_id)
+    if not _room_has_queued(room):
+        return 0  # a redelivered or duplicate message: its work is done
+    rt = runtime()
     try:
         with room_lock(rt.redis, room, wait=LOCK_WAIT_SECONDS) as lock:
             decided = drain_room(rt.sessions, room, between_batches=lock.reacquire)
     except RoomBusy:
         # The holder decides our request too if it was committed in time; if not, try again.
-        if _still_queued(task.request.id):
+        if _room_has_queued(room):
             raise task.retry(countdown=0.2, max_retries=None) from None
         return 0
     log.info("room %s: decided %d request(s)", room_id, decided)

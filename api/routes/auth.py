@@ -16,6 +16,7 @@ blp = Blueprint("auth", __name__, url_prefix="/v1", description="Users and token
 
 
 @blp.route("/auth/register", methods=["POST"])
+@blp.doc(security=[])
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 def register(body: dict[str, Any]) -> User:
@@ -24,6 +25,7 @@ def register(body: dict[str, Any]) -> User:
 
 
 @blp.route("/auth/token", methods=["POST"])
+@blp.doc(security=[])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def token(body: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from api.schemas.common import WindowQuery, page_of
 from api.submit import submit
 from models import room_catalog
 from models.acceptance import NewRequest
-from models.booking_queries import booking_search, visible_booking, visible_series
+from models.booking_queries import booking_search, sees_details, visible_booking, visible_series
 from models.booking_request import RequestKind
 from models.bookings import Booking, BookingStatus
 from models.pages import Page, page
@@ -119,8 +119,5 @@ def room_bookings(query: dict[str, Any], room_id: uuid.UUID) -> dict[str, Any]:
         status=BookingStatus.CONFIRMED,
     )
     found = page(session, stmt, limit=query["limit"], offset=query["offset"])
-    items = [
-        b if viewer.is_admin or b.organizer_id == viewer.id else _as_seen_by_others(b)
-        for b in found.items
-    ]
+    items = [b if sees_details(viewer, b) else _as_seen_by_others(b) for b in found.items]
     return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}

@@ -16,12 +16,14 @@ blp = Blueprint("health", __name__, description="Operations")
 
 
 @blp.route("/healthz", methods=["GET"])
+@blp.doc(security=[])
 def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 
 @blp.route("/metrics", methods=["GET"])
 @blp.doc(
+    security=[],
     summary="Prometheus metrics",
     responses={
         "200": {
@@ -35,6 +37,7 @@ def metrics() -> ResponseReturnValue:
 
 
 @blp.route("/readyz", methods=["GET"])
+@blp.doc(security=[])
 def readyz() -> ResponseReturnValue:
     svc = services()
     checks: dict[str, Any] = {}

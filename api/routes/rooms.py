@@ -22,7 +22,7 @@ from api.schemas.rooms import (
     normalize_amenities,
 )
 from models import ical, room_catalog
-from models.booking_queries import booking_search
+from models.booking_queries import booking_search, sees_details
 from models.bookings import Booking, BookingStatus
 from models.pages import Page, page
 from models.rooms import Room
@@ -108,7 +108,7 @@ def room_calendar(query: dict[str, Any], room_id: uuid.UUID) -> Response:
         ical.CalendarEvent(
             b.id, b.start_time, b.end_time, b.updated_at, b.title, b.description, b.attendees
         )
-        if viewer.is_admin or b.organizer_id == viewer.id
+        if sees_details(viewer, b)
         else ical.CalendarEvent.busy(b.id, b.start_time, b.end_time, b.updated_at)
         for b in session.scalars(stmt)
     ]

@@ -20,8 +20,9 @@ class BookingInSchema(Schema):
     end_time = fields.AwareDateTime(required=True, format="iso")
     title = Trimmed(required=True, validate=validate.Length(1, 200))
     description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
+    # Email addresses or names: the contract does not say, so both are taken.
     attendees = fields.List(
-        fields.Email(validate=validate.Length(max=320)), validate=validate.Length(max=1000)
+        Trimmed(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
     )
     external_meeting_url = fields.Url(
         allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)
@@ -91,6 +92,7 @@ class RecurrenceSchema(Schema):
         if ("count" in data) == ("until" in data):
             raise ValidationError("give exactly one of count or until", "count")
         if data.get("by_weekday") and data["freq"] != "WEEKLY":
+            # The issue that specified series asks for this refusal (weekly rules only).
             raise ValidationError("by_weekday goes with WEEKLY only", "by_weekday")
 
 

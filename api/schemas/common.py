@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 class PageQuery(Schema):
     limit = fields.Int(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Int(load_default=0, validate=validate.Range(0, 2**31 - 1))
 
 
 class WindowQuery(PageQuery):

@@ -53,7 +53,7 @@ class RoomSchema(Schema):
 
 
 class RoomQuery(PageQuery):
-    capacity_min = fields.Int(validate=validate.Range(min=1))
+    capacity_min = fields.Int(validate=validate.Range(1, 10_000))
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
     location = fields.Str(validate=validate.Length(1, 200))
     include_inactive = fields.Bool(load_default=False)
@@ -62,7 +62,7 @@ class RoomQuery(PageQuery):
 class AvailabilityQuery(PageQuery):
     start_time = fields.AwareDateTime(required=True, format="iso")
     end_time = fields.AwareDateTime(required=True, format="iso")
-    capacity_min = fields.Int(validate=validate.Range(min=1))
+    capacity_min = fields.Int(validate=validate.Range(1, 10_000))
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
 
     @validates_schema
@@ -92,7 +92,11 @@ class CalendarQuery(Schema):
 
 
 def normalize_amenities(data: dict[str, Any]) -> dict[str, Any]:
-    """Amenities are compared case-insensitively and kept once each."""
+    """Amenities are kept as written, once each (compared case-insensitively)."""
     if "amenities" in data:
-        data["amenities"] = sorted({a.strip().lower() for a in data["amenities"] if a.strip()})
+        seen: dict[str, str] = {}
+        for amenity in (a.strip() for a in data["amenities"]):
+            if amenity:
+                seen.setdefault(amenity.lower(), amenity)
+        data["amenities"] = list(seen.values())
     return data

@@ -103,6 +103,8 @@ def test_all_or_nothing_with_one_blocked_week_books_nothing(
     assert doc["error"]["code"] == "CONFLICT"
     assert [c["booking_id"] for c in doc["error"]["conflicts"]] == [blocker["result"]["booking_id"]]
     assert len(doc["error"]["occurrences"]) == 1
+    assert [o["status"] for o in doc["result"]["occurrences"]] == ["SKIPPED"] * 4
+    assert [bool(o["conflicts"]) for o in doc["result"]["occurrences"]] == [0, 0, 1, 0]
     assert [b.id for b in confirmed(sessions, room)] == [uuid.UUID(blocker["result"]["booking_id"])]
 
 
@@ -246,8 +248,12 @@ def test_two_concurrent_series_the_earlier_accepted_wins_shared_weeks(
     early_statuses = [o["status"] for o in early_doc["result"]["occurrences"]]
     late_statuses = [o["status"] for o in late_doc["result"]["occurrences"]]
     assert early_statuses == ["CONFIRMED"] * 6
-    shared = 4  # the later series' first four weeks meet the earlier one's last four
-    assert late_statuses == ["SKIPPED"] * shared + ["CONFIRMED"] * (6 - shared)
+    # The two share four weeks: the first series' weeks 2-5 meet the second's weeks 0-3.
+    shared = ["SKIPPED"] * 4
+    if late_who is other_user:  # the second series was accepted last
+        assert late_statuses == shared + ["CONFIRMED"] * 2
+    else:  # the first series was accepted last
+        assert late_statuses == ["CONFIRMED"] * 2 + shared
     rows = confirmed(sessions, room)
     assert len(rows) == 8
     assert all(a.end_time <= b.start_time for a, b in itertools.pairwise(rows))

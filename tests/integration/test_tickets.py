@@ -48,7 +48,7 @@ def test_only_admins_change_status(api: Api, user: dict[str, str], admin: dict[s
 
 @pytest.mark.parametrize(
     ("path", "refused"),
-    [(["CLOSED"], "OPEN"), (["RESOLVED", "CLOSED"], "IN_PROGRESS"), (["RESOLVED"], "IN_PROGRESS")],
+    [(["CLOSED"], "OPEN"), (["RESOLVED", "CLOSED"], "IN_PROGRESS"), (["CLOSED"], "RESOLVED")],
 )
 def test_transitions_that_make_no_sense_are_409(
     api: Api, user: dict[str, str], admin: dict[str, str], path: list[str], refused: str
@@ -93,3 +93,14 @@ def test_bad_ticket_input(api: Api, user: dict[str, str], admin: dict[str, str])
     )
     assert no_room.status_code == 404
     assert api.client.get("/v1/tickets", headers=user).json["total"] == 1
+
+
+def test_work_can_resume_on_a_resolved_ticket(
+    api: Api, user: dict[str, str], admin: dict[str, str]
+) -> None:
+    ticket = open_ticket(api, user)
+    api.client.patch(f"/v1/tickets/{ticket['id']}", json={"status": "RESOLVED"}, headers=admin)
+    resumed = api.client.patch(
+        f"/v1/tickets/{ticket['id']}", json={"status": "IN_PROGRESS"}, headers=admin
+    )
+    assert resumed.status_code == 200 and resumed.json["status"] == "IN_PROGRESS"

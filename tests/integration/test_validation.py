@@ -189,7 +189,8 @@ def test_a_single_missing_field_is_named_alone(
     [
         pytest.param({"title": "x" * 201}, "title", id="title-too-long"),
         pytest.param({"title": ""}, "title", id="title-empty"),
-        pytest.param({"attendees": ["not-an-email"]}, "attendees", id="attendee-not-email"),
+        pytest.param({"attendees": ["  "]}, "attendees", id="attendee-blank"),
+        pytest.param({"attendees": "a@example.com"}, "attendees", id="attendees-not-a-list"),
         pytest.param({"attendees": "a@example.com"}, "attendees", id="attendees-not-a-list"),
         pytest.param(
             {"external_meeting_url": "not a url"}, "external_meeting_url", id="url-garbage"

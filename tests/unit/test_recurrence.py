@@ -106,3 +106,11 @@ def test_a_bad_first_window_is_refused_like_a_single_booking() -> None:
 def test_occurrences_round_trip_through_json() -> None:
     occ = expand(datetime(2027, 1, 5, 9, tzinfo=UTC), freq="DAILY", count=1)[0]
     assert Occurrence.from_json(occ.as_json()) == occ
+
+
+def test_an_occurrence_stretched_past_24_hours_by_a_dst_change_is_refused() -> None:
+    # 24 wall-clock hours from Saturday 03:00 cross the night the clocks go back: 25 real hours.
+    start = datetime(2027, 10, 23, 3, tzinfo=BERLIN)
+    with pytest.raises(ValidationFailed) as caught:
+        expand(start, 24 * 60, tz="Europe/Berlin", freq="WEEKLY", count=2)
+    assert "24 hours" in caught.value.details["end_time"][0]
