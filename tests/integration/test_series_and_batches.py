@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -12,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.acceptance import LOCK_DECIDE
 from models.booking_request import BookingRequest
 from models.bookings import Booking, BookingStatus
+from models.rooms import room_lock_key
 from tests.helpers import Api, booking_body, future, next_dst_change
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -314,3 +317,28 @@ def test_a_batch_with_a_bad_item_queues_nothing(
     assert (
         api.client.post("/v1/bookings/batch", json={"items": []}, headers=user).status_code == 422
     )
+
+
+def test_batch_progress_rises_while_it_runs(
+    api: Api, user: dict[str, str], make_room, sessions: sessionmaker[Session]
+) -> None:
+    rooms = [make_room() for _ in range(4)]
+    start = future()
+    items = [booking_body(rooms[i % 4], start + timedelta(hours=i // 4), 60) for i in range(40)]
+    with sessions.begin() as session:  # hold room 0's decisions back with its advisory lock
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(rooms[0]))))
+        response = api.client.post("/v1/bookings/batch", json={"items": items}, headers=user)
+        assert response.status_code == 202
+        task_id = response.json["task_id"]
+        deadline = time.monotonic() + 30
+        while (doc := api.task(user, task_id))["progress"]["done"] < 30:
+            assert time.monotonic() < deadline, doc["progress"]
+            time.sleep(0.1)
+        midway = doc
+    finished = api.wait_task(user, task_id)
+
+    assert midway["status"] == "PROCESSING"
+    assert midway["progress"] == {"total": 40, "done": 30, "confirmed": 30, "rejected": 0}
+    assert [i["status"] for i in midway["result"]["items"]].count("QUEUED") == 10
+    assert finished["status"] == "SUCCEEDED"
+    assert finished["progress"] == {"total": 40, "done": 40, "confirmed": 40, "rejected": 0}
