@@ -56,8 +56,22 @@ def end_meetings(sessions: sessionmaker[Session], *, now: datetime) -> int:
         return ended.rowcount or 0
 
 
+RELEASE_CHUNK = 100  # bookings (so at most 100 room locks) per transaction
+
+
 def release_no_shows(sessions: sessionmaker[Session], *, now: datetime) -> int:
     """Cancel (NO_SHOW) confirmed bookings nobody checked in to within the room's limit."""
+    released = 0
+    while True:
+        done = _release_chunk(sessions, now)
+        if done == SKIPPED:
+            return SKIPPED if released == 0 else released
+        released += done
+        if done < RELEASE_CHUNK:
+            return released
+
+
+def _release_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
     with sessions.begin() as session:
         if not exclusive(session, "release_no_shows"):
             return SKIPPED
@@ -74,7 +88,7 @@ def release_no_shows(sessions: sessionmaker[Session], *, now: datetime) -> int:
                 Meeting.state == MeetingState.SCHEDULED,
             )
             .order_by(Booking.room_id, Booking.start_time)
-            .limit(CHUNK)
+            .limit(RELEASE_CHUNK)
         ).all()
         released = 0
         for room_id in sorted({room for _, room in due}):
