@@ -9,6 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from models.booking_request import BookingRequest
+from models.bookings import Booking, BookingStatus
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
 
@@ -29,6 +35,56 @@ def booking_body(
         "title": extra.pop("title", "Planning"),
         **extra,
     }
+
+
+def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.is_json, response.get_data(as_text=True)
+    body = response.json
+    assert body is not None and set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert isinstance(error["code"], str) and error["code"], error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["details"], dict), error
+    if code is not None:
+        assert error["code"] == code, error
+    return error  # type: ignore[no-any-return]
+
+
+def count_rows(sessions: sessionmaker[Session], model: type, *where: Any) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def request_count(sessions: sessionmaker[Session]) -> int:
+    """How many booking_requests rows exist."""
+    return count_rows(sessions, BookingRequest)
+
+
+def confirmed_bookings(sessions: sessionmaker[Session], room: str) -> list[Booking]:
+    """The room's confirmed bookings, by start time."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Booking)
+                .where(Booking.room_id == room, Booking.status == BookingStatus.CONFIRMED)
+                .order_by(Booking.start_time)
+            )
+        )
+
+
+def confirmed_count(sessions: sessionmaker[Session], room: str) -> int:
+    with sessions() as session:
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    Booking.room_id == room, Booking.status == BookingStatus.CONFIRMED
+                )
+            )
+            or 0
+        )
 
 
 def next_dst_change(zone: ZoneInfo, *, spring: bool) -> datetime:
@@ -69,6 +125,26 @@ class Api:
         assert response.status_code == 201, response.json
         return self.login(email, "password-123")
 
+    def me(self, headers: dict[str, str]) -> str:
+        """The caller's user id."""
+        return str(self.client.get("/v1/users/me", headers=headers).json["id"])
+
+    def create_room(self, headers: dict[str, str], **fields: Any) -> TestResponse:
+        return self.client.post("/v1/rooms", json={"capacity": 8, **fields}, headers=headers)
+
+    def open_ticket(self, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
+        body = {"title": "Projector broken", "description": "No signal on HDMI", **extra}
+        response = self.client.post("/v1/tickets", json=body, headers=headers)
+        assert response.status_code == 201, response.json
+        return response.json  # type: ignore[no-any-return]
+
+    def page(self, headers: dict[str, str], url: str, query: Any = None) -> dict[str, Any]:
+        """GET a paginated list: 200 with exactly the {items, total, limit, offset} envelope."""
+        response = self.client.get(url, query_string=query or {}, headers=headers)
+        assert response.status_code == 200, response.json
+        assert set(response.json) == {"items", "total", "limit", "offset"}
+        return response.json  # type: ignore[no-any-return]
+
     def book(self, headers: dict[str, str], body: dict[str, Any], **kw: Any) -> str:
         response = self.client.post("/v1/bookings", json=body, headers=headers, **kw)
         assert response.status_code == 202, response.json
@@ -87,3 +163,15 @@ class Api:
             doc = self.task(headers, task_id, wait=min(5.0, max(0.0, deadline - time.monotonic())))
             if doc["status"] in TERMINAL or time.monotonic() >= deadline:
                 return doc
+
+    def confirmed_booking(self, headers: dict[str, str], body: dict[str, Any], **kw: Any) -> str:
+        """Book and wait for the worker's decision; return the confirmed booking's id."""
+        doc = self.wait_task(headers, self.book(headers, body, **kw))
+        assert doc["status"] == "SUCCEEDED", doc
+        return str(doc["result"]["booking_id"])
+
+    def cancel(self, headers: dict[str, str], booking_id: str) -> None:
+        """Cancel and wait until the cancellation has SUCCEEDED."""
+        response = self.client.post(f"/v1/bookings/{booking_id}/cancel", json={}, headers=headers)
+        assert response.status_code == 202, response.json
+        assert self.wait_task(headers, response.json["task_id"])["status"] == "SUCCEEDED"

@@ -188,8 +188,7 @@ def make_room(api: Api, admin: dict[str, str]) -> Callable[..., str]:
     counter = iter(range(1_000_000))
 
     def make(**fields: object) -> str:
-        body = {"name": f"Room {next(counter)}", "capacity": 8, **fields}
-        response = api.client.post("/v1/rooms", json=body, headers=admin)
+        response = api.create_room(admin, **{"name": f"Room {next(counter)}", **fields})
         assert response.status_code == 201, response.json
         return str(response.json["id"])
 

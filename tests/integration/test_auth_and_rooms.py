@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from models.rooms import Room
 from models.users import User
-from tests.helpers import Api
+from tests.helpers import Api, assert_error, count_rows
 
 PASSWORD = "password-123"
 USER_FIELDS = {"id", "email", "name", "role", "created_at"}
@@ -30,25 +30,6 @@ ROOM_FIELDS = {
     "created_at",
     "updated_at",
 }
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    body = response.json
-    assert body is not None and set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error  # type: ignore[no-any-return]
-
-
-def count(sessions: sessionmaker[Session], model: type, *where: Any) -> int:
-    with sessions() as session:
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def register(api: Api, email: str, password: str = PASSWORD, name: str = "Carol") -> TestResponse:
@@ -88,7 +69,7 @@ def test_a_duplicate_email_is_409_email_taken_whatever_its_case(
     assert_error(register(api, "dave@example.com"), 409, "EMAIL_TAKEN")
     assert_error(register(api, "DAVE@Example.COM"), 409, "EMAIL_TAKEN")
 
-    assert count(sessions, User, func.lower(User.email) == "dave@example.com") == 1
+    assert count_rows(sessions, User, func.lower(User.email) == "dave@example.com") == 1
 
 
 def test_a_password_under_8_characters_is_422(api: Api, sessions: sessionmaker[Session]) -> None:
@@ -96,7 +77,7 @@ def test_a_password_under_8_characters_is_422(api: Api, sessions: sessionmaker[S
     error = assert_error(register(api, "erin@example.com", password="short12"), 422)
 
     assert "password" in error["details"], error
-    assert count(sessions, User) == 0
+    assert count_rows(sessions, User) == 0
     assert register(api, "erin@example.com", password="exactly8").status_code == 201
 
 
@@ -108,7 +89,7 @@ def test_register_refuses_a_bad_email_and_missing_fields(
     assert "email" in bad["details"]
     missing = assert_error(api.client.post("/v1/auth/register", json={}), 422)
     assert {"email", "name", "password"} <= set(missing["details"]), missing
-    assert count(sessions, User) == 0
+    assert count_rows(sessions, User) == 0
 
 
 def test_token_answers_the_contract_shape_and_works(api: Api) -> None:
@@ -198,16 +179,11 @@ def test_passwords_are_stored_as_a_salted_scrypt_hash(
 # --- rooms ---------------------------------------------------------------------------------
 
 
-def create_room(api: Api, admin: dict[str, str], **fields: Any) -> TestResponse:
-    return api.client.post("/v1/rooms", json={"capacity": 8, **fields}, headers=admin)
-
-
 def test_admin_creates_a_room_with_defaults(
     api: Api, admin: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     """201 with every room field; timezone defaults to UTC, auto-release is off (null)."""
-    response = create_room(
-        api,
+    response = api.create_room(
         admin,
         name="Atlas",
         capacity=12,
@@ -235,8 +211,8 @@ def test_a_room_keeps_an_explicit_timezone_and_auto_release(
     api: Api, admin: dict[str, str]
 ) -> None:
     """timezone and auto_release_minutes are stored as given."""
-    response = create_room(
-        api, admin, name="Berlin", timezone="Europe/Berlin", auto_release_minutes=10
+    response = api.create_room(
+        admin, name="Berlin", timezone="Europe/Berlin", auto_release_minutes=10
     )
 
     assert response.status_code == 201, response.json
@@ -248,10 +224,10 @@ def test_a_duplicate_room_name_is_409(
     api: Api, admin: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     """A second room with the same name is 409 ROOM_NAME_TAKEN; only one row exists."""
-    assert create_room(api, admin, name="Orion").status_code == 201
+    assert api.create_room(admin, name="Orion").status_code == 201
 
-    assert_error(create_room(api, admin, name="Orion"), 409, "ROOM_NAME_TAKEN")
-    assert count(sessions, Room, Room.name == "Orion") == 1
+    assert_error(api.create_room(admin, name="Orion"), 409, "ROOM_NAME_TAKEN")
+    assert count_rows(sessions, Room, Room.name == "Orion") == 1
 
 
 @pytest.mark.parametrize(
@@ -268,18 +244,18 @@ def test_bad_room_fields_are_422(
     api: Api, admin: dict[str, str], sessions: sessionmaker[Session], fields, field
 ) -> None:
     """A bad time zone, capacity or auto-release is 422 naming the field; nothing is stored."""
-    error = assert_error(create_room(api, admin, name="Bad", **fields), 422, "VALIDATION_ERROR")
+    error = assert_error(api.create_room(admin, name="Bad", **fields), 422, "VALIDATION_ERROR")
 
     assert field in error["details"], error
-    assert count(sessions, Room) == 0
+    assert count_rows(sessions, Room) == 0
 
 
 def test_a_user_cannot_create_a_room(
     api: Api, user: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     """Room creation is admin-only (403)."""
-    assert_error(create_room(api, user, name="Sneaky"), 403)
-    assert count(sessions, Room) == 0
+    assert_error(api.create_room(user, name="Sneaky"), 403)
+    assert count_rows(sessions, Room) == 0
 
 
 @pytest.fixture
@@ -293,7 +269,7 @@ def catalog(api: Api, admin: dict[str, str]) -> dict[str, str]:
     ]
     ids = {}
     for fields in rooms:
-        response = create_room(api, admin, **fields)
+        response = api.create_room(admin, **fields)
         assert response.status_code == 201, response.json
         ids[fields["name"]] = response.json["id"]
     return ids
@@ -373,7 +349,7 @@ def test_list_limit_200_is_allowed(api: Api, user: dict[str, str]) -> None:
 
 def test_get_one_room(api: Api, user: dict[str, str], admin: dict[str, str]) -> None:
     """GET /v1/rooms/{id} returns what was created, to any user."""
-    created = create_room(api, admin, name="Zeta", capacity=6, amenities=["tv"]).json
+    created = api.create_room(admin, name="Zeta", capacity=6, amenities=["tv"]).json
 
     response = api.client.get(f"/v1/rooms/{created['id']}", headers=user)
 

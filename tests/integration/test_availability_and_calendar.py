@@ -11,45 +11,14 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from models.bookings import Booking, BookingStatus
 from models.rooms import Room
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, assert_error, booking_body, future
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 H = timedelta(hours=1)
-
-
-def assert_error(response: TestResponse, status: int, code: str) -> dict[str, Any]:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    body = response.json
-    assert body is not None and set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert error["code"] == code, error
-    return error  # type: ignore[no-any-return]
-
-
-def confirm(
-    api: Api, headers: dict[str, str], room: str, start: datetime, minutes: float = 60, **extra: Any
-) -> str:
-    """Book and wait for the worker's decision; return the confirmed booking's id."""
-    doc = api.wait_task(headers, api.book(headers, booking_body(room, start, minutes, **extra)))
-    assert doc["status"] == "SUCCEEDED", doc
-    return str(doc["result"]["booking_id"])
-
-
-def cancel(api: Api, headers: dict[str, str], booking_id: str) -> None:
-    response = api.client.post(f"/v1/bookings/{booking_id}/cancel", json={}, headers=headers)
-    assert response.status_code == 202, response.json
-    assert api.wait_task(headers, response.json["task_id"])["status"] == "SUCCEEDED"
-
-
-def me(api: Api, headers: dict[str, str]) -> str:
-    return str(api.client.get("/v1/users/me", headers=headers).json["id"])
 
 
 def booking_status(sessions: sessionmaker[Session], booking_id: str) -> BookingStatus:
@@ -63,10 +32,7 @@ def available(
     api: Api, headers: dict[str, str], start: datetime, end: datetime, **query: Any
 ) -> dict[str, Any]:
     params = {"start_time": start.isoformat(), "end_time": end.isoformat(), **query}
-    response = api.client.get("/v1/rooms/availability", query_string=params, headers=headers)
-    assert response.status_code == 200, response.json
-    assert set(response.json) == {"items", "total", "limit", "offset"}
-    return response.json  # type: ignore[no-any-return]
+    return api.page(headers, "/v1/rooms/availability", params)
 
 
 def names(page: dict[str, Any]) -> list[str]:
@@ -87,16 +53,16 @@ def test_availability_is_half_open_and_ignores_cancelled_bookings(
     start = future(10)
     end = start + H
     contains = make_room(name="A contains")
-    confirm(api, user, contains, start - 0.5 * H, minutes=120)
+    api.confirmed_booking(user, booking_body(contains, start - 0.5 * H, minutes=120))
     tail = make_room(name="B tail overlap")
-    confirm(api, other_user, tail, start + 0.5 * H, minutes=60)
+    api.confirmed_booking(other_user, booking_body(tail, start + 0.5 * H, minutes=60))
     before = make_room(name="C ends at start")
-    confirm(api, user, before, start - H, minutes=60)
+    api.confirmed_booking(user, booking_body(before, start - H, minutes=60))
     after = make_room(name="D starts at end")
-    confirm(api, user, after, end, minutes=60)
+    api.confirmed_booking(user, booking_body(after, end, minutes=60))
     dropped_room = make_room(name="E cancelled")
-    dropped = confirm(api, other_user, dropped_room, start, minutes=60)
-    cancel(api, other_user, dropped)
+    dropped = api.confirmed_booking(other_user, booking_body(dropped_room, start, minutes=60))
+    api.cancel(other_user, dropped)
     make_room(name="F never booked")
 
     page = available(api, user, start, end)
@@ -157,7 +123,7 @@ def test_availability_honours_capacity_and_every_amenity(
     make_room(name="Big, both", capacity=20, amenities=["Projector", "whiteboard", "vc"])
     make_room(name="Exactly ten", capacity=10, amenities=["whiteboard", "projector"])
     busy = make_room(name="Big, both, busy", capacity=30, amenities=["projector", "whiteboard"])
-    confirm(api, user, busy, start)
+    api.confirmed_booking(user, booking_body(busy, start))
 
     page = available(
         api, user, start, start + H, capacity_min=10, amenity=["projector", "WHITEBOARD"]
@@ -203,7 +169,7 @@ def test_availability_is_one_query_whatever_the_number_of_rooms(
     """The page and its total: one statement each, with the booking check inside (no loop)."""
     start = future(1)
     rooms = [make_room(name=f"Room {i:02}") for i in range(6)]
-    confirm(api, user, rooms[2], start)
+    api.confirmed_booking(user, booking_body(rooms[2], start))
     statements.clear()
 
     page = available(api, user, start, start + H)
@@ -310,12 +276,16 @@ def test_calendar_shows_confirmed_bookings_hiding_others_details(
 ) -> None:
     room = make_room(name="Fjord", location="Floor 3, east")
     details: dict[str, Any] = {"description": "quarterly numbers", "attendees": ["x@example.com"]}
-    alices = confirm(api, user, room, future(5), minutes=90, title="Alice's review", **details)
-    bobs = confirm(api, other_user, room, future(1), title="Bob's secret", **details)
-    dropped = confirm(api, user, room, future(3), title="Dropped")
-    cancel(api, user, dropped)
+    alices = api.confirmed_booking(
+        user, booking_body(room, future(5), minutes=90, title="Alice's review", **details)
+    )
+    bobs = api.confirmed_booking(
+        other_user, booking_body(room, future(1), title="Bob's secret", **details)
+    )
+    dropped = api.confirmed_booking(user, booking_body(room, future(3), title="Dropped"))
+    api.cancel(user, dropped)
     elsewhere = make_room(name="Elsewhere")
-    confirm(api, user, elsewhere, future(7), title="Not this room")
+    api.confirmed_booking(user, booking_body(elsewhere, future(7), title="Not this room"))
 
     calendar = feed(api, user, room)
 
@@ -374,7 +344,7 @@ def test_calendar_window_defaults_to_30_days_back_and_narrows_with_from_to(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
     """Past bookings (stored directly: the API refuses past starts) show for 30 days back."""
-    organizer = uuid.UUID(me(api, user))
+    organizer = uuid.UUID(api.me(user))
     now = datetime.now(UTC).replace(microsecond=0)
     with sessions.begin() as session:
         old, recent = (
@@ -390,8 +360,8 @@ def test_calendar_window_defaults_to_30_days_back_and_narrows_with_from_to(
         session.add_all([old, recent])
         session.flush()
         old_id, recent_id = str(old.id), str(recent.id)
-    upcoming = confirm(api, user, room, future(1), title="Upcoming")
-    later = confirm(api, user, room, future(30), title="Later")
+    upcoming = api.confirmed_booking(user, booking_body(room, future(1), title="Upcoming"))
+    later = api.confirmed_booking(user, booking_body(room, future(30), title="Later"))
 
     default = events_by_uid(feed(api, user, room))
     assert set(default) == {f"{b}@bookings" for b in (recent_id, upcoming, later)}
@@ -439,7 +409,7 @@ def test_calendar_of_an_empty_room_and_of_an_unknown_one(
 def test_location_is_left_out_when_the_room_has_none(
     api: Api, user: dict[str, str], room: str
 ) -> None:
-    confirm(api, user, room, future(1))
+    api.confirmed_booking(user, booking_body(room, future(1)))
 
     (event,) = feed(api, user, room).walk("VEVENT")
 

@@ -6,27 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import AuditEvent
-from models.bookings import Booking, BookingStatus, Meeting
-from tests.helpers import Api, booking_body, future
+from models.bookings import Meeting
+from tests.helpers import Api, booking_body, confirmed_count, count_rows, future
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def confirmed_count(sessions: sessionmaker[Session], room: str) -> int:
-    with sessions() as session:
-        return (
-            session.scalar(
-                select(func.count()).where(
-                    Booking.room_id == room, Booking.status == BookingStatus.CONFIRMED
-                )
-            )
-            or 0
-        )
 
 
 def test_a_free_slot_is_confirmed_with_meeting_and_audit(
@@ -187,8 +175,7 @@ def test_a_storm_of_concurrent_overlapping_requests_confirms_exactly_one(
     assert statuses.count("SUCCEEDED") == 1
     assert statuses.count("REJECTED") == 59
     assert confirmed_count(sessions, room) == 1
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Meeting)) == 1
+    assert count_rows(sessions, Meeting) == 1
 
 
 def test_the_database_alone_refuses_an_overlapping_confirmed_row(

@@ -7,20 +7,32 @@ from datetime import timedelta
 
 import pytest
 from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.booking_request import BookingRequest, RequestKind, RequestStatus
 from models.users import User
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, booking_body, future, request_count
 from worker.sweeper import sweep_queued
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def request_count(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
-        return session.scalar(select(func.count()).select_from(BookingRequest)) or 0
+def stored_request(sessions: sessionmaker[Session], room: str, payload: dict) -> uuid.UUID:  # type: ignore[type-arg]
+    """A booking request of Alice's written straight to the table, bypassing the API."""
+    request_id = uuid.uuid4()
+    with sessions.begin() as session:
+        requester = session.scalars(select(User.id).where(User.email == "alice@example.com")).one()
+        session.add(
+            BookingRequest(
+                id=request_id,
+                kind=RequestKind.BOOKING,
+                room_id=uuid.UUID(room),
+                requester_id=requester,
+                payload=payload,
+            )
+        )
+    return request_id
 
 
 def test_nul_characters_and_lone_surrogates_are_422_not_500(
@@ -61,20 +73,11 @@ def test_amenities_keep_their_spelling_and_match_case_insensitively(
 def test_a_request_that_breaks_its_decider_fails_alone_and_the_room_moves_on(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
-    with sessions.begin() as session:
-        requester = session.scalars(select(User.id).where(User.email == "alice@example.com")).one()
-        poison = BookingRequest(
-            id=uuid.uuid4(),
-            kind=RequestKind.BOOKING,
-            room_id=uuid.UUID(room),
-            requester_id=requester,
-            payload={"start_time": "not a time"},
-        )
-        session.add(poison)
+    poison = stored_request(sessions, room, {"start_time": "not a time"})
     good = api.book(user, booking_body(room, future()))
 
     assert api.wait_task(user, good)["status"] == "SUCCEEDED"
-    broken = api.task(user, str(poison.id))
+    broken = api.task(user, str(poison))
     assert broken["status"] == "FAILED"
     assert broken["error"]["code"] == "INTERNAL_ERROR"
     assert "Traceback" not in str(broken)
@@ -98,21 +101,12 @@ def test_an_idempotent_replay_answers_as_the_first_202_did(
 def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
-    with sessions.begin() as session:
-        requester = session.scalars(select(User.id).where(User.email == "alice@example.com")).one()
-        stranded = BookingRequest(
-            id=uuid.uuid4(),
-            kind=RequestKind.BOOKING,
-            room_id=uuid.UUID(room),
-            requester_id=requester,
-            payload=booking_body(room, future()) | {"attendees": []},
-        )
-        session.add(stranded)
+    stranded = stored_request(sessions, room, booking_body(room, future()) | {"attendees": []})
 
     def broker_down(room_id: uuid.UUID, request_id: uuid.UUID) -> None:
         raise BrokerError("connection refused")
 
     assert sweep_queued(sessions, broker_down, stale_after=timedelta(0)) == 0
     with sessions() as session:
-        row = session.get(BookingRequest, stranded.id)
+        row = session.get(BookingRequest, stranded)
         assert row is not None and row.sent_at is None and row.status == RequestStatus.QUEUED

@@ -27,12 +27,6 @@ def soon(minutes: float = 5) -> datetime:
     return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
 
 
-def book(api: Api, who: dict[str, str], room: str, start: datetime, minutes: int = 60) -> str:
-    doc = api.wait_task(who, api.book(who, booking_body(room, start, minutes)))
-    assert doc["status"] == "SUCCEEDED", doc
-    return str(doc["result"]["booking_id"])
-
-
 def shift(
     sessions: sessionmaker[Session], booking_id: str, start: timedelta, end: timedelta
 ) -> None:
@@ -69,7 +63,7 @@ def test_join_code_resolves_until_the_meeting_ends(
     room: str,
     sessions: sessionmaker[Session],
 ) -> None:
-    booking_id = book(api, user, room, soon(30))
+    booking_id = api.confirmed_booking(user, booking_body(room, soon(30)))
     code = api.client.get(f"/v1/bookings/{booking_id}", headers=user).json["meeting"]["join_code"]
 
     seen = api.client.get(f"/v1/meetings/{code}", headers=other_user)
@@ -96,8 +90,8 @@ def test_check_in_window_and_who_may_check_in(
     room: str,
     sessions: sessionmaker[Session],
 ) -> None:
-    later = book(api, user, room, soon(120))
-    now_ish = book(api, user, room, soon(10))
+    later = api.confirmed_booking(user, booking_body(room, soon(120)))
+    now_ish = api.confirmed_booking(user, booking_body(room, soon(10)))
 
     early = api.client.post(f"/v1/bookings/{later}/check-in", headers=user)
     assert early.status_code == 409, early.json
@@ -121,8 +115,12 @@ def test_check_in_window_and_who_may_check_in(
 def test_no_show_is_released_once_and_a_checked_in_booking_never(
     api: Api, user: dict[str, str], make_room, sessions: sessionmaker[Session]
 ) -> None:
-    absent = book(api, user, make_room(auto_release_minutes=10), soon(5), 30)
-    present = book(api, user, make_room(auto_release_minutes=10), soon(40), 30)
+    absent = api.confirmed_booking(
+        user, booking_body(make_room(auto_release_minutes=10), soon(5), 30)
+    )
+    present = api.confirmed_booking(
+        user, booking_body(make_room(auto_release_minutes=10), soon(40), 30)
+    )
     assert api.client.post(f"/v1/bookings/{present}/check-in", headers=user).status_code == 409
     shift(sessions, present, -timedelta(minutes=5), timedelta(minutes=25))
     assert api.client.post(f"/v1/bookings/{present}/check-in", headers=user).status_code == 200
@@ -144,7 +142,10 @@ def test_no_show_is_released_once_and_a_checked_in_booking_never(
 def test_two_ticks_at_once_do_the_work_once(
     api: Api, user: dict[str, str], make_room, sessions: sessionmaker[Session]
 ) -> None:
-    ids = [book(api, user, make_room(auto_release_minutes=5), soon(5), 30) for _ in range(6)]
+    ids = [
+        api.confirmed_booking(user, booking_body(make_room(auto_release_minutes=5), soon(5), 30))
+        for _ in range(6)
+    ]
     for booking_id in ids:
         shift(sessions, booking_id, -timedelta(minutes=10), timedelta(minutes=20))  # all due
 
@@ -166,7 +167,10 @@ def test_two_ticks_at_once_do_the_work_once(
 def test_audit_events_older_than_the_retention_are_purged(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
-    old, young = book(api, user, room, soon(60)), book(api, user, room, soon(180))
+    old, young = (
+        api.confirmed_booking(user, booking_body(room, soon(60))),
+        api.confirmed_booking(user, booking_body(room, soon(180))),
+    )
     with sessions.begin() as session:
         session.execute(
             update(AuditEvent)
@@ -210,7 +214,7 @@ def test_finished_requests_are_kept_for_the_retention_then_deleted(
 def test_beat_alone_ends_an_expired_meeting(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    booking_id = book(api, user, room, soon(30))
+    booking_id = api.confirmed_booking(user, booking_body(room, soon(30)))
     shift(sessions, booking_id, -timedelta(hours=2), -timedelta(hours=1))
     log = (tmp_path / "beat.log").open("wb")
     beat = subprocess.Popen(

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.main import main
-from models.booking_request import BookingRequest
 from models.bookings import Booking
-from tests.helpers import Api, future
+from tests.helpers import Api, future, request_count
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -40,7 +39,7 @@ def test_import_csv_books_rows_and_reports_the_rejected_line(
     admin: dict[str, str],
     sessions: sessionmaker[Session],
 ) -> None:
-    api.client.post("/v1/rooms", json={"name": "Orion", "capacity": 4}, headers=admin)
+    api.create_room(admin, name="Orion", capacity=4)
     path = tmp_path / "bookings.csv"
     path.write_text(rows_csv("Orion", 6))
 
@@ -73,5 +72,4 @@ def test_import_refuses_a_file_with_a_bad_row_and_submits_nothing(
 
     assert result.exit_code == 1
     assert "line 3" in result.output and "end_time" in result.output
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(BookingRequest)) == 0
+    assert request_count(sessions) == 0

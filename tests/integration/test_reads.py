@@ -10,55 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from models.audit import AuditEvent
-from models.booking_request import BookingRequest
 from models.bookings import Booking, BookingStatus
-from tests.helpers import TERMINAL, Api, booking_body, future
+from tests.helpers import TERMINAL, Api, assert_error, booking_body, future, request_count
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    body = response.json
-    assert body is not None and set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    if code is not None:
-        assert error["code"] == code, error
-    return error  # type: ignore[no-any-return]
-
-
-def confirm(api: Api, headers: dict[str, str], room: str, start: datetime, **extra: Any) -> str:
-    """Book and wait for the decision; return the confirmed booking's id."""
-    doc = api.wait_task(headers, api.book(headers, booking_body(room, start, **extra)))
-    assert doc["status"] == "SUCCEEDED", doc
-    return str(doc["result"]["booking_id"])
-
-
-def cancel(api: Api, headers: dict[str, str], booking_id: str) -> None:
-    response = api.client.post(f"/v1/bookings/{booking_id}/cancel", json={}, headers=headers)
-    assert response.status_code == 202, response.json
-    assert api.wait_task(headers, response.json["task_id"])["status"] == "SUCCEEDED"
-
-
-def me(api: Api, headers: dict[str, str]) -> str:
-    return str(api.client.get("/v1/users/me", headers=headers).json["id"])
-
-
-def listing(api: Api, headers: dict[str, str], url: str, query: Any = None) -> dict[str, Any]:
-    response = api.client.get(url, query_string=query or {}, headers=headers)
-    assert response.status_code == 200, response.json
-    assert set(response.json) == {"items", "total", "limit", "offset"}
-    return response.json  # type: ignore[no-any-return]
-
-
-def request_rows(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
-        return session.scalar(select(func.count()).select_from(BookingRequest)) or 0
 
 
 # --- tasks ---------------------------------------------------------------------------------
@@ -126,9 +83,9 @@ def three_bookings(
 ) -> dict[str, str]:
     """Alice at +0 h and +6 h, Bob at +3 h, one hour each: label -> booking id."""
     return {
-        "alice_early": confirm(api, user, room, future(0)),
-        "bob_middle": confirm(api, other_user, room, future(3)),
-        "alice_late": confirm(api, user, room, future(6)),
+        "alice_early": api.confirmed_booking(user, booking_body(room, future(0))),
+        "bob_middle": api.confirmed_booking(other_user, booking_body(room, future(3))),
+        "alice_late": api.confirmed_booking(user, booking_body(room, future(6))),
     }
 
 
@@ -139,17 +96,17 @@ def test_a_user_lists_only_their_own_bookings(
     three_bookings: dict[str, str],
 ) -> None:
     """GET /v1/bookings shows the caller's bookings only, by start; organizer_id is ignored."""
-    alice = listing(api, user, "/v1/bookings")
+    alice = api.page(user, "/v1/bookings")
 
     assert alice["total"] == 2
     assert [b["id"] for b in alice["items"]] == [
         three_bookings["alice_early"],
         three_bookings["alice_late"],
     ]
-    assert {b["organizer_id"] for b in alice["items"]} == {me(api, user)}
-    snooping = listing(api, user, "/v1/bookings", {"organizer_id": me(api, other_user)})
-    assert {b["organizer_id"] for b in snooping["items"]} == {me(api, user)}
-    bob = listing(api, other_user, "/v1/bookings")
+    assert {b["organizer_id"] for b in alice["items"]} == {api.me(user)}
+    snooping = api.page(user, "/v1/bookings", {"organizer_id": api.me(other_user)})
+    assert {b["organizer_id"] for b in snooping["items"]} == {api.me(user)}
+    bob = api.page(other_user, "/v1/bookings")
     assert [b["id"] for b in bob["items"]] == [three_bookings["bob_middle"]]
 
 
@@ -160,11 +117,11 @@ def test_an_admin_lists_all_bookings_and_filters_by_organizer(
     three_bookings: dict[str, str],
 ) -> None:
     """Admins see every booking, and organizer_id narrows it to one person's."""
-    everything = listing(api, admin, "/v1/bookings")
+    everything = api.page(admin, "/v1/bookings")
     assert everything["total"] == 3
     assert {b["id"] for b in everything["items"]} == set(three_bookings.values())
 
-    bobs = listing(api, admin, "/v1/bookings", {"organizer_id": me(api, other_user)})
+    bobs = api.page(admin, "/v1/bookings", {"organizer_id": api.me(other_user)})
     assert bobs["total"] == 1
     assert [b["id"] for b in bobs["items"]] == [three_bookings["bob_middle"]]
 
@@ -174,24 +131,24 @@ def test_the_from_to_window_keeps_overlapping_bookings(
 ) -> None:
     """from/to keep bookings overlapping the window, and only those."""
     middle_only = {"from": future(2).isoformat(), "to": future(5).isoformat()}
-    assert [b["id"] for b in listing(api, admin, "/v1/bookings", middle_only)["items"]] == [
+    assert [b["id"] for b in api.page(admin, "/v1/bookings", middle_only)["items"]] == [
         three_bookings["bob_middle"]
     ]
     # A window starting inside the first booking still catches it.
     overlap = {"from": future(0, minutes=30).isoformat(), "to": future(1).isoformat()}
-    assert [b["id"] for b in listing(api, admin, "/v1/bookings", overlap)["items"]] == [
+    assert [b["id"] for b in api.page(admin, "/v1/bookings", overlap)["items"]] == [
         three_bookings["alice_early"]
     ]
     after_all = {"from": future(7).isoformat()}
-    assert listing(api, admin, "/v1/bookings", after_all)["total"] == 0
+    assert api.page(admin, "/v1/bookings", after_all)["total"] == 0
 
 
 def test_the_status_filter(api: Api, user: dict[str, str], three_bookings: dict[str, str]) -> None:
     """status=CANCELLED / CONFIRMED split the caller's bookings."""
-    cancel(api, user, three_bookings["alice_early"])
+    api.cancel(user, three_bookings["alice_early"])
 
-    cancelled = listing(api, user, "/v1/bookings", {"status": "CANCELLED"})
-    confirmed = listing(api, user, "/v1/bookings", {"status": "CONFIRMED"})
+    cancelled = api.page(user, "/v1/bookings", {"status": "CANCELLED"})
+    confirmed = api.page(user, "/v1/bookings", {"status": "CONFIRMED"})
 
     assert [b["id"] for b in cancelled["items"]] == [three_bookings["alice_early"]]
     assert cancelled["items"][0]["status"] == "CANCELLED"
@@ -202,7 +159,7 @@ def test_the_status_filter(api: Api, user: dict[str, str], three_bookings: dict[
 def test_bookings_answer_times_in_utc(api: Api, user: dict[str, str], room: str) -> None:
     """A booking made with a +05:30 offset reads back as the same instant, in UTC."""
     start = future().astimezone(timezone(timedelta(hours=5, minutes=30)))
-    booking_id = confirm(api, user, room, start)
+    booking_id = api.confirmed_booking(user, booking_body(room, start))
 
     booking = api.client.get(f"/v1/bookings/{booking_id}", headers=user).json
 
@@ -234,14 +191,14 @@ def test_someone_elses_booking_is_404_but_the_admin_reads_it(
     room: str,
 ) -> None:
     """GET /v1/bookings/{id}: organizer and admin see it; anyone else gets 404."""
-    booking_id = confirm(api, user, room, future(), title="Secret plan")
+    booking_id = api.confirmed_booking(user, booking_body(room, future(), title="Secret plan"))
 
     assert_error(api.client.get(f"/v1/bookings/{booking_id}", headers=other_user), 404)
     seen = api.client.get(f"/v1/bookings/{booking_id}", headers=admin)
     assert seen.status_code == 200
     assert seen.json["id"] == booking_id
     assert seen.json["title"] == "Secret plan"
-    assert seen.json["organizer_id"] == me(api, user)
+    assert seen.json["organizer_id"] == api.me(user)
     assert_error(api.client.get(f"/v1/bookings/{uuid.uuid4()}", headers=admin), 404)
 
 
@@ -253,15 +210,15 @@ def test_cancelling_someone_elses_booking_is_404_and_queues_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
     """A stranger's cancel is 404, stores no request, and leaves the booking confirmed."""
-    booking_id = confirm(api, user, room, future())
-    rows_before = request_rows(sessions)
+    booking_id = api.confirmed_booking(user, booking_body(room, future()))
+    rows_before = request_count(sessions)
 
     response = api.client.post(
         f"/v1/bookings/{booking_id}/cancel", json={"reason": "mine now"}, headers=other_user
     )
 
     assert_error(response, 404)
-    assert request_rows(sessions) == rows_before
+    assert request_count(sessions) == rows_before
     with sessions() as session:
         booking = session.get(Booking, uuid.UUID(booking_id))
         assert booking is not None
@@ -285,12 +242,16 @@ def test_room_bookings_hide_others_details_from_non_admins(
         "attendees": ["x@example.com"],
         "external_meeting_url": "https://meet.example.com/q",
     }
-    own_late = confirm(api, user, room, future(5), title="Alice's review", **details)
-    bobs = confirm(api, other_user, room, future(1), title="Bob's secret", **details)
-    dropped = confirm(api, user, room, future(3), title="Dropped")
-    cancel(api, user, dropped)
+    own_late = api.confirmed_booking(
+        user, booking_body(room, future(5), title="Alice's review", **details)
+    )
+    bobs = api.confirmed_booking(
+        other_user, booking_body(room, future(1), title="Bob's secret", **details)
+    )
+    dropped = api.confirmed_booking(user, booking_body(room, future(3), title="Dropped"))
+    api.cancel(user, dropped)
 
-    page = listing(api, user, f"/v1/rooms/{room}/bookings")
+    page = api.page(user, f"/v1/rooms/{room}/bookings")
 
     assert page["total"] == 2
     assert [b["id"] for b in page["items"]] == [bobs, own_late]
@@ -304,7 +265,7 @@ def test_room_bookings_hide_others_details_from_non_admins(
     assert own["attendees"] == ["x@example.com"]
     assert own["meeting"]["external_meeting_url"] == "https://meet.example.com/q"
 
-    as_admin = listing(api, admin, f"/v1/rooms/{room}/bookings")
+    as_admin = api.page(admin, f"/v1/rooms/{room}/bookings")
     assert [b["title"] for b in as_admin["items"]] == ["Bob's secret", "Alice's review"]
     assert all(b["meeting"] is not None for b in as_admin["items"])
 
@@ -313,18 +274,16 @@ def test_room_bookings_window_and_unknown_room(
     api: Api, user: dict[str, str], room: str, make_room: Callable[..., str]
 ) -> None:
     """from/to narrow the calendar; another room's bookings never show; unknown room is 404."""
-    early = confirm(api, user, room, future(0))
-    confirm(api, user, room, future(4))
+    early = api.confirmed_booking(user, booking_body(room, future(0)))
+    api.confirmed_booking(user, booking_body(room, future(4)))
     elsewhere = make_room()
-    confirm(api, user, elsewhere, future(0))
+    api.confirmed_booking(user, booking_body(elsewhere, future(0)))
 
     window = {"from": future(-1).isoformat(), "to": future(2).isoformat()}
-    page = listing(api, user, f"/v1/rooms/{room}/bookings", window)
+    page = api.page(user, f"/v1/rooms/{room}/bookings", window)
 
     assert [b["id"] for b in page["items"]] == [early]
-    assert {b["room_id"] for b in listing(api, user, f"/v1/rooms/{room}/bookings")["items"]} == {
-        room
-    }
+    assert {b["room_id"] for b in api.page(user, f"/v1/rooms/{room}/bookings")["items"]} == {room}
     assert_error(api.client.get(f"/v1/rooms/{uuid.uuid4()}/bookings", headers=user), 404)
 
 
@@ -333,7 +292,7 @@ def test_room_bookings_window_and_unknown_room(
 
 def test_audit_is_admin_only(api: Api, user: dict[str, str], room: str) -> None:
     """A USER asking for the audit trail gets 403."""
-    confirm(api, user, room, future())
+    api.confirmed_booking(user, booking_body(room, future()))
 
     assert_error(api.client.get("/v1/audit", headers=user), 403)
 
@@ -347,12 +306,12 @@ def test_audit_filters_by_booking_and_room_and_paginates(
 ) -> None:
     """booking_id and room_id narrow the trail to matching events; limit/offset page it."""
     room_a, room_b = make_room(), make_room()
-    kept = confirm(api, user, room_a, future(0))
-    dropped = confirm(api, user, room_a, future(2))
-    cancel(api, user, dropped)
-    other = confirm(api, user, room_b, future(0))
+    kept = api.confirmed_booking(user, booking_body(room_a, future(0)))
+    dropped = api.confirmed_booking(user, booking_body(room_a, future(2)))
+    api.cancel(user, dropped)
+    other = api.confirmed_booking(user, booking_body(room_b, future(0)))
 
-    by_booking = listing(api, admin, "/v1/audit", {"booking_id": dropped})
+    by_booking = api.page(admin, "/v1/audit", {"booking_id": dropped})
     assert sorted(e["action"] for e in by_booking["items"]) == [
         "booking.cancelled",
         "booking.created",
@@ -360,23 +319,23 @@ def test_audit_filters_by_booking_and_room_and_paginates(
     assert {e["booking_id"] for e in by_booking["items"]} == {dropped}
     first = by_booking["items"][0]
     assert set(first) == {"id", "at", "actor_id", "action", "booking_id", "room_id", "data"}
-    assert first["actor_id"] == me(api, user)
+    assert first["actor_id"] == api.me(user)
 
-    by_room = listing(api, admin, "/v1/audit", {"room_id": room_a})
+    by_room = api.page(admin, "/v1/audit", {"room_id": room_a})
     assert by_room["total"] == 3
     assert {e["booking_id"] for e in by_room["items"]} == {kept, dropped}
     assert {e["room_id"] for e in by_room["items"]} == {room_a}
     assert [
-        e["booking_id"] for e in listing(api, admin, "/v1/audit", {"room_id": room_b})["items"]
+        e["booking_id"] for e in api.page(admin, "/v1/audit", {"room_id": room_b})["items"]
     ] == [other]
 
     with sessions() as session:
         total = session.scalar(select(func.count()).select_from(AuditEvent))
-    everything = listing(api, admin, "/v1/audit")
+    everything = api.page(admin, "/v1/audit")
     assert everything["total"] == total == 4
     ids: list[str] = []
     for offset in range(0, 4, 3):
-        page = listing(api, admin, "/v1/audit", {"limit": 3, "offset": offset})
+        page = api.page(admin, "/v1/audit", {"limit": 3, "offset": offset})
         assert (page["total"], page["limit"], page["offset"]) == (4, 3, offset)
         ids += [e["id"] for e in page["items"]]
     assert sorted(ids) == sorted(e["id"] for e in everything["items"])
@@ -388,9 +347,9 @@ def test_audit_time_window(
     api: Api, user: dict[str, str], admin: dict[str, str], room: str
 ) -> None:
     """from/to select events by when they happened: a window in the past holds none."""
-    confirm(api, user, room, future())
+    api.confirmed_booking(user, booking_body(room, future()))
     long_ago = {"to": (future(0) - timedelta(days=30)).isoformat()}
 
-    assert listing(api, admin, "/v1/audit", long_ago)["total"] == 0
+    assert api.page(admin, "/v1/audit", long_ago)["total"] == 0
     recent = {"from": (future(0) - timedelta(days=30)).isoformat()}
-    assert listing(api, admin, "/v1/audit", recent)["total"] == 1
+    assert api.page(admin, "/v1/audit", recent)["total"] == 1

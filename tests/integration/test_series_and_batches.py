@@ -17,7 +17,14 @@ from models.acceptance import LOCK_DECIDE
 from models.booking_request import BookingRequest
 from models.bookings import Booking, BookingStatus
 from models.rooms import room_lock_key
-from tests.helpers import Api, booking_body, future, next_dst_change
+from tests.helpers import (
+    Api,
+    booking_body,
+    confirmed_bookings,
+    future,
+    next_dst_change,
+    request_count,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 NY = ZoneInfo("America/New_York")
@@ -33,17 +40,6 @@ def submit_series(api: Api, who: dict[str, str], body: dict) -> dict:  # type: i
     response = api.client.post("/v1/bookings/recurring", json=body, headers=who)
     assert response.status_code == 202, response.json
     return api.wait_task(who, response.json["task_id"])
-
-
-def confirmed(sessions: sessionmaker[Session], room: str) -> list[Booking]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(Booking)
-                .where(Booking.room_id == room, Booking.status == BookingStatus.CONFIRMED)
-                .order_by(Booking.start_time)
-            )
-        )
 
 
 def next_weekday(weekday: int, hour: int, zone: ZoneInfo, after: datetime) -> datetime:
@@ -68,7 +64,7 @@ def test_weekly_series_keeps_nine_oclock_new_york_across_the_spring_change(
     assert doc["progress"] == {"total": 3, "done": 3, "confirmed": 3, "rejected": 0}
     occurrences = doc["result"]["occurrences"]
     assert [o["status"] for o in occurrences] == ["CONFIRMED"] * 3
-    rows = confirmed(sessions, room)
+    rows = confirmed_bookings(sessions, room)
     assert [b.start_time.astimezone(NY).hour for b in rows] == [9, 9, 9]
     assert [b.start_time.hour for b in rows] == [14, 14, 13]  # UTC moves, local stays
     assert {b.series_id for b in rows} == {uuid.UUID(doc["result"]["series_id"])}
@@ -85,7 +81,8 @@ def test_weekly_series_in_berlin_across_the_autumn_change(
     )
 
     assert doc["status"] == "SUCCEEDED", doc
-    assert [b.start_time.astimezone(BERLIN).hour for b in confirmed(sessions, room)] == [9, 9, 9]
+    hours = [b.start_time.astimezone(BERLIN).hour for b in confirmed_bookings(sessions, room)]
+    assert hours == [9, 9, 9]
 
 
 def test_all_or_nothing_with_one_blocked_week_books_nothing(
@@ -108,7 +105,9 @@ def test_all_or_nothing_with_one_blocked_week_books_nothing(
     assert len(doc["error"]["occurrences"]) == 1
     assert [o["status"] for o in doc["result"]["occurrences"]] == ["SKIPPED"] * 4
     assert [bool(o["conflicts"]) for o in doc["result"]["occurrences"]] == [0, 0, 1, 0]
-    assert [b.id for b in confirmed(sessions, room)] == [uuid.UUID(blocker["result"]["booking_id"])]
+    assert [b.id for b in confirmed_bookings(sessions, room)] == [
+        uuid.UUID(blocker["result"]["booking_id"])
+    ]
 
 
 def test_skip_conflicts_books_the_free_weeks_and_reports_the_skipped_one(
@@ -131,7 +130,7 @@ def test_skip_conflicts_books_the_free_weeks_and_reports_the_skipped_one(
     skipped = doc["result"]["occurrences"][2]
     assert skipped["conflicts"][0]["booking_id"] == blocker["result"]["booking_id"]
     assert doc["progress"] == {"total": 4, "done": 4, "confirmed": 3, "rejected": 1}
-    assert len(confirmed(sessions, room)) == 4  # 3 of the series + the blocker
+    assert len(confirmed_bookings(sessions, room)) == 4  # 3 of the series + the blocker
 
 
 def test_by_weekday_until_monthly_and_interval(api: Api, user: dict[str, str], make_room) -> None:
@@ -186,8 +185,7 @@ def test_series_validation_is_synchronous(
         )
         assert response.status_code == 422, (field, response.json)
         assert field in response.json["error"]["details"]["recurrence"], (field, response.json)
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(BookingRequest)) == 0
+    assert request_count(sessions) == 0
 
 
 def test_series_cancel_from_a_date(
@@ -209,7 +207,7 @@ def test_series_cancel_from_a_date(
 
     assert cancel["status"] == "SUCCEEDED", cancel
     assert len(cancel["result"]["cancelled"]) == 3
-    left = confirmed(sessions, room)
+    left = confirmed_bookings(sessions, room)
     assert [b.start_time for b in left] == [start, start + timedelta(weeks=1)]
 
 
@@ -257,7 +255,7 @@ def test_two_concurrent_series_the_earlier_accepted_wins_shared_weeks(
         assert late_statuses == shared + ["CONFIRMED"] * 2
     else:  # the first series was accepted last
         assert late_statuses == ["CONFIRMED"] * 2 + shared
-    rows = confirmed(sessions, room)
+    rows = confirmed_bookings(sessions, room)
     assert len(rows) == 8
     assert all(a.end_time <= b.start_time for a, b in itertools.pairwise(rows))
 
@@ -312,8 +310,7 @@ def test_a_batch_with_a_bad_item_queues_nothing(
     assert set(details) == {"1", "2"}
     assert "end_time" in details["1"]
     assert "room_id" in details["2"]
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(BookingRequest)) == 0
+    assert request_count(sessions) == 0
     assert (
         api.client.post("/v1/bookings/batch", json={"items": []}, headers=user).status_code == 422
     )

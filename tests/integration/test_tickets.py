@@ -7,18 +7,11 @@ import pytest
 from tests.helpers import Api
 
 
-def open_ticket(api: Api, who: dict[str, str], **extra: object) -> dict:  # type: ignore[type-arg]
-    body = {"title": "Projector broken", "description": "No signal on HDMI", **extra}
-    response = api.client.post("/v1/tickets", json=body, headers=who)
-    assert response.status_code == 201, response.json
-    return response.json  # type: ignore[no-any-return]
-
-
 def test_users_see_their_own_tickets_and_admins_see_all(
     api: Api, user: dict[str, str], other_user: dict[str, str], admin: dict[str, str], room: str
 ) -> None:
-    mine = open_ticket(api, user, room_id=room)
-    theirs = open_ticket(api, other_user)
+    mine = api.open_ticket(user, room_id=room)
+    theirs = api.open_ticket(other_user)
 
     assert mine["status"] == "OPEN" and mine["room_id"] == room
     own = api.client.get("/v1/tickets", headers=user).json
@@ -31,7 +24,7 @@ def test_users_see_their_own_tickets_and_admins_see_all(
 
 
 def test_only_admins_change_status(api: Api, user: dict[str, str], admin: dict[str, str]) -> None:
-    ticket = open_ticket(api, user)
+    ticket = api.open_ticket(user)
     refused = api.client.patch(
         f"/v1/tickets/{ticket['id']}", json={"status": "RESOLVED"}, headers=user
     )
@@ -53,7 +46,7 @@ def test_only_admins_change_status(api: Api, user: dict[str, str], admin: dict[s
 def test_transitions_that_make_no_sense_are_409(
     api: Api, user: dict[str, str], admin: dict[str, str], path: list[str], refused: str
 ) -> None:
-    ticket = open_ticket(api, user)
+    ticket = api.open_ticket(user)
     for status in path:
         ok = api.client.patch(f"/v1/tickets/{ticket['id']}", json={"status": status}, headers=admin)
         assert ok.status_code == 200, ok.json
@@ -70,7 +63,7 @@ def test_transitions_that_make_no_sense_are_409(
 def test_reopening_a_resolved_ticket_is_allowed(
     api: Api, user: dict[str, str], admin: dict[str, str]
 ) -> None:
-    ticket = open_ticket(api, user)
+    ticket = api.open_ticket(user)
     api.client.patch(f"/v1/tickets/{ticket['id']}", json={"status": "RESOLVED"}, headers=admin)
     reopened = api.client.patch(
         f"/v1/tickets/{ticket['id']}", json={"status": "OPEN"}, headers=admin
@@ -79,7 +72,7 @@ def test_reopening_a_resolved_ticket_is_allowed(
 
 
 def test_bad_ticket_input(api: Api, user: dict[str, str], admin: dict[str, str]) -> None:
-    ticket = open_ticket(api, user)
+    ticket = api.open_ticket(user)
     unknown = api.client.patch(
         f"/v1/tickets/{ticket['id']}", json={"status": "DONE"}, headers=admin
     )
@@ -98,7 +91,7 @@ def test_bad_ticket_input(api: Api, user: dict[str, str], admin: dict[str, str])
 def test_work_can_resume_on_a_resolved_ticket(
     api: Api, user: dict[str, str], admin: dict[str, str]
 ) -> None:
-    ticket = open_ticket(api, user)
+    ticket = api.open_ticket(user)
     api.client.patch(f"/v1/tickets/{ticket['id']}", json={"status": "RESOLVED"}, headers=admin)
     resumed = api.client.patch(
         f"/v1/tickets/{ticket['id']}", json={"status": "IN_PROGRESS"}, headers=admin

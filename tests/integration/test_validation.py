@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import jwt
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
@@ -26,41 +26,16 @@ from models.booking_request import BookingRequest, RequestStatus
 from models.bookings import Booking, BookingStatus
 from models.settings import load_settings
 from models.tokens import issue_token
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, assert_error, booking_body, count_rows, future, request_count
 
 # A live worker decides what the accepted control cases queue, so teardown can settle.
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    assert response.is_json, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert isinstance(error["code"], str) and error["code"], error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    return error  # type: ignore[no-any-return]
-
-
-def request_rows(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
-        return session.scalar(select(func.count()).select_from(BookingRequest)) or 0
 
 
 def post_booking(
     client: FlaskClient, headers: dict[str, str] | None, body: Any, **kw: Any
 ) -> TestResponse:
     return client.post("/v1/bookings", json=body, headers=headers or {}, **kw)
-
-
-def user_id(api: Api, headers: dict[str, str]) -> str:
-    return str(api.client.get("/v1/users/me", headers=headers).json["id"])
 
 
 # --- booking window and field shapes -----------------------------------------------------
@@ -82,7 +57,7 @@ def test_an_accepted_booking_answers_202_with_the_task_and_a_location(
         row = session.get(BookingRequest, uuid.UUID(body["task_id"]))
         assert row is not None
         assert str(row.room_id) == room
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
 
 
 @pytest.mark.parametrize(
@@ -112,7 +87,7 @@ def test_a_bad_booking_window_is_422_naming_the_field(
     error = assert_error(post_booking(api.client, user, make_body(room)), 422, "VALIDATION_ERROR")
 
     assert field in error["details"], error
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_booking_of_exactly_24_hours_is_accepted(
@@ -122,7 +97,7 @@ def test_a_booking_of_exactly_24_hours_is_accepted(
     response = post_booking(api.client, user, booking_body(room, future(), minutes=24 * 60))
 
     assert response.status_code == 202, response.json
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
 
 
 def test_a_time_without_an_offset_is_422(
@@ -141,7 +116,7 @@ def test_a_time_without_an_offset_is_422(
     error = assert_error(post_booking(api.client, user, body), 422, "VALIDATION_ERROR")
 
     assert {"start_time", "end_time"} <= set(error["details"]), error
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_times_with_a_non_utc_offset_are_accepted_and_stored_in_utc(
@@ -168,7 +143,7 @@ def test_missing_required_fields_are_each_named(
     error = assert_error(post_booking(api.client, user, {}), 422, "VALIDATION_ERROR")
 
     assert {"room_id", "start_time", "end_time", "title"} <= set(error["details"]), error
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_single_missing_field_is_named_alone(
@@ -181,7 +156,7 @@ def test_a_single_missing_field_is_named_alone(
     error = assert_error(post_booking(api.client, user, body), 422, "VALIDATION_ERROR")
 
     assert set(error["details"]) == {"title"}, error
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 @pytest.mark.parametrize(
@@ -213,7 +188,7 @@ def test_a_bad_field_is_422_naming_it(
     error = assert_error(post_booking(api.client, user, body), 422, "VALIDATION_ERROR")
 
     assert field in error["details"], error
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_title_of_exactly_200_characters_is_accepted(
@@ -223,7 +198,7 @@ def test_a_title_of_exactly_200_characters_is_accepted(
     response = post_booking(api.client, user, booking_body(room, future(), title="t" * 200))
 
     assert response.status_code == 202, response.json
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
 
 
 def test_an_unknown_room_is_404(
@@ -233,7 +208,7 @@ def test_an_unknown_room_is_404(
     response = post_booking(api.client, user, booking_body(str(uuid.uuid4()), future()))
 
     assert_error(response, 404)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 # --- transport-level refusals ------------------------------------------------------------
@@ -249,7 +224,7 @@ def test_a_json_body_that_is_not_an_object_is_422(
     )
 
     assert_error(response, 422)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_malformed_json_is_400(
@@ -262,7 +237,7 @@ def test_malformed_json_is_400(
     )
 
     assert_error(response, 400)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_non_json_body_is_415(
@@ -273,7 +248,7 @@ def test_a_non_json_body_is_415(
     response = api.client.post("/v1/bookings", data=raw, content_type="text/plain", headers=user)
 
     assert_error(response, 415)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_3_mb_body_is_413(
@@ -284,7 +259,7 @@ def test_a_3_mb_body_is_413(
     response = post_booking(api.client, user, body)
 
     assert_error(response, 413)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_unknown_routes_and_methods_use_the_error_shape(api: Api, user: dict[str, str]) -> None:
@@ -301,7 +276,7 @@ def test_no_token_is_401(api: Api, room: str, sessions: sessionmaker[Session]) -
     """Without a bearer token a write is refused and nothing is stored."""
     assert_error(post_booking(api.client, None, booking_body(room, future())), 401)
     assert_error(api.client.get("/v1/users/me"), 401)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 @pytest.mark.parametrize(
@@ -316,20 +291,18 @@ def test_a_garbage_token_is_401(
     response = post_booking(api.client, {"Authorization": header}, booking_body(room, future()))
 
     assert_error(response, 401)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_token_signed_with_another_secret_is_401(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
     """A well-formed token for a real user, signed with a foreign key, is refused."""
-    forged = issue_token(
-        uuid.UUID(user_id(api, user)), secret="another-secret-" * 4, ttl_seconds=600
-    )
+    forged = issue_token(uuid.UUID(api.me(user)), secret="another-secret-" * 4, ttl_seconds=600)
     headers = {"Authorization": f"Bearer {forged}"}
 
     assert_error(post_booking(api.client, headers, booking_body(room, future())), 401)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_a_token_for_a_user_that_does_not_exist_is_401(
@@ -340,14 +313,14 @@ def test_a_token_for_a_user_that_does_not_exist_is_401(
     headers = {"Authorization": f"Bearer {ghost}"}
 
     assert_error(post_booking(api.client, headers, booking_body(room, future())), 401)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
 
 def test_an_expired_token_is_401(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
     """A correctly signed token whose exp has passed is refused; a fresh one works."""
-    uid = user_id(api, user)
+    uid = api.me(user)
     secret = os.environ["SECRET_KEY"]
     expired = jwt.encode({"sub": uid, "exp": int(time.time()) - 60}, secret, algorithm="HS256")
     fresh = issue_token(uuid.UUID(uid), secret=secret, ttl_seconds=600)
@@ -357,7 +330,7 @@ def test_an_expired_token_is_401(
     )
 
     assert_error(response, 401)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
     me = api.client.get("/v1/users/me", headers={"Authorization": f"Bearer {fresh}"})
     assert me.status_code == 200 and me.json["id"] == uid
 
@@ -368,11 +341,10 @@ def test_a_user_may_not_create_rooms(
     """POST /v1/rooms is admin-only: a USER gets 403 and no room appears."""
     from models.rooms import Room
 
-    response = api.client.post("/v1/rooms", json={"name": "Mine", "capacity": 4}, headers=user)
+    response = api.create_room(user, name="Mine", capacity=4)
 
     assert_error(response, 403)
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Room)) == 0
+    assert count_rows(sessions, Room) == 0
 
 
 # --- idempotency ---------------------------------------------------------------------------
@@ -392,7 +364,7 @@ def test_the_same_idempotency_key_and_body_returns_the_same_task(
     assert second.json["task_id"] == first.json["task_id"]
     assert second.json["status_url"] == first.json["status_url"]
     assert second.headers["Location"] == first.headers["Location"]
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
     with sessions() as session:
         row = session.get(BookingRequest, uuid.UUID(first.json["task_id"]))
     assert row is not None and row.idempotency_key == "key-1"
@@ -413,7 +385,7 @@ def test_an_idempotency_key_is_per_user(
 
     assert a.status_code == b.status_code == 202
     assert a.json["task_id"] != b.json["task_id"]
-    assert request_rows(sessions) == 2
+    assert request_count(sessions) == 2
 
 
 def test_the_same_idempotency_key_with_another_body_is_422(
@@ -427,7 +399,7 @@ def test_the_same_idempotency_key_with_another_body_is_422(
     response = post_booking(api.client, headers, booking_body(room, future(5)))
 
     assert_error(response, 422, "IDEMPOTENCY_KEY_REUSED")
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
 
 
 def test_an_idempotency_key_over_255_characters_is_422(
@@ -438,11 +410,11 @@ def test_an_idempotency_key_over_255_characters_is_422(
 
     too_long = post_booking(api.client, {**user, "Idempotency-Key": "k" * 256}, body)
     assert_error(too_long, 422)
-    assert request_rows(sessions) == 0
+    assert request_count(sessions) == 0
 
     longest = post_booking(api.client, {**user, "Idempotency-Key": "k" * 255}, body)
     assert longest.status_code == 202, longest.json
-    assert request_rows(sessions) == 1
+    assert request_count(sessions) == 1
 
 
 # --- backing services down -----------------------------------------------------------------
