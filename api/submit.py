@@ -35,11 +35,12 @@ def submit(
     """Accept the write (one transaction), then hand it to the broker; answer 202."""
     svc = services()
     key = _idempotency_key()
+    requester_id = current_user().id
     db().rollback()  # hand the request's connection back: accept() takes its own
     digest = body_hash(request.method, request.path, request.get_json(silent=True)) if key else None
     accepted = accept(
         svc.sessions,
-        requester_id=current_user().id,
+        requester_id=requester_id,
         request=new,
         children=children,
         idempotency_key=key,

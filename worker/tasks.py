@@ -24,7 +24,7 @@ LOCK_WAIT_SECONDS = 10.0
 
 
 def _room_has_queued(room_id: uuid.UUID) -> bool:
-    """Cheap check before taking any lock (an index-only probe of the partial index)."""
+    """Cheap check before taking any lock (a probe of the partial index of QUEUED rows)."""
     with runtime().sessions() as session:
         found = session.scalar(
             select(BookingRequest.id)
