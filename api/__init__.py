@@ -16,6 +16,7 @@ from api.rate_limit import init_rate_limits
 from api.request_checks import MAX_BODY_BYTES, init_request_checks
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from api.schemas.common import ErrorSchema
+from api.submit import replay_known_write
 from models.db import session_factory
 from models.settings import Settings, load_settings
 
@@ -66,5 +67,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_request_checks(app)
     init_auth(app)
     init_rate_limits(app)
+    app.before_request(replay_known_write)
     register_error_handlers(app)
     return app

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from flask import request, url_for
+from flask import g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 
 from api.context import current_user, db, services
-from models.acceptance import NewRequest, accept, body_hash
+from models.acceptance import NewRequest, accept, body_hash, find_replay
 from models.errors import ValidationFailed
 from models.metrics import ACCEPTED
 
@@ -55,7 +57,36 @@ def submit(
         )
     for room_id, request_id in accepted.to_send:
         svc.sender.send_decide(room_id, request_id)
-    status_url = url_for("tasks.get_task", task_id=accepted.request_id)
-    # A replay answers as the first 202 did; the task's current state is at status_url.
-    body = {"task_id": accepted.request_id, "status": "QUEUED", "status_url": status_url}
+    return accepted_response(accepted.request_id)
+
+
+def accepted_response(task_id: uuid.UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The 202 of a write; a replay answers the same (the current state is at status_url)."""
+    status_url = url_for("tasks.get_task", task_id=task_id)
+    body = {"task_id": task_id, "status": "QUEUED", "status_url": status_url}
     return body, 202, {"Location": status_url}
+
+
+IDEMPOTENT_ENDPOINTS = {
+    "bookings.create_booking",
+    "bookings.create_series",
+    "bookings.create_batch",
+    "bookings.cancel_booking",
+    "bookings.cancel_series",
+}
+
+
+def replay_known_write() -> ResponseReturnValue | None:
+    """A write retried with its Idempotency-Key answers as it did, before any validation:
+    a retry that arrives after the booking's start has passed still gets its task back."""
+    if request.endpoint not in IDEMPOTENT_ENDPOINTS or "user" not in g:
+        return None
+    key = _idempotency_key()
+    if key is None:
+        return None
+    digest = body_hash(request.method, request.path, request.get_json(silent=True))
+    existing = find_replay(db(), current_user().id, key, digest)
+    if existing is None:
+        return None
+    body, status, headers = accepted_response(existing.id)
+    return jsonify(body), status, headers

@@ -44,7 +44,7 @@ def body_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def _replay(
+def find_replay(
     session: Session, requester_id: uuid.UUID, key: str, digest: str
 ) -> BookingRequest | None:
     existing = session.scalars(
@@ -78,7 +78,7 @@ def accept(
     try:
         with sessions.begin() as session:
             if idempotency_key:
-                existing = _replay(session, requester_id, idempotency_key, digest or "")
+                existing = find_replay(session, requester_id, idempotency_key, digest or "")
                 if existing is not None:
                     return Accepted(existing.id, [], replay=True)
             rooms = sorted({r.room_id for r in [request, *children] if r.room_id is not None})
@@ -103,7 +103,7 @@ def accept(
             raise
         # Two requests raced with the same key: the other one won; answer as it did.
         with sessions.begin() as session:
-            existing = _replay(session, requester_id, idempotency_key, digest or "")
+            existing = find_replay(session, requester_id, idempotency_key, digest or "")
             if existing is None:
                 raise
             return Accepted(existing.id, [], replay=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kombu.exceptions import OperationalError as BrokerError
@@ -96,6 +96,31 @@ def test_an_idempotent_replay_answers_as_the_first_202_did(
     assert again.status_code == 202
     assert again.json == first.json
     assert again.headers["Location"] == first.headers["Location"]
+
+
+def test_a_replay_after_the_booking_started_still_gets_its_task_back(
+    api: Api,
+    user: dict[str, str],
+    room: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+) -> None:
+    headers = {**user, "Idempotency-Key": "late-retry"}
+    body = booking_body(room, future())
+    first = api.client.post("/v1/bookings", json=body, headers=headers)
+    assert first.status_code == 202
+    later = datetime.now(UTC) + timedelta(days=5)  # the booking is in the past by then
+    monkeypatch.setattr("api.schemas.bookings.utcnow", lambda: later)
+
+    again = api.client.post("/v1/bookings", json=body, headers=headers)
+    fresh = api.client.post("/v1/bookings", json=body, headers={**user, "Idempotency-Key": "new"})
+    reused = api.client.post("/v1/bookings", json={**body, "title": "other"}, headers=headers)
+
+    assert again.status_code == 202 and again.json == first.json
+    assert fresh.status_code == 422  # without the key it is validated like any new write
+    assert reused.status_code == 422
+    assert reused.json["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert request_count(sessions) == 1
 
 
 def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
