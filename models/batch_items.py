@@ -1,13 +1,14 @@
-"""A batch's items: how far along they are, and each one's task."""
+"""Task state for clients: a batch's items, how far along they are, the task document."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.booking_request import FINISHED, BookingRequest, RequestStatus
+from models.booking_request import FINISHED, BookingRequest, RequestKind, RequestStatus
 
 
 def item_counts(session: Session, parent_id: uuid.UUID) -> dict[str, int]:
@@ -34,3 +35,22 @@ def item_results(session: Session, parent_id: uuid.UUID) -> list[dict[str, objec
         {"index": i, "task_id": str(task_id), "status": status.value}
         for i, (task_id, status) in enumerate(rows)
     ]
+
+
+def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
+    """The task as the contract shows it; an unfinished batch is summed from its items."""
+    doc: dict[str, Any] = {
+        name: getattr(found, name)
+        for name in ("id", "kind", "status", "created_at", "updated_at", "result", "error")
+    }
+    doc["status"] = found.status.value
+    if found.status.finished:
+        doc["progress"] = found.progress
+    elif found.kind == RequestKind.BATCH:
+        doc["progress"] = item_counts(session, found.id)
+        doc["result"] = {"items": item_results(session, found.id)}
+        doc["status"] = "PROCESSING" if doc["progress"]["done"] else "QUEUED"
+    else:
+        total = len(found.payload.get("occurrences") or [None])
+        doc["progress"] = {"total": total, "done": 0, "confirmed": 0, "rejected": 0}
+    return doc
