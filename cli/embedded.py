@@ -14,9 +14,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
-from psycopg import sql
-
 
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
@@ -29,15 +26,6 @@ class EmbeddedPostgres:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@/{database}?host={quote(self.socket_dir)}"
-
-    def ensure_database(self, name: str) -> str:
-        with psycopg.connect(
-            dbname="postgres", user="postgres", host=self.socket_dir, autocommit=True
-        ) as conn:
-            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if not found:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return self.url(name)
 
     def stop(self) -> None:
         self.server.cleanup()

@@ -52,7 +52,7 @@ def start_embedded_services(stack: ExitStack) -> None:
         click.echo(f"starting embedded PostgreSQL (data in {STATE_DIR / 'postgres'})…")
         postgres = EmbeddedPostgres((STATE_DIR / "postgres").resolve())
         stack.callback(postgres.stop)
-        os.environ["DATABASE_URL"] = postgres.ensure_database("bookings")
+        os.environ["DATABASE_URL"] = postgres.url("bookings")  # created by ensure_database
     if not os.environ.get("REDIS_URL"):
         click.echo(f"starting embedded Redis (data in {STATE_DIR / 'redis'})…")
         redis = EmbeddedRedis((STATE_DIR / "redis").resolve())

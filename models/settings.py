@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class SettingsError(RuntimeError):
@@ -42,7 +42,6 @@ class Settings:
     log_level: str = "INFO"
     metrics_port: int | None = None
     metrics_dir: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:

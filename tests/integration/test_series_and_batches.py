@@ -93,21 +93,17 @@ def test_all_or_nothing_with_one_blocked_week_books_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
     start = future()
-    blocker = api.wait_task(
-        other_user, api.book(other_user, booking_body(room, start + timedelta(weeks=2), 30))
-    )
+    blocker = api.confirmed_booking(other_user, booking_body(room, start + timedelta(weeks=2), 30))
 
     doc = submit_series(api, user, series_body(room, start, conflict_policy="all_or_nothing"))
 
     assert doc["status"] == "REJECTED"
     assert doc["error"]["code"] == "CONFLICT"
-    assert [c["booking_id"] for c in doc["error"]["conflicts"]] == [blocker["result"]["booking_id"]]
+    assert [c["booking_id"] for c in doc["error"]["conflicts"]] == [blocker]
     assert len(doc["error"]["occurrences"]) == 1
     assert [o["status"] for o in doc["result"]["occurrences"]] == ["SKIPPED"] * 4
     assert [bool(o["conflicts"]) for o in doc["result"]["occurrences"]] == [0, 0, 1, 0]
-    assert [b.id for b in confirmed_bookings(sessions, room)] == [
-        uuid.UUID(blocker["result"]["booking_id"])
-    ]
+    assert [b.id for b in confirmed_bookings(sessions, room)] == [uuid.UUID(blocker)]
 
 
 def test_skip_conflicts_books_the_free_weeks_and_reports_the_skipped_one(
@@ -118,9 +114,7 @@ def test_skip_conflicts_books_the_free_weeks_and_reports_the_skipped_one(
     sessions: sessionmaker[Session],
 ) -> None:
     start = future()
-    blocker = api.wait_task(
-        other_user, api.book(other_user, booking_body(room, start + timedelta(weeks=2), 30))
-    )
+    blocker = api.confirmed_booking(other_user, booking_body(room, start + timedelta(weeks=2), 30))
 
     doc = submit_series(api, user, series_body(room, start, conflict_policy="skip_conflicts"))
 
@@ -128,7 +122,7 @@ def test_skip_conflicts_books_the_free_weeks_and_reports_the_skipped_one(
     statuses = [o["status"] for o in doc["result"]["occurrences"]]
     assert statuses == ["CONFIRMED", "CONFIRMED", "SKIPPED", "CONFIRMED"]
     skipped = doc["result"]["occurrences"][2]
-    assert skipped["conflicts"][0]["booking_id"] == blocker["result"]["booking_id"]
+    assert skipped["conflicts"][0]["booking_id"] == blocker
     assert doc["progress"] == {"total": 4, "done": 4, "confirmed": 3, "rejected": 1}
     assert len(confirmed_bookings(sessions, room)) == 4  # 3 of the series + the blocker
 
