@@ -1,7 +1,9 @@
 """Celery settings shared by the API (which sends) and the workers (which decide).
 
-One queue per room shard: a room always lands on `rooms.<crc32(room_id) % BOOKINGS_SHARDS>`,
-so one worker pool sees a room's messages in order. Periodic jobs use `maintenance`.
+This module reads no environment: it holds what is the same everywhere, and
+`deployment(settings)` gives what depends on the deployment (broker, shard count,
+beat intervals), which each app applies when it is first used.
+Task names and queues live in `models/queues.py`.
 """
 
 from __future__ import annotations
@@ -10,19 +12,24 @@ from typing import Any
 
 from kombu import Queue
 
-from models.rooms import room_queue
-from models.settings import celery_env
+from models.queues import (
+    DECIDE_ROOM,
+    END_MEETINGS,
+    MAINTENANCE_QUEUE,
+    PURGE_AUDIT,
+    PURGE_REQUESTS,
+    RELEASE_NO_SHOWS,
+    SWEEP,
+    room_queue,
+    shard_queues,
+)
+from models.settings import Settings
 
-_broker, SHARDS = celery_env()
-
-DECIDE_ROOM = "bookings.decide_room"
-MAINTENANCE_QUEUE = "maintenance"
-
-broker_url = _broker
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 3
-# Above the longest a message may sit unacknowledged (a batch takes seconds; the sweeper
-# re-sends anything left QUEUED long before this), so Redis never redelivers live work.
+# Above the longest a message may sit unacknowledged (a drain takes well under a second;
+# the sweeper wakes anything left QUEUED long before this), so Redis never redelivers
+# live work.
 broker_transport_options = {"visibility_timeout": 900, "socket_connect_timeout": 3}
 task_serializer = "json"
 accept_content = ["json"]
@@ -40,26 +47,43 @@ task_publish_retry_policy = {
     "interval_max": 0.5,
 }
 task_default_queue = MAINTENANCE_QUEUE
-task_queues = [Queue(f"rooms.{i}") for i in range(SHARDS)] + [Queue(MAINTENANCE_QUEUE)]
 timezone = "UTC"
 
 
-def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> Any:
-    """Send each room's decisions to that room's shard queue."""
-    if name == DECIDE_ROOM:
-        room_id = args[0] if args else kwargs["room_id"]
-        return {"queue": room_queue(room_id, SHARDS)}
-    return {"queue": MAINTENANCE_QUEUE}
+class RoomRouter:
+    """Send each room's decisions to that room's shard queue, everything else to maintenance."""
+
+    def __init__(self, shards: int) -> None:
+        self.shards = shards
+
+    def __call__(self, name: str, args: Any, kwargs: Any, options: Any, *_: Any, **__: Any) -> Any:
+        if name == DECIDE_ROOM:
+            room_id = args[0] if args else kwargs["room_id"]
+            return {"queue": room_queue(room_id, self.shards)}
+        return {"queue": MAINTENANCE_QUEUE}
 
 
-task_routes = (route_task,)
+def task_queues(shards: int) -> list[Queue]:
+    return [Queue(name) for name in shard_queues(shards)] + [Queue(MAINTENANCE_QUEUE)]
 
-# Every job is idempotent and guarded by an advisory lock: a second beat is harmless.
-HOUSEKEEPING_SECONDS = 30.0
-beat_schedule = {
-    "sweep-queued-requests": {"task": "bookings.sweep", "schedule": 5.0},
-    "end-meetings": {"task": "bookings.end_meetings", "schedule": HOUSEKEEPING_SECONDS},
-    "release-no-shows": {"task": "bookings.release_no_shows", "schedule": HOUSEKEEPING_SECONDS},
-    "purge-audit": {"task": "bookings.purge_audit", "schedule": HOUSEKEEPING_SECONDS},
-    "purge-requests": {"task": "bookings.purge_requests", "schedule": HOUSEKEEPING_SECONDS},
-}
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every job is idempotent and guarded by an advisory lock: a second beat is harmless."""
+    every = settings.housekeeping_seconds
+    return {
+        "sweep-queued-requests": {"task": SWEEP, "schedule": settings.sweep_seconds},
+        "end-meetings": {"task": END_MEETINGS, "schedule": every},
+        "release-no-shows": {"task": RELEASE_NO_SHOWS, "schedule": every},
+        "purge-audit": {"task": PURGE_AUDIT, "schedule": every},
+        "purge-requests": {"task": PURGE_REQUESTS, "schedule": every},
+    }
+
+
+def deployment(settings: Settings) -> dict[str, Any]:
+    """What depends on the deployment: broker, one queue per shard, routes, beat."""
+    return {
+        "broker_url": settings.broker_url,
+        "task_queues": task_queues(settings.shards),
+        "task_routes": (RoomRouter(settings.shards),),
+        "beat_schedule": beat_schedule(settings),
+    }

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings=settings,
             sessions=session_factory(settings.database_url),
             redis=Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5),
-            sender=TaskSender(settings.broker_url),
+            sender=TaskSender(settings),
         ),
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})

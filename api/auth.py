@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from flask import Flask, g, request
 
 from api.context import db, services
+from models.domain.tokens import read_token
 from models.errors import Forbidden, Unauthorized
-from models.tokens import read_token
-from models.users import User
+from models.tables.users import User
 
 PUBLIC_ENDPOINTS = {"static", "docs_assets"}
 PUBLIC_PREFIXES = ("/v1/auth/", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")

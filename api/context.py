@@ -15,7 +15,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from api.queue import TaskSender
-    from models.users import User
+    from models.tables.users import User
 
 
 @dataclass

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas.bookings import BookingInSchema, RecurringInSchema
-from models.acceptance import NewRequest
-from models.base import utcnow
-from models.booking_request import RequestKind
+from models.domain.recurrence import expand_occurrences
 from models.errors import ValidationFailed
-from models.recurrence import expand_occurrences
-from models.rooms import Room
+from models.services.accept import NewRequest
+from models.tables.base import utcnow
+from models.tables.requests import RequestKind
+from models.tables.rooms import Room
 
 
 def _common(body: dict[str, Any]) -> dict[str, Any]:

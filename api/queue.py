@@ -9,7 +9,9 @@ from amqp.exceptions import ChannelError
 from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
-from celeryconfig import DECIDE_ROOM
+from celeryconfig import deployment
+from models.queues import DECIDE_ROOM
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +19,10 @@ log = logging.getLogger(__name__)
 class TaskSender:
     """Publishes to the room queues; a broker outage is logged, never fatal."""
 
-    def __init__(self, broker_url: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.celery = Celery("bookings-api")
         self.celery.config_from_object("celeryconfig")
-        self.celery.conf.broker_url = broker_url
+        self.celery.conf.update(deployment(settings))
 
     def send_decide(self, room_id: uuid.UUID, request_id: uuid.UUID) -> bool:
         """True when the broker took the message. When it did not, the request row is

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits in Redis: per client address for /v1/auth, per user elsewhere.
+"""Moving-window rate limits in Redis: per client address for /v1/auth, per user elsewhere.
 
 RATE_LIMITS=off turns them off (load tests, trusted internal callers). If Redis does not
 answer, requests are let through: a limiter must not take the API down with it.
@@ -7,20 +7,18 @@ answer, requests are let through: a limiter must not take the API down with it.
 from __future__ import annotations
 
 import logging
+import math
 import time
+import uuid
 
 from flask import Flask, Response, g, request
 from redis.exceptions import RedisError
 
 from api.context import services
 from models.errors import RateLimited
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
-
-WINDOW_SECONDS = 60
-# Per minute. Generous enough for any human or integration test; a load test sets
-# RATE_LIMITS=off. The auth bucket slows password guessing from one address.
-LIMITS = {"auth": 300, "write": 1200, "read": 6000}
 
 
 def _bucket() -> tuple[str, str]:
@@ -39,22 +37,38 @@ def enforce_rate_limit() -> None:
     bucket, who = _bucket()
     if not bucket:
         return
-    window = int(time.time()) // WINDOW_SECONDS
-    key = f"ratelimit:{bucket}:{who}:{window}"
+    settings = svc.settings
+    limit = limits(settings)[bucket]
+    window = settings.rate_limit_window_seconds
+    # A moving window: the requests of the last `window` seconds, whatever the clock says.
+    key = f"ratelimit:{bucket}:{who}"
+    now = time.time()
     try:
         with svc.redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS * 2)
-            count = int(pipe.execute()[0])
+            pipe.zremrangebyscore(key, 0, now - window)
+            pipe.zadd(key, {uuid.uuid4().hex: now})
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            pipe.expire(key, window)
+            _, _, count, oldest, _ = pipe.execute()
     except RedisError:
         log.warning("rate limiter unavailable; letting the request through")
         return
-    if count > LIMITS[bucket]:
-        g.retry_after = WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
+    if count > limit:
+        first = oldest[0][1] if oldest else now
+        g.retry_after = max(1, math.ceil(first + window - now))
         raise RateLimited(
-            f"more than {LIMITS[bucket]} {bucket} requests a minute; slow down",
-            details={"limit": LIMITS[bucket], "window_seconds": WINDOW_SECONDS},
+            f"more than {limit} {bucket} requests in {window} s; slow down",
+            details={"limit": limit, "window_seconds": window},
         )
+
+
+def limits(settings: Settings) -> dict[str, int]:
+    return {
+        "auth": settings.rate_limit_auth,
+        "write": settings.rate_limit_write,
+        "read": settings.rate_limit_read,
+    }
 
 
 def add_retry_after(response: Response) -> Response:

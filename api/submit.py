@@ -11,9 +11,9 @@ from flask import g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.context import current_user, db, services
-from models.acceptance import NewRequest, accept, body_hash, find_replay
 from models.errors import ValidationFailed
 from models.metrics import ACCEPTED
+from models.services.accept import NewRequest, accept, body_hash, find_replay
 
 MAX_IDEMPOTENCY_KEY = 255
 log = logging.getLogger(__name__)

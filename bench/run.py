@@ -44,8 +44,8 @@ from redis import Redis  # noqa: E402
 
 from api import create_app  # noqa: E402
 from cli.migrations import upgrade_head  # noqa: E402
-from models import accounts  # noqa: E402
 from models.db import dispose_engines, session_factory  # noqa: E402
+from models.services import accounts  # noqa: E402
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
 

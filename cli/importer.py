@@ -25,13 +25,13 @@ from tqdm import tqdm
 
 from api.intake import batch_requests
 from api.queue import TaskSender
-from models.acceptance import NewRequest, accept
-from models.batch_items import item_counts
-from models.booking_request import BookingRequest, RequestKind, RequestStatus
 from models.errors import ValidationFailed
-from models.rooms import Room
+from models.services.accept import NewRequest, accept
+from models.services.task_status import item_counts
 from models.settings import Settings
-from models.users import Role, User
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.rooms import Room
+from models.tables.users import Role, User
 
 RECURRENCE_COLUMNS = ("freq", "interval", "count", "until", "by_weekday")
 
@@ -101,7 +101,7 @@ def import_file(
             return 1
     parent = NewRequest(RequestKind.BATCH, None, {"items": len(children), "file": path.name})
     accepted = accept(sessions, requester_id=user.id, request=parent, children=children)
-    sender = TaskSender(settings.broker_url)
+    sender = TaskSender(settings)
     for room_id, request_id in accepted.to_send:
         sender.send_decide(room_id, request_id)
     click.echo(f"submitted {len(children)} bookings as task {accepted.request_id}")

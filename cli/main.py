@@ -163,8 +163,8 @@ def tick() -> None:
 @click.option("--name", default="Admin", show_default=True)
 def create_admin(email: str, password: str, name: str) -> None:
     """Make a new admin, or promote an existing user (and set the password)."""
-    from models import accounts
     from models.db import session_factory
+    from models.services import accounts
 
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
@@ -178,7 +178,7 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--check", is_flag=True, help="exit 1 if docs/er-diagram.md is out of date")
 def er_diagram(check: bool) -> None:
     """Write docs/er-diagram.md: the Mermaid ER diagram of the models."""
-    from models.er_diagram import ER_DIAGRAM_PATH, render_document
+    from cli.er_diagram import ER_DIAGRAM_PATH, render_document
     from models.tables import Base
 
     document = render_document(Base.metadata)
@@ -200,7 +200,7 @@ def seed_command() -> None:
     from models.db import session_factory
 
     settings = _settings_or_exit(require_secret=False)
-    logins = seed(session_factory(settings.database_url), TaskSender(settings.broker_url))
+    logins = seed(session_factory(settings.database_url), TaskSender(settings))
     for email, password in logins:
         click.echo(f"login: {email} / {password}")
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.intake import booking_request
 from api.queue import TaskSender
-from models import accounts, room_catalog
-from models.acceptance import accept
-from models.rooms import Room
-from models.users import User
+from models.services import accounts, room_catalog
+from models.services.accept import accept
+from models.tables.rooms import Room
+from models.tables.users import User
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed to the person who ran `bookings up`
 ADMIN = ("admin@example.com", "Ada Admin")

@@ -84,7 +84,7 @@ def _seed_first_run() -> None:
     if is_seeded(sessions):
         click.echo("demo data: already there (bookings seed adds it again)")
         return
-    for email, password in seed(sessions, TaskSender(settings.broker_url)):
+    for email, password in seed(sessions, TaskSender(settings)):
         click.echo(f"demo login: {email} / {password}")
 
 

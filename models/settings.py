@@ -42,6 +42,18 @@ class Settings:
     log_level: str = "INFO"
     metrics_port: int | None = None
     metrics_dir: str | None = None
+    # Periodic work: how often beat sends the sweeper and the housekeeping jobs, and how
+    # long a request may sit QUEUED before the sweeper wakes its room again.
+    sweep_seconds: float = 5.0
+    housekeeping_seconds: float = 30.0
+    sweep_stale_seconds: float = 5.0
+    # log2 of scrypt's cost n: 14 is OWASP's floor (~50 ms a hash); tests use a cheap one.
+    password_cost: int = 14
+    # Requests per rate_limit_window_seconds: per address on /v1/auth, per user elsewhere.
+    rate_limit_auth: int = 300
+    rate_limit_write: int = 1200
+    rate_limit_read: int = 6000
+    rate_limit_window_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -82,14 +94,12 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         metrics_port=_int("BOOKINGS_METRICS_PORT", 0, minimum=0) or None,
         metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        sweep_seconds=_int("SWEEP_SECONDS", 5),
+        housekeeping_seconds=_int("HOUSEKEEPING_SECONDS", 30),
+        sweep_stale_seconds=_int("SWEEP_STALE_SECONDS", 5),
+        password_cost=_int("PASSWORD_COST", 14, minimum=4),
+        rate_limit_auth=_int("RATE_LIMIT_AUTH", 300),
+        rate_limit_write=_int("RATE_LIMIT_WRITE", 1200),
+        rate_limit_read=_int("RATE_LIMIT_READ", 6000),
+        rate_limit_window_seconds=_int("RATE_LIMIT_WINDOW_SECONDS", 60),
     )
-
-
-def celery_env() -> tuple[str | None, int]:
-    """The broker URL (None when unset) and the shard count, for celeryconfig; never raises."""
-    broker = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or None
-    try:
-        shards = _int("BOOKINGS_SHARDS", 8)
-    except SettingsError:
-        shards = 8
-    return broker, shards

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.booking_request import BookingRequest
-from models.bookings import Booking, BookingStatus
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import BookingRequest
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
 

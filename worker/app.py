@@ -9,13 +9,20 @@ from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from celeryconfig import deployment
 from models.db import dispose_engines
 from models.logs import configure_logging
 from worker.runtime import runtime
 
 app = Celery("bookings")
 app.config_from_object("celeryconfig")
-app.conf.imports = ("worker.tasks", "worker.periodic")
+# Read when the app is first used (a worker or beat starting, a task sent), never at import.
+app.add_defaults(
+    lambda: {
+        **deployment(runtime().settings),
+        "imports": ("worker.tasks", "worker.periodic"),
+    }
+)
 
 
 @setup_logging.connect

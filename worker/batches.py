@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models.batch_items import item_counts, item_results
-from models.booking_request import FINISHED, BookingRequest, RequestStatus
+from models.services.task_status import item_counts, item_results
+from models.tables.requests import FINISHED, BookingRequest, RequestStatus
 
 
 def complete_parents(session: Session, parent_ids: set[uuid.UUID], now: datetime) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models import housekeeping
-from models.base import utcnow
+from models.services import housekeeping
+from models.tables.base import utcnow
 from worker.app import app
 from worker.runtime import runtime
 from worker.sweeper import sweep_queued

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.acceptance import LOCK_DECIDE
-from models.base import utcnow
-from models.booking_request import BookingRequest, RequestKind, RequestStatus
-from models.calendar import RoomCalendar
-from models.decisions import Refusal
+from models.domain.calendar import RoomCalendar
+from models.domain.decisions import Refusal
+from models.domain.recurrence import Occurrence
+from models.locks import LOCK_DECIDE, room_lock_key
 from models.metrics import DECIDED, DECISION_LATENCY
-from models.recurrence import Occurrence
-from models.rooms import Room, room_lock_key
+from models.tables.base import utcnow
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.rooms import Room
 from worker.batches import complete_parents
 from worker.room_state import RoomState, finish, load_calendar
 from worker.series import decide_series

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.audit import AuditEvent
-from models.booking_request import BookingRequest, RequestStatus
-from models.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.calendar import RoomCalendar, Slot
-from models.decisions import Refusal
-from models.meetings import new_join_code
-from models.rooms import Room
+from models.domain.calendar import RoomCalendar, Slot
+from models.domain.decisions import Refusal
+from models.domain.join_codes import new_join_code
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
+from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.rooms import Room
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from models.booking_request import BookingRequest
-from models.bookings import BookingSeries, ConflictPolicy
-from models.calendar import Slot
-from models.decisions import Refusal, refuse_booking
-from models.recurrence import Occurrence
+from models.domain.calendar import Slot
+from models.domain.decisions import Refusal, refuse_booking
+from models.domain.recurrence import Occurrence
+from models.tables.bookings import BookingSeries, ConflictPolicy
+from models.tables.requests import BookingRequest
 from worker.room_state import RoomState, confirm_booking, finish
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models.booking_request import BookingRequest
-from models.bookings import Booking, BookingStatus
-from models.decisions import Refusal, refuse_booking, refuse_cancel
+from models.domain.decisions import Refusal, refuse_booking, refuse_cancel
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import BookingRequest
 from worker.room_state import RoomState, cancel_booking, confirm_booking, finish
 
 

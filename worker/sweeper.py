@@ -12,9 +12,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.base import utcnow
-from models.booking_request import BookingRequest, RequestStatus
-from models.housekeeping import SKIPPED, exclusive
+from models.services.housekeeping import SKIPPED, exclusive
+from models.tables.base import utcnow
+from models.tables.requests import BookingRequest, RequestStatus
 
 STALE_AFTER = timedelta(seconds=5)
 log = logging.getLogger(__name__)

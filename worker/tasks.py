@@ -10,9 +10,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from celeryconfig import DECIDE_ROOM
-from models.booking_request import BookingRequest, RequestStatus
 from models.logs import log_context
+from models.queues import DECIDE_ROOM
+from models.tables.requests import BookingRequest, RequestStatus
 from worker.app import app
 from worker.lock import RoomBusy, room_lock
 from worker.processor import drain_room

@@ -10,9 +10,9 @@ from api.auth import admin_only
 from api.context import db
 from api.schemas.audit import AuditEventSchema, AuditQuery
 from api.schemas.common import page_of
-from models.audit import AuditEvent
-from models.booking_queries import audit_search
 from models.pages import Page, page
+from models.services.booking_queries import audit_search
+from models.tables.audit import AuditEvent
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Audit trail")
 

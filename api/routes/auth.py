@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
 from api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
-from models import accounts
-from models.tokens import issue_token
-from models.users import User
+from models.domain.tokens import issue_token
+from models.services import accounts
+from models.tables.users import User
 
 blp = Blueprint("auth", __name__, url_prefix="/v1", description="Users and tokens")
 

@@ -21,12 +21,17 @@ from api.schemas.bookings import (
 )
 from api.schemas.common import WindowQuery, page_of
 from api.submit import submit
-from models import room_catalog
-from models.acceptance import NewRequest
-from models.booking_queries import booking_search, sees_details, visible_booking, visible_series
-from models.booking_request import RequestKind
-from models.bookings import Booking, BookingStatus
 from models.pages import Page, page
+from models.services import room_catalog
+from models.services.accept import NewRequest
+from models.services.booking_queries import (
+    booking_search,
+    sees_details,
+    visible_booking,
+    visible_series,
+)
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import RequestKind
 
 blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 

@@ -21,11 +21,12 @@ from api.schemas.rooms import (
     RoomSchema,
     normalize_amenities,
 )
-from models import ical, room_catalog
-from models.booking_queries import booking_search, sees_details
-from models.bookings import Booking, BookingStatus
+from models.domain import ical
 from models.pages import Page, page
-from models.rooms import Room
+from models.services import room_catalog
+from models.services.booking_queries import booking_search, sees_details
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.rooms import Room
 
 blp = Blueprint("rooms", __name__, url_prefix="/v1/rooms", description="Rooms")
 

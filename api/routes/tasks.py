@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 
 from api.context import current_user, db
 from api.schemas.tasks import TaskQuery, TaskSchema
-from models.batch_items import task_document
-from models.booking_queries import visible_request
+from models.services.booking_queries import visible_request
+from models.services.task_status import task_document
 
 blp = Blueprint("tasks", __name__, url_prefix="/v1/tasks", description="Task status")
 

@@ -11,9 +11,9 @@ from api.auth import admin_only
 from api.context import current_user, db, transaction
 from api.schemas.common import page_of
 from api.schemas.tickets import TicketInSchema, TicketPatchSchema, TicketQuery, TicketSchema
-from models import ticket_desk
 from models.pages import Page, page
-from models.tickets import Ticket
+from models.services import tickets as ticket_desk
+from models.tables.tickets import Ticket
 
 blp = Blueprint("tickets", __name__, url_prefix="/v1/tickets", description="Tickets")
 

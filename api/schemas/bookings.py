@@ -8,10 +8,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.schemas.common import Trimmed, WindowQuery
 from api.schemas.rooms import iana_zone
-from models.base import utcnow
-from models.bookings import BookingStatus, MeetingState
+from models.domain.rules import check_window
 from models.errors import ValidationFailed
-from models.rules import check_window
+from models.tables.base import utcnow
+from models.tables.bookings import BookingStatus, MeetingState
 
 
 class BookingInSchema(Schema):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.common import PageQuery, Trimmed
-from models.base import utcnow
+from models.tables.base import utcnow
 
 CALENDAR_PAST = timedelta(days=30)
 CALENDAR_AHEAD = timedelta(days=365)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, Trimmed
-from models.tickets import TicketStatus
+from models.tables.tickets import TicketStatus
 
 
 class TicketInSchema(Schema):

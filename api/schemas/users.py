@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import Trimmed
-from models.users import Role
+from models.tables.users import Role
 
 
 class RegisterSchema(Schema):

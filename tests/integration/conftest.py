@@ -166,7 +166,7 @@ def api(client: FlaskClient) -> Api:
 
 @pytest.fixture
 def admin(api: Api, sessions: sessionmaker[Session]) -> dict[str, str]:
-    from models import accounts
+    from models.services import accounts
 
     with sessions.begin() as session:
         accounts.create_admin(session, email="admin@example.com", password="admin-pass-1")

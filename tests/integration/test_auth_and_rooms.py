@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.rooms import Room
-from models.users import User
+from models.tables.rooms import Room
+from models.tables.users import User
 from tests.helpers import Api, assert_error, count_rows
 
 PASSWORD = "password-123"

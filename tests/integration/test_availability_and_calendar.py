@@ -12,8 +12,8 @@ from icalendar import Calendar
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.bookings import Booking, BookingStatus
-from models.rooms import Room
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.rooms import Room
 from tests.helpers import Api, assert_error, booking_body, future
 
 pytestmark = pytest.mark.usefixtures("worker")

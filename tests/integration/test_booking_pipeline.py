@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.audit import AuditEvent
-from models.bookings import Meeting
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Meeting
 from tests.helpers import Api, booking_body, confirmed_count, count_rows, future
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.audit import AuditEvent
-from models.booking_request import BookingRequest, RequestStatus
-from models.bookings import Booking, Meeting
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, Meeting
+from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import Api, booking_body, future
 from tests.integration.conftest import WorkerProcess
 from worker.sweeper import sweep_queued

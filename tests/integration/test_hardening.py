@@ -10,8 +10,8 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.booking_request import BookingRequest, RequestKind, RequestStatus
-from models.users import User
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.users import User
 from tests.helpers import Api, booking_body, future, request_count
 from worker.sweeper import sweep_queued
 

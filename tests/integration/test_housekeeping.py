@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.audit import AuditEvent
-from models.bookings import Booking, Meeting
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, Meeting
 from tests.helpers import Api, booking_body
 from worker.periodic import run_all
 

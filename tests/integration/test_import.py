@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.main import main
-from models.bookings import Booking
+from models.tables.bookings import Booking
 from tests.helpers import Api, future, request_count
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -104,18 +104,18 @@ def test_docs_page_renders_the_spec_without_the_internet(client) -> None:  # typ
 
 def test_rate_limits_answer_429_with_retry_after(api: Api, user: dict[str, str]) -> None:
     from api import create_app
-    from api.rate_limit import LIMITS
 
-    limited = create_app(dataclasses.replace(load_settings(), rate_limits=True)).test_client()
+    settings = dataclasses.replace(load_settings(), rate_limits=True, rate_limit_auth=5)
+    limited = create_app(settings).test_client()
     body = {"email": "nobody@example.com", "password": "wrong-password"}
     statuses = [
         limited.post(
             "/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"}
         ).status_code
-        for _ in range(LIMITS["auth"] + 1)
+        for _ in range(settings.rate_limit_auth + 1)
     ]
 
-    assert statuses[:-1] == [401] * LIMITS["auth"]
+    assert statuses[:-1] == [401] * settings.rate_limit_auth
     last = limited.post("/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert last.status_code == 429
     assert last.json["error"]["code"] == "RATE_LIMITED"

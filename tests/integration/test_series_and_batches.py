@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.acceptance import LOCK_DECIDE
-from models.booking_request import BookingRequest
-from models.bookings import Booking, BookingStatus
-from models.rooms import room_lock_key
+from models.locks import LOCK_DECIDE, room_lock_key
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import BookingRequest
 from tests.helpers import (
     Api,
     booking_body,

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.booking_request import BookingRequest, RequestStatus
-from models.bookings import Booking, BookingStatus
+from models.domain.tokens import issue_token
 from models.settings import load_settings
-from models.tokens import issue_token
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import Api, assert_error, booking_body, count_rows, future, request_count
 
 # A live worker decides what the accepted control cases queue, so teardown can settle.
@@ -339,7 +339,7 @@ def test_a_user_may_not_create_rooms(
     api: Api, user: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     """POST /v1/rooms is admin-only: a USER gets 403 and no room appears."""
-    from models.rooms import Room
+    from models.tables.rooms import Room
 
     response = api.create_room(user, name="Mine", capacity=4)
 

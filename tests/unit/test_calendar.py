@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from models.calendar import RoomCalendar, Slot
+from models.domain.calendar import RoomCalendar, Slot
 
 T0 = datetime(2027, 3, 1, 9, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -7,9 +7,9 @@ import uuid
 import jwt
 import pytest
 
+from models.domain.passwords import hash_password, verify_password
+from models.domain.tokens import issue_token, read_token
 from models.errors import Unauthorized
-from models.passwords import hash_password, verify_password
-from models.tokens import issue_token, read_token
 
 SECRET = "s" * 40
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
-from models.er_diagram import (
+from cli.er_diagram import (
     ER_DIAGRAM_PATH,
     render_document,
     render_mermaid,

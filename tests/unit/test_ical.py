@@ -1,4 +1,4 @@
-"""models.ical: plain booking data rendered as an RFC 5545 calendar (no services)."""
+"""models.domain.ical: plain booking data rendered as an RFC 5545 calendar (no services)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
-from models.ical import BUSY, PRODID, CalendarEvent, event_uid, render_calendar
+from models.domain.ical import BUSY, PRODID, CalendarEvent, event_uid, render_calendar
 
 T0 = datetime(2027, 3, 1, 9, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from models.domain.recurrence import Occurrence, expand_occurrences
 from models.errors import ValidationFailed
-from models.recurrence import Occurrence, expand_occurrences
 
 NOW = datetime(2027, 1, 4, 8, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")

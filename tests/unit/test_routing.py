@@ -7,7 +7,8 @@ import zlib
 
 import celeryconfig
 from cli.main import parse_shards
-from models.rooms import room_lock_key, room_queue, room_shard
+from models.locks import room_lock_key
+from models.queues import DECIDE_ROOM, SWEEP, room_queue, room_shard
 
 ROOM = uuid.UUID("0b5c8f7e-3f1e-4d6a-9a57-1f0e9b3c2d11")
 
@@ -29,11 +30,11 @@ def test_lock_key_fits_a_signed_int32() -> None:
 
 
 def test_celeryconfig_routes_decisions_to_the_room_queue() -> None:
-    route = celeryconfig.route_task(celeryconfig.DECIDE_ROOM, [str(ROOM)], {}, {})
-    assert route == {"queue": room_queue(ROOM, celeryconfig.SHARDS)}
-    assert celeryconfig.route_task("bookings.sweep", [], {}, {}) == {"queue": "maintenance"}
-    names = {q.name for q in celeryconfig.task_queues}
-    assert names == {f"rooms.{i}" for i in range(celeryconfig.SHARDS)} | {"maintenance"}
+    route = celeryconfig.RoomRouter(6)
+    assert route(DECIDE_ROOM, [str(ROOM)], {}, {}) == {"queue": room_queue(ROOM, 6)}
+    assert route(SWEEP, [], {}, {}) == {"queue": "maintenance"}
+    names = {q.name for q in celeryconfig.task_queues(6)}
+    assert names == {f"rooms.{i}" for i in range(6)} | {"maintenance"}
 
 
 def test_celery_settings_that_keep_requests_safe() -> None:

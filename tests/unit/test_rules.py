@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models.domain.rules import check_window
 from models.errors import ValidationFailed
-from models.rules import check_window
 
 NOW = datetime(2027, 1, 1, 12, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from models.calendar import RoomCalendar
+from models.domain.calendar import RoomCalendar
 
 
 @dataclass(frozen=True)

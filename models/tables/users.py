@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UUIDPk, enum_column, utcnow
+from models.tables.base import Base, UUIDPk, enum_column, utcnow
 
 
 class Role(enum.StrEnum):

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
 from models.errors import Conflict, NotFound
-from models.room_catalog import get_room
-from models.tickets import Ticket, TicketStatus
-from models.users import User
+from models.services.room_catalog import get_room
+from models.tables.base import utcnow
+from models.tables.tickets import Ticket, TicketStatus
+from models.tables.users import User
 
 S = TicketStatus
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {

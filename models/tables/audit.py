@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UUIDPk, utcnow
+from models.tables.base import Base, UUIDPk, utcnow
 
 
 class AuditEvent(UUIDPk, Base):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.booking_request import FINISHED, BookingRequest, RequestKind, RequestStatus
+from models.tables.requests import FINISHED, BookingRequest, RequestKind, RequestStatus
 
 
 def item_counts(session: Session, parent_id: uuid.UUID) -> dict[str, int]:
@@ -54,3 +55,25 @@ def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
         total = len(found.payload.get("occurrences") or [None])
         doc["progress"] = {"total": total, "done": 0, "confirmed": 0, "rejected": 0}
     return doc
+
+
+def complete_batches(session: Session, parent_ids: set[uuid.UUID], now: datetime) -> None:
+    """Mark each batch whose items are all decided as SUCCEEDED, in this transaction.
+
+    Whichever room's decider settles a batch's last item completes it. The parent row is
+    locked first (in id order, so two rooms' deciders cannot deadlock); the count that
+    follows is a new statement, so it sees every item committed by the decider that held
+    the lock before us.
+    """
+    for parent_id in sorted(parent_ids):
+        parent = session.get(BookingRequest, parent_id, with_for_update=True)
+        if parent is None or parent.status in FINISHED:
+            continue
+        counts = item_counts(session, parent_id)
+        if counts["done"] < counts["total"]:
+            continue
+        parent.status = RequestStatus.SUCCEEDED
+        parent.progress = counts
+        parent.result = {"items": item_results(session, parent_id)}
+        parent.decided_at = now
+        parent.updated_at = now

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamps, UUIDPk, enum_column
+from models.tables.base import Base, Timestamps, UUIDPk, enum_column
 
 
 class TicketStatus(enum.StrEnum):

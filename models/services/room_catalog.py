@@ -10,10 +10,10 @@ from sqlalchemy import Exists, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
-from models.bookings import Booking, BookingStatus
 from models.errors import Conflict, NotFound
-from models.rooms import Room
+from models.tables.base import utcnow
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.rooms import Room
 
 
 def get_room(session: Session, room_id: uuid.UUID) -> Room:

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models.audit import AuditEvent
-from models.booking_request import BookingRequest
-from models.bookings import Booking, BookingSeries, BookingStatus
 from models.errors import NotFound
-from models.users import User
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, BookingSeries, BookingStatus
+from models.tables.requests import BookingRequest
+from models.tables.users import User
 
 
 def sees_details(viewer: User, booking: Booking) -> bool:

@@ -13,15 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.booking_request import BookingRequest, RequestKind
 from models.errors import IdempotencyKeyReused
-from models.rooms import room_lock_key
-
-# Advisory-lock namespaces (the first int of pg_advisory_xact_lock(int, int)).
-LOCK_ACCEPT = 1
-LOCK_DECIDE = 2
-LOCK_PERIODIC = 3
-ACCEPT_STRIPES = 64
+from models.locks import LOCK_ACCEPT, accept_stripe
+from models.tables.requests import BookingRequest, RequestKind
 
 
 @dataclass(frozen=True)
@@ -82,9 +76,7 @@ def accept(
                 if existing is not None:
                     return Accepted(existing.id, [], replay=True)
             rooms = sorted({r.room_id for r in [request, *children] if r.room_id is not None})
-            # Striped, so a 1000-room batch takes at most ACCEPT_STRIPES locks (Postgres'
-            # lock table is shared and small); rooms sharing a stripe just queue briefly.
-            for stripe in sorted({room_lock_key(room) % ACCEPT_STRIPES for room in rooms}):
+            for stripe in sorted({accept_stripe(room) for room in rooms}):
                 session.execute(select(func.pg_advisory_xact_lock(LOCK_ACCEPT, stripe)))
             parent = _row(request, requester_id, idempotency_key=idempotency_key, digest=digest)
             session.add(parent)

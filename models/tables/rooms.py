@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-import zlib
-
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamps, UUIDPk
+from models.tables.base import Base, Timestamps, UUIDPk
 
 
 class Room(UUIDPk, Timestamps, Base):
@@ -31,17 +28,3 @@ class Room(UUIDPk, Timestamps, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     auto_release_minutes: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
-
-
-def room_shard(room_id: uuid.UUID | str, shards: int) -> int:
-    """The shard of a room: crc32, stable across processes (Python's hash() is salted)."""
-    return zlib.crc32(str(room_id).encode()) % shards
-
-
-def room_queue(room_id: uuid.UUID | str, shards: int) -> str:
-    return f"rooms.{room_shard(room_id, shards)}"
-
-
-def room_lock_key(room_id: uuid.UUID | str) -> int:
-    """A signed 32-bit key for Postgres advisory locks on one room."""
-    return zlib.crc32(str(room_id).encode()) - 2**31

@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamps, UUIDPk, enum_column
-from models.rooms import Room
+from models.tables.base import Base, Timestamps, UUIDPk, enum_column
+from models.tables.rooms import Room
 
 
 class BookingStatus(enum.StrEnum):

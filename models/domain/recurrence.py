@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 
+from models.domain.rules import HORIZON, MAX_DURATION, MAX_OCCURRENCES, PAST_GRACE
 from models.errors import ValidationFailed
-from models.rules import HORIZON, MAX_DURATION, MAX_OCCURRENCES, PAST_GRACE
 
 FREQUENCIES: dict[str, Any] = {
     "DAILY": rrule.DAILY,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamps, UUIDPk, enum_column
+from models.tables.base import Base, Timestamps, UUIDPk, enum_column
 
 
 class RequestKind(enum.StrEnum):

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.domain.passwords import hash_password, verify_password
 from models.errors import Conflict, Unauthorized
-from models.passwords import hash_password, verify_password
-from models.users import Role, User
+from models.tables.users import Role, User
 
 # Verifying against this when the email is unknown keeps both paths equally slow,
 # so response time does not reveal which emails are registered.

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.audit import AuditEvent
-from models.bookings import Booking, BookingStatus, Meeting, MeetingState
 from models.errors import Conflict, Forbidden, NotFound
-from models.users import User
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
+from models.tables.users import User
 
 CHECK_IN_OPENS = timedelta(minutes=15)
 

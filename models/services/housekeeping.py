@@ -13,22 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, Delete, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from models.acceptance import LOCK_DECIDE, LOCK_PERIODIC
-from models.audit import AuditEvent
-from models.booking_request import FINISHED, BookingRequest
-from models.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.rooms import Room, room_lock_key
+from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
+from models.tables.audit import AuditEvent
+from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
+from models.tables.requests import FINISHED, BookingRequest
+from models.tables.rooms import Room
 
 CHUNK = 1000
 SKIPPED = -1  # another run holds the job's lock
-
-JOB_LOCKS = {
-    "sweep": 1,
-    "end_meetings": 2,
-    "release_no_shows": 3,
-    "purge_audit": 4,
-    "purge_requests": 5,
-}
 
 
 def exclusive(session: Session, job: str) -> bool:

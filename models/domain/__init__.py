@@ -1,0 +1,1 @@
+"""Pure rules: no session, no I/O. The decision engine, recurrence, calendars."""

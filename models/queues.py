@@ -1,0 +1,41 @@
+"""Task names, queues and routing: what the API sends and the workers consume.
+
+One queue per room shard: a room always lands on `rooms.<crc32(room_id) % shards>`, so
+one worker pool sees a room's messages in order. Periodic jobs use `maintenance`.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+
+DECIDE_ROOM = "bookings.decide_room"
+SWEEP = "bookings.sweep"
+END_MEETINGS = "bookings.end_meetings"
+RELEASE_NO_SHOWS = "bookings.release_no_shows"
+PURGE_AUDIT = "bookings.purge_audit"
+PURGE_REQUESTS = "bookings.purge_requests"
+
+# Periodic task name -> the job name `bookings tick` prints.
+PERIODIC_TASKS = {
+    SWEEP: "sweep",
+    END_MEETINGS: "end_meetings",
+    RELEASE_NO_SHOWS: "release_no_shows",
+    PURGE_AUDIT: "purge_audit",
+    PURGE_REQUESTS: "purge_requests",
+}
+
+MAINTENANCE_QUEUE = "maintenance"
+
+
+def room_shard(room_id: uuid.UUID | str, shards: int) -> int:
+    """The shard of a room: crc32, stable across processes (Python's hash() is salted)."""
+    return zlib.crc32(str(room_id).encode()) % shards
+
+
+def room_queue(room_id: uuid.UUID | str, shards: int) -> str:
+    return f"rooms.{room_shard(room_id, shards)}"
+
+
+def shard_queues(shards: int) -> list[str]:
+    return [f"rooms.{i}" for i in range(shards)]

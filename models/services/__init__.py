@@ -1,0 +1,1 @@
+"""Units of work over the tables: each commits or joins a Session (see models/__init__)."""

@@ -1,0 +1,27 @@
+"""Every table, imported once so Base.metadata knows them all (Alembic, tests)."""
+
+from models.tables.audit import AuditEvent
+from models.tables.base import Base
+from models.tables.bookings import Booking, BookingSeries, BookingStatus, Meeting, MeetingState
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.rooms import Room
+from models.tables.tickets import Ticket, TicketStatus
+from models.tables.users import Role, User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Booking",
+    "BookingRequest",
+    "BookingSeries",
+    "BookingStatus",
+    "Meeting",
+    "MeetingState",
+    "RequestKind",
+    "RequestStatus",
+    "Role",
+    "Room",
+    "Ticket",
+    "TicketStatus",
+    "User",
+]
