@@ -18,7 +18,10 @@ from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, ti
 from api.schemas.common import ErrorSchema
 from api.submit import replay_known_write
 from models.db import session_factory
+from models.services.wakeups import BackgroundWaker, RoomWaker
 from models.settings import Settings, load_settings
+
+REDIS_TIMEOUT = 0.5  # seconds
 
 
 class BookingsApi(Api):
@@ -47,13 +50,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    # A write never waits on Redis or the broker: wake-ups go out from a thread of their
+    # own, and the rate limiter gives up fast. If Redis hangs, the rows are committed
+    # and the sweeper wakes their rooms.
+    redis = Redis.from_url(
+        settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+    )
+    sender = TaskSender(settings)
     init_context(
         app,
         Services(
             settings=settings,
             sessions=session_factory(settings.database_url),
-            redis=Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5),
-            sender=TaskSender(settings),
+            redis=redis,
+            sender=sender,
+            waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
         ),
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})

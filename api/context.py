@@ -15,6 +15,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from api.queue import TaskSender
+    from models.services.wakeups import BackgroundWaker
     from models.tables.users import User
 
 
@@ -24,6 +25,7 @@ class Services:
     sessions: sessionmaker[Session]
     redis: Redis
     sender: TaskSender
+    waker: BackgroundWaker
 
 
 def services() -> Services:

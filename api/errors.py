@@ -18,6 +18,23 @@ from models.errors import DomainError
 
 log = logging.getLogger(__name__)
 
+
+# Errors only HTTP has; the domain's own are in models/errors.py.
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "RATE_LIMITED"
+
+
 _CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",

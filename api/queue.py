@@ -7,7 +7,6 @@ import uuid
 
 from amqp.exceptions import ChannelError
 from celery import Celery
-from kombu.exceptions import OperationalError as BrokerError
 
 from celeryconfig import deployment
 from models.queues import DECIDE_ROOM
@@ -17,22 +16,20 @@ log = logging.getLogger(__name__)
 
 
 class TaskSender:
-    """Publishes to the room queues; a broker outage is logged, never fatal."""
+    """Publishes to the room queues and asks the broker how deep they are."""
 
     def __init__(self, settings: Settings) -> None:
         self.celery = Celery("bookings-api")
         self.celery.config_from_object("celeryconfig")
         self.celery.conf.update(deployment(settings))
+        # A publish gives up rather than hang on a frozen broker (it runs off the request
+        # thread, but a stuck thread would hold every later wake-up of this process).
+        options = dict(self.celery.conf.broker_transport_options or {})
+        self.celery.conf.broker_transport_options = {**options, "socket_timeout": 5}
 
-    def send_decide(self, room_id: uuid.UUID, request_id: uuid.UUID) -> bool:
-        """True when the broker took the message. When it did not, the request row is
-        already committed and the sweeper sends it once the broker is back."""
-        try:
-            self.celery.send_task(DECIDE_ROOM, args=[str(room_id)], task_id=str(request_id))
-        except (BrokerError, OSError) as exc:
-            log.warning("broker unavailable, request %s left for the sweeper: %s", request_id, exc)
-            return False
-        return True
+    def publish_decide(self, room_id: uuid.UUID, seq: int | None) -> None:
+        """Publish one decide message for the room; raises when the broker does not take it."""
+        self.celery.send_task(DECIDE_ROOM, args=[str(room_id), seq])
 
     def queue_depths(self) -> dict[str, int]:
         """Messages waiting in each queue (a passive declare works on Redis and RabbitMQ)."""

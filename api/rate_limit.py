@@ -15,7 +15,7 @@ from flask import Flask, Response, g, request
 from redis.exceptions import RedisError
 
 from api.context import services
-from models.errors import RateLimited
+from api.errors import RateLimited
 from models.settings import Settings
 
 log = logging.getLogger(__name__)

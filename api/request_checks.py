@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from models.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from api.errors import PayloadTooLarge, UnsupportedMediaType
+from models.errors import ValidationFailed
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 1000-item batch fits with room to spare
 

@@ -1,8 +1,7 @@
-"""Turning an HTTP write into an accepted request: store it, send it, answer 202."""
+"""Turning an HTTP write into an accepted request: the accept service, then 202."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -11,12 +10,11 @@ from flask import g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.context import current_user, db, services
+from models.domain.payloads import Payload, RoomPayload
 from models.errors import ValidationFailed
-from models.metrics import ACCEPTED
-from models.services.accept import NewRequest, accept, body_hash, find_replay
+from models.services.accept import body_hash, find_replay, submit
 
 MAX_IDEMPOTENCY_KEY = 255
-log = logging.getLogger(__name__)
 
 
 def _idempotency_key() -> str | None:
@@ -31,32 +29,24 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def submit(
-    new: NewRequest, children: Sequence[NewRequest] = ()
+def accept_write(
+    payload: Payload, children: Sequence[RoomPayload] = ()
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Accept the write (one transaction), then hand it to the broker; answer 202."""
+    """Accept the write (one transaction), wake its rooms, answer 202."""
     svc = services()
     key = _idempotency_key()
     requester_id = current_user().id
-    db().rollback()  # hand the request's connection back: accept() takes its own
+    db().rollback()  # hand back the request's connection, if it took one: accept has its own
     digest = body_hash(request.method, request.path, request.get_json(silent=True)) if key else None
-    accepted = accept(
+    accepted = submit(
         svc.sessions,
+        svc.waker,
         requester_id=requester_id,
-        request=new,
+        request=payload,
         children=children,
         idempotency_key=key,
         digest=digest,
     )
-    if not accepted.replay:
-        ACCEPTED.labels(new.kind.value).inc()
-        log.info(
-            "accepted %s request",
-            new.kind.value,
-            extra={"task_id": accepted.request_id, "room_id": new.room_id},
-        )
-    for room_id, request_id in accepted.to_send:
-        svc.sender.send_decide(room_id, request_id)
     return accepted_response(accepted.request_id)
 
 

@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from api.intake import batch_requests
-from api.queue import TaskSender
+from models.domain.booking_input import batch_payloads
+from models.domain.payloads import BatchPayload
 from models.errors import ValidationFailed
-from models.services.accept import NewRequest, accept
+from models.services.accept import Waker, submit
+from models.services.room_catalog import room_zones
 from models.services.task_status import item_counts
-from models.settings import Settings
-from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.requests import BookingRequest, RequestStatus
 from models.tables.rooms import Room
 from models.tables.users import Role, User
 
@@ -76,7 +77,7 @@ def resolve_room_names(session: Session, items: list[dict[str, Any]]) -> None:
 
 
 def import_file(
-    settings: Settings, sessions: sessionmaker[Session], path: Path, email: str | None
+    sessions: sessionmaker[Session], waker: Waker, path: Path, email: str | None
 ) -> int:
     items, lines = read_items(path)
     if not items:
@@ -93,17 +94,20 @@ def import_file(
             )
         resolve_room_names(session, items)
         try:
-            children = batch_requests(session, items)
+            children = batch_payloads(
+                items, lambda ids: room_zones(session, ids), now=datetime.now(UTC)
+            )
         except ValidationFailed as exc:
             click.echo(f"{path}: nothing was submitted; fix these and try again:", err=True)
-            for index, problems in exc.details["items"].items():
+            problems_by_item = exc.details["items"]
+            if isinstance(problems_by_item, list):  # the whole file asks for too much
+                click.echo(f"  {exc.message}", err=True)
+                return 1
+            for index, problems in problems_by_item.items():
                 click.echo(f"  line {lines[int(index)]}: {json.dumps(problems)}", err=True)
             return 1
-    parent = NewRequest(RequestKind.BATCH, None, {"items": len(children), "file": path.name})
-    accepted = accept(sessions, requester_id=user.id, request=parent, children=children)
-    sender = TaskSender(settings)
-    for room_id, request_id in accepted.to_send:
-        sender.send_decide(room_id, request_id)
+    parent = BatchPayload(len(children), file=path.name)
+    accepted = submit(sessions, waker, requester_id=user.id, request=parent, children=children)
     click.echo(f"submitted {len(children)} bookings as task {accepted.request_id}")
     follow(sessions, accepted.request_id, len(children))
     summarize(sessions, accepted.request_id, lines)

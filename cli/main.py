@@ -195,12 +195,12 @@ def er_diagram(check: bool) -> None:
 @main.command("seed")
 def seed_command() -> None:
     """Demo users, rooms and bookings (bookings are decided by the workers)."""
-    from api.queue import TaskSender
     from cli.seed import seed
     from models.db import session_factory
+    from worker.runtime import runtime
 
     settings = _settings_or_exit(require_secret=False)
-    logins = seed(session_factory(settings.database_url), TaskSender(settings))
+    logins = seed(session_factory(settings.database_url), runtime().waker)
     for email, password in logins:
         click.echo(f"login: {email} / {password}")
 
@@ -212,9 +212,10 @@ def import_(file: Path, email: str | None) -> None:
     """Submit a CSV or JSON file of bookings as one batch; follow it until decided."""
     from cli.importer import import_file
     from models.db import session_factory
+    from worker.runtime import runtime
 
     settings = _settings_or_exit(require_secret=False)
-    sys.exit(import_file(settings, session_factory(settings.database_url), file, email))
+    sys.exit(import_file(session_factory(settings.database_url), runtime().waker, file, email))
 
 
 @main.command()

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.intake import booking_request
-from api.queue import TaskSender
+from models.domain.payloads import BookingPayload
 from models.services import accounts, room_catalog
-from models.services.accept import accept
+from models.services.accept import Waker, submit
 from models.tables.rooms import Room
 from models.tables.users import User
 
@@ -57,7 +56,7 @@ def is_seeded(sessions: sessionmaker[Session]) -> bool:
         return bool(session.scalar(select(func.count()).select_from(User)))
 
 
-def seed(sessions: sessionmaker[Session], sender: TaskSender) -> list[tuple[str, str]]:
+def seed(sessions: sessionmaker[Session], waker: Waker) -> list[tuple[str, str]]:
     """Create the demo data once; return the (email, password) logins."""
     with sessions.begin() as session:
         admin = accounts.create_admin(
@@ -80,15 +79,12 @@ def seed(sessions: sessionmaker[Session], sender: TaskSender) -> list[tuple[str,
     for day in range(5):
         for i, room in enumerate(rooms):
             start = tomorrow + timedelta(days=day, hours=i)
-            body = {
-                "room_id": room.id,
-                "start_time": start,
-                "end_time": start + timedelta(hours=1),
-                "title": f"Demo meeting {day + 1}.{i + 1}",
-                "attendees": [],
-            }
+            booking = BookingPayload(
+                room_id=room.id,
+                start=start,
+                end=start + timedelta(hours=1),
+                title=f"Demo meeting {day + 1}.{i + 1}",
+            )
             organizer = people[(day + i) % len(people)]
-            accepted = accept(sessions, requester_id=organizer.id, request=booking_request(body))
-            for room_id, request_id in accepted.to_send:
-                sender.send_decide(room_id, request_id)
+            submit(sessions, waker, requester_id=organizer.id, request=booking)
     return [(ADMIN[0], DEMO_PASSWORD)] + [(email, DEMO_PASSWORD) for email, _ in USERS]

@@ -75,16 +75,16 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _seed_first_run() -> None:
-    from api.queue import TaskSender
     from cli.seed import is_seeded, seed
     from models.db import session_factory
+    from worker.runtime import runtime
 
     settings = _settings_or_exit()
     sessions = session_factory(settings.database_url)
     if is_seeded(sessions):
         click.echo("demo data: already there (bookings seed adds it again)")
         return
-    for email, password in seed(sessions, TaskSender(settings)):
+    for email, password in seed(sessions, runtime().waker):
         click.echo(f"demo login: {email} / {password}")
 
 

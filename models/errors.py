@@ -48,23 +48,3 @@ class Conflict(DomainError):
 
 class IdempotencyKeyReused(ValidationFailed):
     code = "IDEMPOTENCY_KEY_REUSED"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    code = "UNSUPPORTED_MEDIA_TYPE"
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "RATE_LIMITED"
-
-
-class ServiceUnavailable(DomainError):
-    status = 503
-    code = "SERVICE_UNAVAILABLE"

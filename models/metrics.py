@@ -29,8 +29,7 @@ DECISION_LATENCY = Histogram(
     "From acceptance to decision, per request",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
-LOCK_WAIT = Histogram(
-    "bookings_room_lock_wait_seconds",
-    "Time a worker waited for a room's lock",
-    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10),
+ROOM_BUSY = Counter(
+    "bookings_room_busy_total",
+    "Decide messages that found their room held by another drain (tried again shortly)",
 )

@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
+from models.queues import END_MEETINGS, PURGE_AUDIT, PURGE_REQUESTS, RELEASE_NO_SHOWS, SWEEP
 from models.services import housekeeping
 from models.tables.base import utcnow
 from worker.app import app
 from worker.runtime import runtime
 from worker.sweeper import sweep_queued
-from worker.tasks import send_decide
 
 
-@app.task(name="bookings.sweep", acks_late=True, ignore_result=True)
+@app.task(name=SWEEP, acks_late=True, ignore_result=True)
 def sweep() -> int:
     """Re-send requests left QUEUED (broker was down, a worker died)."""
-    return sweep_queued(runtime().sessions, send_decide)
+    rt = runtime()
+    stale = timedelta(seconds=rt.settings.sweep_stale_seconds)
+    return sweep_queued(rt.sessions, rt.waker, stale_after=stale)
 
 
-@app.task(name="bookings.end_meetings", acks_late=True, ignore_result=True)
+@app.task(name=END_MEETINGS, acks_late=True, ignore_result=True)
 def end_meetings() -> int:
     return housekeeping.end_meetings(runtime().sessions, now=utcnow())
 
 
-@app.task(name="bookings.release_no_shows", acks_late=True, ignore_result=True)
+@app.task(name=RELEASE_NO_SHOWS, acks_late=True, ignore_result=True)
 def release_no_shows() -> int:
     return housekeeping.release_no_shows(runtime().sessions, now=utcnow())
 
 
-@app.task(name="bookings.purge_audit", acks_late=True, ignore_result=True)
+@app.task(name=PURGE_AUDIT, acks_late=True, ignore_result=True)
 def purge_audit() -> int:
     rt = runtime()
     days = rt.settings.audit_retention_days
     return housekeeping.purge_audit(rt.sessions, now=utcnow(), retention_days=days)
 
 
-@app.task(name="bookings.purge_requests", acks_late=True, ignore_result=True)
+@app.task(name=PURGE_REQUESTS, acks_late=True, ignore_result=True)
 def purge_requests() -> int:
     rt = runtime()
     days = rt.settings.request_retention_days

@@ -9,7 +9,9 @@ from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import session_factory
+from models.services.wakeups import RoomWaker
 from models.settings import Settings, load_settings
+from worker.drain import RoomDrain
 
 
 @dataclass(frozen=True)
@@ -17,13 +19,16 @@ class Runtime:
     settings: Settings
     sessions: sessionmaker[Session]
     redis: Redis
+    waker: RoomWaker
+    drain: RoomDrain
 
 
 @cache
 def runtime() -> Runtime:
+    from worker.tasks import publish_decide  # the tasks module needs the app, which needs us
+
     settings = load_settings(require_secret=False)  # workers sign nothing
-    return Runtime(
-        settings=settings,
-        sessions=session_factory(settings.database_url),
-        redis=Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10),
-    )
+    sessions = session_factory(settings.database_url)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
+    waker = RoomWaker(redis, publish_decide)
+    return Runtime(settings, sessions, redis, waker, RoomDrain(sessions, redis, waker))

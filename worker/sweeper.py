@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
-from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.services.housekeeping import SKIPPED, exclusive
+from models.services.wakeups import RoomWaker
 from models.tables.base import utcnow
 from models.tables.requests import BookingRequest, RequestStatus
 
-STALE_AFTER = timedelta(seconds=5)
 log = logging.getLogger(__name__)
-
-Send = Callable[[uuid.UUID, uuid.UUID], None]  # (room_id, request_id)
 
 
 def sweep_queued(
     sessions: sessionmaker[Session],
-    send: Send,
+    waker: RoomWaker,
     *,
-    stale_after: timedelta = STALE_AFTER,
+    stale_after: timedelta,
     limit: int = 1000,
 ) -> int:
-    """Send one message per room whose oldest QUEUED request is stale; return how many.
+    """Wake every room whose oldest QUEUED request is stale; return how many.
 
-    One message per room is enough: a worker decides every QUEUED request of the room.
+    One message per room is enough: a drain decides every QUEUED request of the room.
     Safe to run twice at once: the second run finds the advisory lock taken and does nothing.
     """
     with sessions.begin() as session:
@@ -54,11 +49,8 @@ def sweep_queued(
         for room_id, request_id in rows:
             if room_id is None:
                 continue
-            try:
-                send(room_id, request_id)
-            except (BrokerError, OSError) as exc:
-                log.warning("sweeper could not reach the broker: %s", exc)
-                break  # the rest wait for the next sweep; nothing is marked as sent
+            if not waker.rewake(room_id, None):
+                break  # the broker is away: the rest wait for the next sweep
             targets.append((room_id, request_id))
         if targets:
             session.execute(

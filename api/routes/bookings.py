@@ -7,31 +7,35 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from api import intake
 from api.context import current_user, db
 from api.schemas.bookings import (
     BatchInSchema,
-    BookingInSchema,
     BookingQuery,
     BookingSchema,
     CancelInSchema,
-    RecurringInSchema,
     SeriesCancelInSchema,
     TaskAcceptedSchema,
 )
 from api.schemas.common import WindowQuery, page_of
-from api.submit import submit
+from api.submit import accept_write
+from models.domain.booking_input import (
+    BookingInSchema,
+    RecurringInSchema,
+    batch_payloads,
+    booking_payload,
+    series_payload,
+)
+from models.domain.payloads import BatchPayload, CancelPayload, SeriesCancelPayload
 from models.pages import Page, page
 from models.services import room_catalog
-from models.services.accept import NewRequest
 from models.services.booking_queries import (
     booking_search,
     sees_details,
     visible_booking,
     visible_series,
 )
+from models.tables.base import utcnow
 from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import RequestKind
 
 blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 
@@ -40,8 +44,7 @@ blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 @blp.arguments(BookingInSchema)
 @blp.response(202, TaskAcceptedSchema)
 def create_booking(body: dict[str, Any]) -> Any:
-    room_catalog.get_room(db(), body["room_id"])
-    return submit(intake.booking_request(body))
+    return accept_write(booking_payload(body))  # an unknown room is a 404 from accept
 
 
 @blp.route("/bookings/recurring", methods=["POST"])
@@ -49,16 +52,18 @@ def create_booking(body: dict[str, Any]) -> Any:
 @blp.response(202, TaskAcceptedSchema)
 def create_series(body: dict[str, Any]) -> Any:
     room = room_catalog.get_room(db(), body["room_id"])
-    return submit(intake.series_request(body, room))
+    return accept_write(series_payload(body, room_timezone=room.timezone, now=utcnow()))
 
 
 @blp.route("/bookings/batch", methods=["POST"])
 @blp.arguments(BatchInSchema)
 @blp.response(202, TaskAcceptedSchema)
 def create_batch(body: dict[str, Any]) -> Any:
-    children = intake.batch_requests(db(), body["items"])
-    parent = NewRequest(RequestKind.BATCH, None, {"items": len(children)})
-    return submit(parent, children)
+    session = db()
+    items = batch_payloads(
+        body["items"], lambda ids: room_catalog.room_zones(session, ids), now=utcnow()
+    )
+    return accept_write(BatchPayload(len(items)), items)
 
 
 @blp.route("/bookings/<uuid:booking_id>/cancel", methods=["POST"])
@@ -66,8 +71,7 @@ def create_batch(body: dict[str, Any]) -> Any:
 @blp.response(202, TaskAcceptedSchema)
 def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
     booking = visible_booking(db(), booking_id, current_user())
-    payload = {"booking_id": str(booking.id), "reason": body.get("reason")}
-    return submit(NewRequest(RequestKind.CANCEL, booking.room_id, payload))
+    return accept_write(CancelPayload(booking.room_id, booking.id, body.get("reason")))
 
 
 @blp.route("/series/<uuid:series_id>/cancel", methods=["POST"])
@@ -76,9 +80,7 @@ def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
 def cancel_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
     """Cancel the series' occurrences from a time on (default: every future one)."""
     series = visible_series(db(), series_id, current_user())
-    start = body.get("from_")
-    payload = {"series_id": str(series.id), "from": start.isoformat() if start else None}
-    return submit(NewRequest(RequestKind.CANCEL, series.room_id, payload))
+    return accept_write(SeriesCancelPayload(series.room_id, series.id, body.get("from_")))
 
 
 @blp.route("/bookings", methods=["GET"])

@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-
-from api.schemas.common import Trimmed, WindowQuery
-from api.schemas.rooms import iana_zone
-from models.domain.rules import check_window
-from models.errors import ValidationFailed
-from models.tables.base import utcnow
+from api.schemas.common import WindowQuery
 from models.tables.bookings import BookingStatus, MeetingState
-
-
-class BookingInSchema(Schema):
-    room_id = fields.UUID(required=True)
-    start_time = fields.AwareDateTime(required=True, format="iso")
-    end_time = fields.AwareDateTime(required=True, format="iso")
-    title = Trimmed(required=True, validate=validate.Length(1, 200))
-    description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
-    # Email addresses or names: the contract does not say, so both are taken.
-    attendees = fields.List(
-        Trimmed(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
-    )
-    external_meeting_url = fields.Url(
-        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)
-    )
-
-    @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        try:
-            check_window(data["start_time"], data["end_time"], now=utcnow())
-        except ValidationFailed as exc:
-            raise ValidationError(exc.details) from exc
 
 
 class CancelInSchema(Schema):
@@ -75,37 +47,6 @@ class TaskAcceptedSchema(Schema):
     task_id = fields.UUID()
     status = fields.Str()
     status_url = fields.Str()
-
-
-class RecurrenceSchema(Schema):
-    freq = fields.Str(required=True, validate=validate.OneOf(["DAILY", "WEEKLY", "MONTHLY"]))
-    interval = fields.Int(load_default=1, strict=True, validate=validate.Range(1, 366))
-    count = fields.Int(strict=True, validate=validate.Range(1, 10_000))
-    until = fields.AwareDateTime(format="iso")
-    by_weekday = fields.List(
-        fields.Str(validate=validate.OneOf(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])),
-        validate=validate.Length(1, 7),
-    )
-
-    @validates_schema
-    def _shape(self, data: dict[str, Any], **_: Any) -> None:
-        if ("count" in data) == ("until" in data):
-            raise ValidationError("give exactly one of count or until", "count")
-        if data.get("by_weekday") and data["freq"] != "WEEKLY":
-            # The issue that specified series asks for this refusal (weekly rules only).
-            raise ValidationError("by_weekday goes with WEEKLY only", "by_weekday")
-
-
-class RecurringInSchema(BookingInSchema):
-    recurrence = fields.Nested(RecurrenceSchema, required=True)
-    timezone = fields.Str(validate=iana_zone)
-    conflict_policy = fields.Str(
-        load_default="all_or_nothing", validate=validate.OneOf(["all_or_nothing", "skip_conflicts"])
-    )
-
-    @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        """Each occurrence's window is checked when the series is expanded."""
 
 
 class BatchInSchema(Schema):

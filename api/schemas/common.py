@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from marshmallow import Schema, fields, validate
+
+from models.domain.booking_input import Trimmed
+
+__all__ = ["ErrorSchema", "PageQuery", "Trimmed", "WindowQuery", "page_of"]
 
 
 class PageQuery(Schema):
@@ -40,10 +43,3 @@ class ErrorBody(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBody, required=True)
-
-
-class Trimmed(fields.Str):
-    """A string without its surrounding whitespace, so a blank value fails Length(1, …)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return str(super()._deserialize(value, attr, data, **kwargs)).strip()

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.common import PageQuery, Trimmed
+from models.domain.booking_input import iana_zone
 from models.tables.base import utcnow
 
 CALENDAR_PAST = timedelta(days=30)
 CALENDAR_AHEAD = timedelta(days=365)
-
-
-def iana_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError("not a known IANA time zone (e.g. Europe/Berlin)") from exc
 
 
 class RoomInSchema(Schema):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,8 +48,26 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def _aware(wall: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time in the zone, as UTC. A time skipped by a DST jump (02:30 on the
-    spring-forward night) resolves with the offset before the jump, per PEP 495 (fold=0)."""
+    spring-forward night) resolves with the offset before the jump, per PEP 495 (fold=0)
+    and RFC 5545: 02:30 becomes 03:30, shifted forward by the gap's length."""
     return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _exists(wall: datetime, zone: ZoneInfo) -> bool:
+    """False for a wall-clock time that a spring-forward jump skips."""
+    return _local(_aware(wall, zone), zone) == wall
+
+
+def occurrence_at(wall: datetime, duration: timedelta, zone: ZoneInfo) -> Occurrence:
+    """The occurrence starting at a wall-clock time and lasting `duration` of wall time.
+
+    An occurrence whose start falls in a DST gap moves forward by the gap's length and
+    keeps its duration (RFC 5545), instead of ending before it starts.
+    """
+    start = _aware(wall, zone)
+    if not _exists(wall, zone):
+        return Occurrence(start, start + duration)
+    return Occurrence(start, _aware(wall + duration, zone))
 
 
 def expand_occurrences(
@@ -103,7 +121,7 @@ def expand_occurrences(
                 f"a series has at most {MAX_OCCURRENCES} occurrences",
                 details={"recurrence": [f"more than {MAX_OCCURRENCES} occurrences"]},
             )
-        occurrence = Occurrence(_aware(wall, zone), _aware(wall + duration, zone))
+        occurrence = occurrence_at(wall, duration, zone)
         if occurrence.end - occurrence.start > MAX_DURATION:  # a DST change can stretch it
             raise ValidationFailed(
                 "an occurrence would last more than 24 hours across a daylight-saving change",

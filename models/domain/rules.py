@@ -8,7 +8,8 @@ from models.errors import ValidationFailed
 
 MAX_DURATION = timedelta(hours=24)
 HORIZON = timedelta(days=365)
-MAX_OCCURRENCES = 500
+MAX_OCCURRENCES = 500  # in one series
+MAX_REQUEST_OCCURRENCES = 10_000  # in one request: a batch counts every item's
 # A request that arrives a little after its own start (clock skew, a slow client) is
 # still a booking of "now", not of the past.
 PAST_GRACE = timedelta(minutes=1)

@@ -1,35 +1,40 @@
-"""Accepting a write: one booking_requests row per request, in acceptance order."""
+"""Accepting a write: one booking_requests row per request, in acceptance order, then a wake-up."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from psycopg import errors as pg_errors
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import IdempotencyKeyReused
+from models.domain.payloads import Payload, RoomPayload
+from models.errors import IdempotencyKeyReused, NotFound
 from models.locks import LOCK_ACCEPT, accept_stripe
-from models.tables.requests import BookingRequest, RequestKind
+from models.metrics import ACCEPTED
+from models.tables.requests import BookingRequest, RequestStatus
+
+log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class NewRequest:
-    kind: RequestKind
-    room_id: uuid.UUID | None
-    payload: dict[str, Any]
+class Waker(Protocol):
+    """Wakes a room's decider after its requests are committed (see services/wakeups)."""
+
+    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Accepted:
     request_id: uuid.UUID
-    # (room_id, request_id) pairs to send to the rooms' queues; empty on an idempotent replay.
-    to_send: list[tuple[uuid.UUID, uuid.UUID]]
+    # (room_id, highest seq accepted for it): the rooms to wake; empty on a replay.
+    to_wake: list[tuple[uuid.UUID, int]]
     replay: bool = False
 
 
@@ -54,20 +59,56 @@ def find_replay(
     return existing
 
 
+def submit(
+    sessions: sessionmaker[Session],
+    waker: Waker,
+    *,
+    requester_id: uuid.UUID,
+    request: Payload,
+    children: Sequence[RoomPayload] = (),
+    idempotency_key: str | None = None,
+    digest: str | None = None,
+) -> Accepted:
+    """Accept a write (commit), then wake the rooms it concerns; the one way in.
+
+    The HTTP API, `bookings import` and `bookings seed` all call this. Waking happens
+    only after the commit, so a decider never looks before the rows are there; if
+    waking fails, the rows are safe and the sweeper wakes their rooms later.
+    """
+    accepted = accept(
+        sessions,
+        requester_id=requester_id,
+        request=request,
+        children=children,
+        idempotency_key=idempotency_key,
+        digest=digest,
+    )
+    if not accepted.replay:
+        ACCEPTED.labels(request.kind.value).inc()
+        log.info(
+            "accepted %s request",
+            request.kind.value,
+            extra={"task_id": accepted.request_id, "room_id": request.room_id},
+        )
+    for room_id, seq in accepted.to_wake:
+        waker.wake(room_id, seq)
+    return accepted
+
+
 def accept(
     sessions: sessionmaker[Session],
     *,
     requester_id: uuid.UUID,
-    request: NewRequest,
-    children: Sequence[NewRequest] = (),
+    request: Payload,
+    children: Sequence[RoomPayload] = (),
     idempotency_key: str | None = None,
     digest: str | None = None,
 ) -> Accepted:
     """Store a request (and a batch's items) as QUEUED in one transaction.
 
-    Rooms are locked (advisory, transaction-scoped, sorted to avoid deadlocks) while the
-    rows take their seq, so a room's requests become visible to workers in seq order:
-    acceptance order is commit order.
+    Rooms are locked (advisory, transaction-scoped, striped and sorted to avoid
+    deadlocks) while the rows take their seq, so a room's requests become visible to
+    deciders in seq order: acceptance order is commit order. An unknown room is a 404.
     """
     try:
         with sessions.begin() as session:
@@ -75,22 +116,18 @@ def accept(
                 existing = find_replay(session, requester_id, idempotency_key, digest or "")
                 if existing is not None:
                     return Accepted(existing.id, [], replay=True)
-            rooms = sorted({r.room_id for r in [request, *children] if r.room_id is not None})
+            rooms = {r.room_id for r in [request, *children] if r.room_id is not None}
             for stripe in sorted({accept_stripe(room) for room in rooms}):
                 session.execute(select(func.pg_advisory_xact_lock(LOCK_ACCEPT, stripe)))
             parent = _row(request, requester_id, idempotency_key=idempotency_key, digest=digest)
-            session.add(parent)
-            session.flush()
-            rows = [_row(c, requester_id, parent_id=parent.id) for c in children]
-            session.add_all(rows)
-            session.flush()
-            targets = rows or [parent]
-            first_per_room: dict[uuid.UUID, uuid.UUID] = {}
-            for row in targets:
-                if row.room_id is not None:
-                    first_per_room.setdefault(row.room_id, row.id)
-            return Accepted(parent.id, list(first_per_room.items()))
-    except IntegrityError:
+            inserted = _insert(session, [parent])
+            if children:
+                inserted = _insert(
+                    session, [_row(c, requester_id, parent_id=parent["id"]) for c in children]
+                )
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ForeignKeyViolation):
+            raise NotFound("no such room") from exc
         if not idempotency_key:
             raise
         # Two requests raced with the same key: the other one won; answer as it did.
@@ -99,23 +136,40 @@ def accept(
             if existing is None:
                 raise
             return Accepted(existing.id, [], replay=True)
+    last_per_room: dict[uuid.UUID, int] = {}
+    for room_id, seq in inserted:
+        if room_id is not None:
+            last_per_room[room_id] = max(seq, last_per_room.get(room_id, seq))
+    return Accepted(parent["id"], list(last_per_room.items()))
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[tuple[uuid.UUID | None, int]]:
+    """One multi-row INSERT … RETURNING (room_id, seq)."""
+    returned = session.execute(
+        insert(BookingRequest).returning(
+            BookingRequest.room_id, BookingRequest.seq, sort_by_parameter_order=True
+        ),
+        rows,
+    )
+    return [(room_id, seq) for room_id, seq in returned]
 
 
 def _row(
-    request: NewRequest,
+    request: Payload,
     requester_id: uuid.UUID,
     *,
     parent_id: uuid.UUID | None = None,
     idempotency_key: str | None = None,
     digest: str | None = None,
-) -> BookingRequest:
-    return BookingRequest(
-        id=uuid.uuid4(),
-        kind=request.kind,
-        room_id=request.room_id,
-        requester_id=requester_id,
-        payload=request.payload,
-        parent_id=parent_id,
-        idempotency_key=idempotency_key,
-        body_hash=digest if idempotency_key else None,
-    )
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "kind": request.kind,
+        "room_id": request.room_id,
+        "requester_id": requester_id,
+        "payload": request.to_json(),
+        "status": RequestStatus.QUEUED,
+        "parent_id": parent_id,
+        "idempotency_key": idempotency_key,
+        "body_hash": digest if idempotency_key else None,
+    }

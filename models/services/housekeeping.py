@@ -13,13 +13,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, Delete, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from models.domain.engine import CancelBooking
+from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
+from models.services.booking_writes import cancel_bookings
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
 from models.tables.requests import FINISHED, BookingRequest
 from models.tables.rooms import Room
 
 CHUNK = 1000
+NO_SHOW = "NO_SHOW"
+# Meeting states the END event applies to, from the lifecycle table.
+ENDABLE = [s for (s, event) in MEETING_TRANSITIONS if event == MeetingEvent.END]
 SKIPPED = -1  # another run holds the job's lock
 
 
@@ -38,7 +44,7 @@ def end_meetings(sessions: sessionmaker[Session], *, now: datetime) -> int:
         ended: CursorResult[tuple[()]] = session.execute(  # type: ignore[assignment]
             update(Meeting)
             .where(
-                Meeting.state != MeetingState.ENDED,
+                Meeting.state.in_(ENDABLE),
                 Meeting.booking_id == Booking.id,
                 Booking.end_time <= now,
             )
@@ -86,33 +92,21 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
         for room_id in sorted({room for _, room in due}):
             # Under the room's decide lock: never interleaved with its worker's batch.
             session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
-        for booking_id, _ in due:
-            released += _release(session, booking_id, now)
+        for booking_id, room_id in due:
+            released += _release(session, booking_id, room_id, now)
         return released
 
 
-def _release(session: Session, booking_id: uuid.UUID, now: datetime) -> int:
+def _release(session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: datetime) -> int:
+    """Release one booking if it is still confirmed and nobody checked in meanwhile."""
     booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     meeting = booking.meeting if booking else None
-    if booking is None or booking.status != BookingStatus.CONFIRMED or meeting is None:
-        return 0
-    if meeting.state != MeetingState.SCHEDULED:  # checked in meanwhile
-        return 0
-    booking.status = BookingStatus.CANCELLED
-    booking.cancel_reason = "NO_SHOW"
-    booking.updated_at = now
-    meeting.state = MeetingState.ENDED
-    meeting.updated_at = now
-    session.add(
-        AuditEvent(
-            actor_id=None,
-            action="booking.released",
-            booking_id=booking.id,
-            room_id=booking.room_id,
-            data={"reason": "NO_SHOW"},
-            at=now,
-        )
-    )
+    if booking is None or meeting is None or meeting.state != MeetingState.SCHEDULED:
+        return 0  # gone, or checked in meanwhile
+    if booking_after(booking.status, BookingEvent.RELEASE) is None:
+        return 0  # no longer confirmed
+    release = CancelBooking(booking.id, None, NO_SHOW, BookingEvent.RELEASE)
+    cancel_bookings(session, room_id, [release], now)
     return 1
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.domain.lifecycle import AUDIT_ACTIONS, MeetingEvent, meeting_after
 from models.errors import Conflict, Forbidden, NotFound
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
@@ -43,13 +44,13 @@ def check_in(session: Session, *, booking_id: uuid.UUID, user: User, now: dateti
         )
     if meeting.state == MeetingState.ENDED:
         raise Conflict("the meeting has ended", code="MEETING_ENDED")
-    meeting.state = MeetingState.ACTIVE
+    meeting.state = meeting_after(meeting.state, MeetingEvent.CHECK_IN) or meeting.state
     meeting.checked_in_at = now
     meeting.updated_at = now
     session.add(
         AuditEvent(
             actor_id=user.id,
-            action="booking.checked_in",
+            action=AUDIT_ACTIONS[MeetingEvent.CHECK_IN],
             booking_id=booking.id,
             room_id=booking.room_id,
             data={},

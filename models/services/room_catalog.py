@@ -23,6 +23,12 @@ def get_room(session: Session, room_id: uuid.UUID) -> Room:
     return room
 
 
+def room_zones(session: Session, room_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The time zone of each room that exists among room_ids."""
+    rows = session.execute(select(Room.id, Room.timezone).where(Room.id.in_(room_ids)))
+    return {room_id: zone for room_id, zone in rows}
+
+
 def _flush_name(session: Session) -> None:
     try:
         session.flush()

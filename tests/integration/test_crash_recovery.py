@@ -14,7 +14,6 @@ from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import Api, booking_body, future
 from tests.integration.conftest import WorkerProcess
 from worker.sweeper import sweep_queued
-from worker.tasks import send_decide
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -54,6 +53,7 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
     sessions: sessionmaker[Session],
 ) -> None:
     rooms = [make_room() for _ in range(3)]
+    waker = api.client.application.extensions["bookings"].waker.waker  # the RoomWaker
     worker.stop()  # requests pile up in the broker, as behind a slow or absent worker
     try:
         start = future()
@@ -82,7 +82,7 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
         worker.start()
         deadline = time.monotonic() + 120
         while _status_counts(sessions, task_ids).get("QUEUED", 0) and time.monotonic() < deadline:
-            sweep_queued(sessions, send_decide, stale_after=timedelta(seconds=2))
+            sweep_queued(sessions, waker, stale_after=timedelta(seconds=2))
             time.sleep(1)
     finally:
         if worker.proc is None or worker.proc.poll() is not None:

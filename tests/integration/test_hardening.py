@@ -10,6 +10,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.services.wakeups import RoomWaker
 from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.users import User
 from tests.helpers import Api, booking_body, future, request_count
@@ -110,7 +111,7 @@ def test_a_replay_after_the_booking_started_still_gets_its_task_back(
     first = api.client.post("/v1/bookings", json=body, headers=headers)
     assert first.status_code == 202
     later = datetime.now(UTC) + timedelta(days=5)  # the booking is in the past by then
-    monkeypatch.setattr("api.schemas.bookings.utcnow", lambda: later)
+    monkeypatch.setattr("models.domain.booking_input.utcnow", lambda: later)
 
     again = api.client.post("/v1/bookings", json=body, headers=headers)
     fresh = api.client.post("/v1/bookings", json=body, headers={**user, "Idempotency-Key": "new"})
@@ -128,10 +129,11 @@ def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
 ) -> None:
     stranded = stored_request(sessions, room, booking_body(room, future()) | {"attendees": []})
 
-    def broker_down(room_id: uuid.UUID, request_id: uuid.UUID) -> None:
+    def broker_down(room_id: uuid.UUID, seq: int | None) -> None:
         raise BrokerError("connection refused")
 
-    assert sweep_queued(sessions, broker_down, stale_after=timedelta(0)) == 0
+    waker = RoomWaker(api.client.application.extensions["bookings"].redis, broker_down)
+    assert sweep_queued(sessions, waker, stale_after=timedelta(0)) == 0
     with sessions() as session:
         row = session.get(BookingRequest, stranded)
         assert row is not None and row.sent_at is None and row.status == RequestStatus.QUEUED

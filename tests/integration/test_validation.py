@@ -483,7 +483,6 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
 ) -> None:
     """Broker down: 202 and a QUEUED row; the sweeper re-sends it and a worker decides it."""
     from worker.sweeper import sweep_queued
-    from worker.tasks import send_decide
 
     response = broker_down_client.post(
         "/v1/bookings", json=booking_body(room, future()), headers=user
@@ -499,7 +498,8 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
     # Nothing reached the real broker: with a live worker it stays QUEUED.
     assert api.task(user, task_id, wait=1.5)["status"] == "QUEUED"
 
-    assert sweep_queued(sessions, send_decide, stale_after=timedelta(0)) >= 1
+    waker = api.client.application.extensions["bookings"].waker.waker  # the RoomWaker
+    assert sweep_queued(sessions, waker, stale_after=timedelta(0)) >= 1
 
     doc = api.wait_task(user, task_id)
     assert doc["status"] == "SUCCEEDED", doc

@@ -114,3 +114,24 @@ def test_an_occurrence_stretched_past_24_hours_by_a_dst_change_is_refused() -> N
     with pytest.raises(ValidationFailed) as caught:
         expand(start, 24 * 60, tz="Europe/Berlin", freq="WEEKLY", count=2)
     assert "24 hours" in caught.value.details["end_time"][0]
+
+
+def test_an_occurrence_in_the_spring_forward_gap_moves_forward_and_keeps_its_length() -> None:
+    """Berlin skips 02:00-03:00 on 2027-03-28: 02:30-03:00 that night is 03:30-04:00."""
+    occurrences = expand(
+        datetime(2027, 3, 27, 2, 30, tzinfo=BERLIN),
+        minutes=30,
+        tz="Europe/Berlin",
+        freq="DAILY",
+        count=3,
+    )
+
+    gap_night = occurrences[1]
+    assert gap_night.start.astimezone(BERLIN).strftime("%H:%M") == "03:30"
+    assert gap_night.end.astimezone(BERLIN).strftime("%H:%M") == "04:00"
+    assert all(o.end - o.start == timedelta(minutes=30) for o in occurrences)
+    assert [o.start.astimezone(BERLIN).strftime("%H:%M") for o in occurrences] == [
+        "02:30",
+        "03:30",
+        "02:30",
+    ]

@@ -1,0 +1,54 @@
+"""A booking's lifecycle in one table: which event moves which state where, and its audit name.
+
+The room's decider (confirm, cancel) and housekeeping (release, end) both follow it, as
+tickets follow theirs; nothing else sets a booking's or a meeting's state.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from models.tables.bookings import BookingStatus, MeetingState
+
+
+class BookingEvent(enum.StrEnum):
+    CONFIRM = "confirm"  # a request is decided in its favour
+    CANCEL = "cancel"  # its organizer (or an admin) cancels it
+    RELEASE = "release"  # nobody checked in within the room's auto-release minutes
+
+
+class MeetingEvent(enum.StrEnum):
+    CHECK_IN = "check_in"
+    END = "end"  # the booking ended or was cancelled
+
+
+# (state before, event) -> state after. None before CONFIRM: the booking is new.
+BOOKING_TRANSITIONS: dict[tuple[BookingStatus | None, BookingEvent], BookingStatus] = {
+    (None, BookingEvent.CONFIRM): BookingStatus.CONFIRMED,
+    (BookingStatus.CONFIRMED, BookingEvent.CANCEL): BookingStatus.CANCELLED,
+    (BookingStatus.CONFIRMED, BookingEvent.RELEASE): BookingStatus.CANCELLED,
+}
+
+MEETING_TRANSITIONS: dict[tuple[MeetingState, MeetingEvent], MeetingState] = {
+    (MeetingState.SCHEDULED, MeetingEvent.CHECK_IN): MeetingState.ACTIVE,
+    (MeetingState.ACTIVE, MeetingEvent.CHECK_IN): MeetingState.ACTIVE,  # idempotent
+    (MeetingState.SCHEDULED, MeetingEvent.END): MeetingState.ENDED,
+    (MeetingState.ACTIVE, MeetingEvent.END): MeetingState.ENDED,
+}
+
+# The audit log's name for each event.
+AUDIT_ACTIONS: dict[BookingEvent | MeetingEvent, str] = {
+    BookingEvent.CONFIRM: "booking.created",
+    BookingEvent.CANCEL: "booking.cancelled",
+    BookingEvent.RELEASE: "booking.released",
+    MeetingEvent.CHECK_IN: "booking.checked_in",
+}
+
+
+def booking_after(status: BookingStatus | None, event: BookingEvent) -> BookingStatus | None:
+    """The booking's state after the event, or None when the event is not allowed."""
+    return BOOKING_TRANSITIONS.get((status, event))
+
+
+def meeting_after(state: MeetingState, event: MeetingEvent) -> MeetingState | None:
+    return MEETING_TRANSITIONS.get((state, event))

@@ -1,0 +1,258 @@
+"""Deciding a room's QUEUED requests: load what the engine needs, decide, write, commit.
+
+One call is one transaction under the room's advisory lock: the oldest QUEUED requests
+(a bounded batch) are loaded with the bookings they touch, `engine.decide` rules on
+them, and `booking_writes` plus one multi-row update of the requests record it all.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg import errors as pg_errors
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.domain.calendar import RoomCalendar, Slot
+from models.domain.decisions import Refusal
+from models.domain.engine import (
+    BookingFacts,
+    Outcome,
+    RoomFacts,
+    RoomRequest,
+    RoomSnapshot,
+    decide,
+    decide_one,
+    failed,
+    rejected,
+    windows,
+)
+from models.domain.payloads import (
+    CancelPayload,
+    SeriesCancelPayload,
+    room_payload_from_json,
+)
+from models.locks import LOCK_DECIDE, room_lock_key
+from models.services.booking_writes import write_effects
+from models.services.task_status import complete_batches
+from models.tables.base import utcnow
+from models.tables.bookings import Booking, BookingStatus
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.rooms import Room
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200  # requests per transaction at most
+# Occurrences per transaction at most (the first request always goes in, however large):
+# keeps one transaction well under a second, so a huge series cannot hold a room's lock
+# for long nor starve the rooms that share its worker.
+MAX_OCCURRENCES = 2000
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What one transaction decided, for the caller's metrics and wake-up bookkeeping."""
+
+    count: int
+    last_seq: int | None  # the highest seq decided: every earlier request of the room is too
+    # (request id, kind, status, accepted_at) of each request decided, for logs and metrics
+    outcomes: list[tuple[uuid.UUID, str, str, datetime]]
+    full: bool  # the batch was cut by a limit: more may be QUEUED
+
+
+def decide_queued(
+    sessions: sessionmaker[Session],
+    room_id: uuid.UUID,
+    *,
+    batch_size: int = BATCH_SIZE,
+    careful: bool = False,
+) -> Decided:
+    """Decide the room's oldest QUEUED requests in one transaction.
+
+    The fast path decides the batch in memory and writes it with one statement per table.
+    If the database refuses that (a row that bypassed the room's lock, a join-code clash),
+    call again with careful=True: one savepoint per request, each against the database's
+    current state, so one bad request is refused or failed alone.
+    """
+    with sessions.begin() as session:
+        # The Redis lock keeps deciders from colliding; this keeps them apart even if a
+        # Redis lock expired under a paused worker.
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
+        rows = _queued(session, room_id, batch_size)
+        if not rows:
+            return Decided(0, None, [], False)
+        room = _room(session, room_id)
+        now = utcnow()
+        requests, outcomes = _parse(rows, room_id)
+        if careful:
+            outcomes += [_decide_alone(session, room, request, now) for request in requests]
+        else:
+            snapshot = load_snapshot(session, room_id, requests, now)
+            decided = decide(room, snapshot, requests, now=now)
+            write_effects(session, room_id, [e for o in decided for e in o.effects], now)
+            outcomes += decided
+        record_outcomes(session, outcomes, now)
+        complete_batches(session, {r.parent_id for r in rows if r.parent_id}, now)
+        by_id = {o.request_id: o for o in outcomes}
+        report = [(r.id, r.kind.value, by_id[r.id].status.value, r.accepted_at) for r in rows]
+    return Decided(len(rows), rows[-1].seq, report, len(rows) == batch_size or _cut(rows))
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: uuid.UUID
+    seq: int
+    kind: RequestKind
+    requester_id: uuid.UUID
+    payload: dict
+    parent_id: uuid.UUID | None
+    accepted_at: datetime
+
+
+def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> list[_Row]:
+    """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences."""
+    found = session.execute(
+        select(
+            BookingRequest.id,
+            BookingRequest.seq,
+            BookingRequest.kind,
+            BookingRequest.requester_id,
+            BookingRequest.payload,
+            BookingRequest.parent_id,
+            BookingRequest.accepted_at,
+        )
+        .where(BookingRequest.room_id == room_id, BookingRequest.status == RequestStatus.QUEUED)
+        .order_by(BookingRequest.seq)
+        .limit(batch_size)
+        .with_for_update()
+    ).all()
+    rows: list[_Row] = []
+    weight = 0
+    for found_row in found:
+        row = _Row(*found_row)
+        weight += len(row.payload.get("occurrences") or (None,))
+        if rows and weight > MAX_OCCURRENCES:
+            break
+        rows.append(row)
+    return rows
+
+
+def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], list[Outcome]]:
+    """The rows as typed requests; a row that cannot be read is FAILED, never retried."""
+    requests: list[RoomRequest] = []
+    unreadable: list[Outcome] = []
+    for row in rows:
+        try:
+            payload = room_payload_from_json(row.kind, row.payload, room_id)
+        except (KeyError, TypeError, ValueError):
+            log.exception("request %s has an unreadable payload", row.id)
+            unreadable.append(failed(row.id, "the request could not be decided"))
+            continue
+        requests.append(RoomRequest(row.id, row.seq, row.requester_id, payload))
+    return requests, unreadable
+
+
+def _cut(rows: list[_Row]) -> bool:
+    return sum(len(r.payload.get("occurrences") or (None,)) for r in rows) >= MAX_OCCURRENCES
+
+
+def _room(session: Session, room_id: uuid.UUID) -> RoomFacts:
+    # FOR SHARE: a concurrent deactivation or capacity change waits for this transaction.
+    row = session.execute(
+        select(Room.active, Room.capacity).where(Room.id == room_id).with_for_update(read=True)
+    ).one()
+    return RoomFacts(room_id, row.active, row.capacity)
+
+
+def load_snapshot(
+    session: Session, room_id: uuid.UUID, requests: Sequence[RoomRequest], now: datetime
+) -> RoomSnapshot:
+    """The confirmed bookings overlapping the windows asked for, and those cancels name."""
+    spans = [w for r in requests for w in windows(r.payload)]
+    calendar = RoomCalendar()
+    if spans:
+        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        rows = session.execute(
+            select(Booking.start_time, Booking.end_time, Booking.id).where(
+                Booking.room_id == room_id,
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.start_time < end,
+                Booking.end_time > start,
+            )
+        ).all()
+        calendar = RoomCalendar([Slot(s, e, i) for s, e, i in rows])
+    booking_ids = [r.payload.booking_id for r in requests if isinstance(r.payload, CancelPayload)]
+    series_ids = [
+        r.payload.series_id for r in requests if isinstance(r.payload, SeriesCancelPayload)
+    ]
+    bookings: dict[uuid.UUID, BookingFacts] = {}
+    if booking_ids or series_ids:
+        named = session.execute(
+            select(
+                Booking.id, Booking.start_time, Booking.end_time, Booking.status, Booking.series_id
+            )
+            .where(
+                or_(
+                    Booking.id.in_(booking_ids),
+                    and_(
+                        Booking.series_id.in_(series_ids),
+                        Booking.status == BookingStatus.CONFIRMED,
+                        Booking.start_time >= now,
+                    ),
+                )
+            )
+            .with_for_update()
+        ).all()
+        bookings = {row.id: BookingFacts(*row) for row in named}
+    return RoomSnapshot(calendar, bookings)
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Every request's status and task document, in one statement."""
+    if not outcomes:
+        return
+    session.execute(
+        update(BookingRequest).execution_options(synchronize_session=False),
+        [
+            {
+                "id": o.request_id,
+                "status": o.status,
+                "result": o.result,
+                "error": o.error,
+                "progress": o.progress,
+                "decided_at": now,
+                "updated_at": now,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+def _decide_alone(
+    session: Session, room: RoomFacts, request: RoomRequest, now: datetime
+) -> Outcome:
+    """Decide one request in its own savepoint, against the database's current state."""
+    total = len(windows(request.payload)) or 1
+    try:
+        with session.begin_nested():
+            snapshot = load_snapshot(session, room.id, [request], now)
+            outcome = decide_one(room, snapshot, request, now=now)
+            write_effects(session, room.id, outcome.effects, now)
+            session.flush()
+        return outcome
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            refusal = Refusal("CONFLICT", "the room is already booked in that window")
+            return rejected(request, refusal, total=total)
+        log.exception("request %s refused by the database", request.id)
+        return failed(request.id, "the database refused the write", total=total)
+    except Exception:
+        # A request that breaks its decider must not block its room forever: it is
+        # recorded as FAILED (a fault, not a business outcome) and logged with its trace.
+        log.exception("request %s could not be decided", request.id)
+        return failed(request.id, "the request could not be decided", total=total)

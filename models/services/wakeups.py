@@ -1,0 +1,157 @@
+"""Waking a room's decider: one pending decide message per room, not one per request.
+
+The accepting side commits its rows, then calls `wake(room, seq)`: a Redis `SET NX`
+marker per room says a message is already on its way, so only the first request of a
+burst publishes one. The decider deletes the marker *before* it reads the room's QUEUED
+rows, so a row committed after that read finds no marker and publishes again: nothing
+is missed. The message carries the highest seq it was sent for; a decider that has
+already decided through that seq drops the message without asking the database.
+
+Redis is an optimisation here, never the guarantee: if it does not answer, the message
+is published anyway (at worst one more), and the sweeper wakes any room whose requests
+sat QUEUED too long (a lost message, a broker outage).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from models.locks import decided_through_name, wake_marker_name
+
+log = logging.getLogger(__name__)
+
+# A marker outlives its message only if the message is lost; then the sweeper wakes the
+# room, and the marker expires on its own.
+MARKER_TTL_SECONDS = 30
+DECIDED_TTL_SECONDS = 24 * 3600
+
+# Publishes bookings.decide_room(room_id, seq) to the room's queue; raises when it cannot.
+Publish = Callable[[uuid.UUID, int | None], None]
+
+
+class RoomWaker:
+    def __init__(self, redis: Redis, publish: Publish) -> None:
+        self.redis = redis
+        self.publish = publish
+
+    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        """Make sure a decide message for the room is on its way; True if we sent one."""
+        marker = wake_marker_name(room_id)
+        try:
+            if not self.redis.set(marker, seq or 0, nx=True, ex=MARKER_TTL_SECONDS):
+                return False  # a message is pending: its drain reads our committed rows
+        except RedisError as exc:
+            log.warning("wake-up marker unavailable (%s); publishing anyway", exc)
+        return self._publish(room_id, seq, marker)
+
+    def rewake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        """Send a decide message whatever the marker says (the sweeper, a yielded drain)."""
+        marker = wake_marker_name(room_id)
+        with suppress(RedisError):
+            self.redis.set(marker, seq or 0, ex=MARKER_TTL_SECONDS)
+        return self._publish(room_id, seq, marker)
+
+    def _publish(self, room_id: uuid.UUID, seq: int | None, marker: str) -> bool:
+        try:
+            self.publish(room_id, seq)
+        except Exception as exc:
+            log.warning("broker unavailable, room %s left for the sweeper: %s", room_id, exc)
+            with suppress(RedisError):
+                self.redis.delete(marker)  # so the next request tries again
+            return False
+        return True
+
+
+def clear_marker(redis: Redis, room_id: uuid.UUID) -> None:
+    """The decider's first step, before it reads the room's QUEUED rows."""
+    redis.delete(wake_marker_name(room_id))
+
+
+def already_decided(redis: Redis, room_id: uuid.UUID, seq: int | None) -> bool:
+    """True when a message sent for `seq` has nothing left to do, known without the database.
+
+    That is when the room is decided through `seq` and the marker is not this message's
+    own: requests that found the marker set rely on the message that set it, so that
+    message always drains. Unknown (Redis was reset, no seq): False, drain.
+    """
+    if seq is None:
+        return False
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.get(decided_through_name(room_id))
+        pipe.get(wake_marker_name(room_id))
+        through, marker = pipe.execute()
+    return through is not None and int(through) >= seq and marker != str(seq).encode()
+
+
+def mark_decided(redis: Redis, room_id: uuid.UUID, seq: int) -> None:
+    redis.set(decided_through_name(room_id), seq, ex=DECIDED_TTL_SECONDS)
+
+
+class BackgroundWaker:
+    """Wakes rooms from a thread of its own, so a request never waits on Redis or the broker.
+
+    `wake` only records the room (keeping the highest seq) and returns: a hung Redis or
+    broker stalls this thread, never the request that accepted the rows. Wake-ups still
+    pending when the process dies are the sweeper's, like any lost message.
+    """
+
+    def __init__(self, waker: RoomWaker, *, max_pending: int = 10_000) -> None:
+        self.waker = waker
+        self.max_pending = max_pending
+        self._pending: dict[uuid.UUID, int | None] = {}
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._busy = False
+
+    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        with self._ready:
+            self._start()
+            if room_id not in self._pending and len(self._pending) >= self.max_pending:
+                log.warning("wake-ups are backed up; room %s is left for the sweeper", room_id)
+                return False
+            known = self._pending.get(room_id)
+            self._pending[room_id] = seq if known is None or seq is None else max(known, seq)
+            self._ready.notify()
+        return True
+
+    def _start(self) -> None:
+        """One thread per process, started on first use (after any fork)."""
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="room-waker", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                batch, self._pending = self._pending, {}
+                self._busy = True
+            for room_id, seq in batch.items():
+                try:
+                    self.waker.wake(room_id, seq)
+                except Exception:  # never let the thread die; the sweeper covers
+                    log.exception("waking room %s failed", room_id)
+            with self._ready:
+                self._busy = False
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every recorded wake-up was sent (or given up on)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._ready:
+                if not self._pending and not self._busy:
+                    return True
+            time.sleep(0.005)
+        return False

@@ -1,0 +1,72 @@
+"""Redis frozen or gone: the API still accepts writes and stays responsive."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from cli.embedded import EmbeddedRedis
+from models.settings import load_settings
+from models.tables.requests import BookingRequest, RequestStatus
+from tests.helpers import Api, booking_body, count_rows, future
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A Redis of this test's own on a spare port, so freezing it touches nobody else."""
+    server = EmbeddedRedis(tmp_path / "redis", persist=False)
+    yield server
+    os.kill(server.proc.pid, signal.SIGCONT)
+    server.stop()
+
+
+def test_a_frozen_redis_does_not_hold_up_writes_or_health(
+    api: Api,
+    worker: object,
+    user: dict[str, str],
+    room: str,
+    sessions: sessionmaker[Session],
+    private_redis: EmbeddedRedis,
+) -> None:
+    from api import create_app
+
+    settings = dataclasses.replace(
+        load_settings(),
+        redis_url=private_redis.url(0),
+        broker_url=private_redis.url(1),
+        rate_limits=True,  # the limiter asks Redis too, and must give up fast
+    )
+    client = create_app(settings).test_client()
+    os.kill(private_redis.proc.pid, signal.SIGSTOP)  # frozen: connections hang, not refused
+
+    answers: list[TestResponse] = []
+
+    def post(i: int) -> None:
+        body = booking_body(room, future(hours=i))
+        answers.append(client.post("/v1/bookings", json=body, headers=user))
+
+    writers = [threading.Thread(target=post, args=(i,)) for i in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=15)  # a bound for a hang, far above the API's Redis timeouts
+
+    assert not any(w.is_alive() for w in writers), "a write waited on the frozen Redis"
+    assert [a.status_code for a in answers] == [202] * 4
+    assert client.get("/healthz").status_code == 200
+    # The rows are committed; the sweeper wakes their room once Redis is back.
+    queued = count_rows(sessions, BookingRequest, BookingRequest.status == RequestStatus.QUEUED)
+    assert queued == 4
+
+    api.client.application.extensions["bookings"].waker.waker.rewake(uuid.UUID(room), None)
+    for answer in answers:  # as the sweeper would, through the suite's own Redis and worker
+        assert api.wait_task(user, answer.json["task_id"])["status"] == "SUCCEEDED"

@@ -1,0 +1,83 @@
+"""Draining a room: hold its Redis lock and decide its QUEUED requests, batch by batch.
+
+A busy room never blocks a worker: if another decider (or a dead one, until its lock's
+TTL passes) holds the room, the message comes back later and the worker moves on to
+other rooms. A drain decides one bounded transaction and, if more is queued, wakes the
+room again at the back of its queue, so one room's backlog cannot starve the rooms that
+share its shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+
+from redis import Redis
+from redis.exceptions import LockError, LockNotOwnedError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.locks import ROOM_LOCK_TTL_SECONDS, room_lock_name
+from models.metrics import DECIDED, DECISION_LATENCY, ROOM_BUSY
+from models.services.room_decisions import BATCH_SIZE, Decided, decide_queued
+from models.services.wakeups import RoomWaker, already_decided, clear_marker, mark_decided
+from models.tables.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class RoomBusy(Exception):
+    """Another decider holds the room's lock: try the room again a little later."""
+
+
+@dataclass(frozen=True)
+class RoomDrain:
+    sessions: sessionmaker[Session]
+    redis: Redis
+    waker: RoomWaker
+
+    def run(self, room_id: uuid.UUID, seq: int | None) -> int:
+        """Decide a batch of the room's QUEUED requests; RoomBusy if another drain holds it.
+
+        One transaction per turn: when the batch was full, the room is woken again at the
+        back of its queue, so the rooms that share its shard get their turn in between.
+        """
+        if already_decided(self.redis, room_id, seq):
+            return 0  # a duplicate or late message: its work is done
+        lock = self.redis.lock(room_lock_name(room_id), timeout=ROOM_LOCK_TTL_SECONDS)
+        if not lock.acquire(blocking=False):
+            ROOM_BUSY.inc()
+            raise RoomBusy(str(room_id))
+        try:
+            clear_marker(self.redis, room_id)  # before the read: later rows wake us again
+            decided = decide_batch(self.sessions, room_id)
+            if decided.last_seq is not None:
+                mark_decided(self.redis, room_id, decided.last_seq)
+            if decided.full:
+                self.waker.rewake(room_id, (decided.last_seq or 0) + 1)
+            return decided.count
+        finally:
+            # If it expired meanwhile, the advisory lock still kept the room serial.
+            with suppress(LockNotOwnedError, LockError):
+                lock.release()
+
+
+def decide_batch(sessions: sessionmaker[Session], room_id: uuid.UUID) -> Decided:
+    """One transaction's worth; on a refused batch, the same requests one by one."""
+    try:
+        decided = decide_queued(sessions, room_id, batch_size=BATCH_SIZE)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the task retries the room later
+    except Exception:
+        # The database refused the batch (a row that bypassed the room's lock, a join-code
+        # clash) or a decider broke: decide one by one, so only that request fails.
+        log.warning("room %s: batch failed, deciding one by one", room_id, exc_info=True)
+        decided = decide_queued(sessions, room_id, batch_size=BATCH_SIZE, careful=True)
+    now = utcnow()
+    for request_id, kind, outcome, accepted_at in decided.outcomes:  # once committed
+        DECIDED.labels(kind, outcome).inc()
+        DECISION_LATENCY.observe((now - accepted_at).total_seconds())
+        log.info("decided %s request: %s", kind, outcome, extra={"task_id": request_id})
+    return decided
