@@ -544,6 +544,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "machine": f"{os.cpu_count()} cores {platform.machine()}, "
         f"Python {platform.python_version()}, load average before "
         f"{bench.load_before:.2f}",
+        "commit": git_commit(),
         "system": bench.stack.describe(),
         "duration_s": round(time.monotonic() - started, 1),
         "baseline_per_s": round(base, 1),
@@ -561,6 +562,13 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "ok": all(s.ok for s in results),
         "scenarios": {s.name: s.as_json() for s in results},
     }
+
+
+def git_commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
 
 
 def cell(value: float | None, fmt: str = "{:.2f}") -> str:
