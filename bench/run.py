@@ -565,10 +565,15 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
 
 
 def git_commit() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
-    )
-    return done.stdout.strip() or "unknown"
+    """HEAD, with `-dirty` if anything but bench/results differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return head + ("-dirty" if dirty else "")
 
 
 def cell(value: float | None, fmt: str = "{:.2f}") -> str:
