@@ -75,7 +75,11 @@ GOALS = {
 
 
 def tomorrow() -> datetime:
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    """The first window of every scenario: midnight UTC at least a day ahead, so no window
+    is in the past even if the run crosses midnight, and 20,000 hot-room slots of 15
+    minutes (208 days) or a 52-week series still end within the 365-day horizon."""
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(days=2)
 
 
 @dataclass
