@@ -35,5 +35,7 @@ format: install
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# BENCH_WORKERS, BENCH_CONCURRENCY, BENCH_API_WORKERS: see bench/stack.py; wrk is the load.
 bench: install
-	$(BIN)/python bench/run.py --workers $${BENCH_WORKERS:-1}
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py

@@ -1,8 +1,27 @@
-"""Benchmark: a 52-week series, a 1000-item batch over 50 rooms, and a burst of singles.
+"""Benchmark of the write path, driven only from the outside.
 
-Runs against real Postgres, Redis and `bookings worker` processes, in a database of its
-own that it drops at the end. Usage: `make bench` (or `python bench/run.py --workers 2`).
-Prints a table and writes bench/results/latest.json.
+One run (`make bench`, or `python bench/run.py`):
+
+1. baseline  the direct-database baseline (bench/baseline.py): 4 psycopg connections,
+             one transaction per booking (overlap SELECT + INSERT) on the migrated schema;
+2. spread    wrk, 16 connections, POST /v1/bookings over 100 rooms, distinct windows;
+3. hot       the same into ONE room;
+4. paced     100 requests/s for 10 s; p50/p99 of decided_at - accepted_at;
+5. series    a 52-week series (POST /v1/bookings/recurring), POST -> SUCCEEDED;
+6. batch     1000 items over 50 rooms (POST /v1/bookings/batch), accepted and all decided.
+
+The system is started with `python -m cli migrate|create-admin|worker|api` (bench/stack.py)
+on a database of its own (created here, dropped at the end) and Redis db 12 (flushed).
+HTTP load comes from wrk (bench/load.lua); throughput and latency are computed from the
+rows in booking_requests; CPU per group from /proc (bench/procstat.py). After each
+scenario SQL checks that no two confirmed bookings of a room overlap and that every
+accepted request got decided; a failed check makes the run exit 1.
+
+Prints a table and one `BENCH_JSON {...}` line; writes bench/results/latest.json.
+Knobs (environment): BENCH_WORKERS, BENCH_CONCURRENCY, BENCH_API_WORKERS (bench/stack.py),
+BENCH_DATABASE_URL (a server where it may create databases), BENCH_REDIS_URL,
+BENCH_SECONDS (spread/hot wrk duration, default 10), BENCH_MAX_REQUESTS (cap per
+spread/hot run, default 20000), BENCH_DRAIN_SECONDS (wait for the backlog, default 60).
 """
 
 from __future__ import annotations
@@ -11,237 +30,689 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+import psycopg
+from baseline import Baseline
+from procstat import CpuSampler, ms_between
+from redis import Redis
+from stack import ROOT, Stack, run_cli, service_env
+
 SERVER = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-DB_NAME = f"bookings_bench_{uuid.uuid4().hex[:8]}"
-os.environ.update(
-    DATABASE_URL=SERVER.rsplit("/", 1)[0] + f"/{DB_NAME}",
-    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
-    SECRET_KEY="bench-secret-key-that-is-long-enough-0123456789",
-    BOOKINGS_ENV="production",
-    RATE_LIMITS="off",
-    LOG_LEVEL="WARNING",
-)
-sys.path.insert(0, str(ROOT))
+    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+).replace("postgresql+psycopg://", "postgresql://")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "20000"))
+DRAIN_SECONDS = float(os.environ.get("BENCH_DRAIN_SECONDS", "60"))
+LUA = ROOT / "bench" / "load.lua"
+SLOT = timedelta(minutes=15)  # every window is one 15-minute slot
+# "load" is the load generator: wrk (its rusage), or the baseline's Python client threads
+GROUPS = ("api", "worker", "postgres", "redis", "load")
+PENDING = "('QUEUED', 'PROCESSING')"
 
-import psycopg  # noqa: E402
-from redis import Redis  # noqa: E402
-
-from api import create_app  # noqa: E402
-from cli.migrations import upgrade_head  # noqa: E402
-from models.db import dispose_engines, session_factory  # noqa: E402
-from models.services import accounts  # noqa: E402
-
-TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
+GOALS = {
+    "spread_ratio": ">= 0.25 (aim 0.5)",
+    "hot_ratio": ">= 0.25 (aim 0.5)",
+    "cpu_api_ms_per_booking": "<= 1.5",
+    "cpu_worker_ms_per_booking": "<= 0.7",
+    "paced_p99_ms": "<= 50",
+    "batch_1000_decided_s": "<= 1",
+}
 
 
-def admin_conn() -> psycopg.Connection[Any]:
-    return psycopg.connect(SERVER.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+def tomorrow() -> datetime:
+    """The first window of every scenario: midnight UTC at least a day ahead, so no window
+    is in the past even if the run crosses midnight, and 20,000 hot-room slots of 15
+    minutes (208 days) or a 52-week series still end within the 365-day horizon."""
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(days=2)
+
+
+@dataclass
+class Scenario:
+    """One scenario's numbers; `bookings` is what CPU is divided by (occurrences decided)."""
+
+    name: str
+    rooms: list[str]
+    requests: int = 0
+    bookings: int = 0
+    decided_per_s: float = 0.0
+    ratio: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks.get("ok", True))
+
+    def cpu_per_booking(self) -> dict[str, float | None]:
+        return {
+            g: (self.cpu_ms[g] / self.bookings if self.bookings else None)
+            for g in self.cpu_ms
+            if g in (*GROUPS, "postgres_backends", "postgres_shared")
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "bookings": self.bookings,
+            "decided_per_s": round(self.decided_per_s, 1),
+            "ratio_to_baseline": None if self.ratio is None else round(self.ratio, 3),
+            "p50_ms": rounded(self.p50_ms),
+            "p99_ms": rounded(self.p99_ms),
+            "cpu_ms_total": {g: round(v, 1) for g, v in self.cpu_ms.items()},
+            "cpu_ms_per_booking": {g: rounded(v, 3) for g, v in self.cpu_per_booking().items()},
+            **self.extra,
+            "checks": self.checks,
+        }
+
+
+def rounded(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 class Bench:
-    def __init__(self, workers: int) -> None:
-        with admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-        upgrade_head(os.environ["DATABASE_URL"])
-        Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-        self.procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--concurrency", "2"],
-                cwd=ROOT,
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(workers)
-        ]
-        self.port = free_port()
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "cli", "api", "--port", str(self.port), "--workers", "2"],
-                cwd=ROOT,
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+    def __init__(self) -> None:
+        self.db_name = f"bookings_bench_{uuid.uuid4().hex[:8]}"
+        self.dsn = SERVER.rsplit("/", 1)[0] + f"/{self.db_name}"
+        self.scratch = Path(tempfile.mkdtemp(prefix="bookings-bench-"))
+        self.env = service_env(
+            self.dsn.replace("postgresql://", "postgresql+psycopg://"), REDIS_URL, self.scratch
         )
-        self.app = create_app()
-        self.client = self.app.test_client()
-        sessions = session_factory(os.environ["DATABASE_URL"])
-        with sessions.begin() as session:
-            accounts.create_admin(session, email="bench@example.com", password="bench-pass-1")
-        token = self.client.post(
-            "/v1/auth/token", json={"email": "bench@example.com", "password": "bench-pass-1"}
-        ).json["access_token"]
-        self.auth = {"Authorization": f"Bearer {token}"}
-        time.sleep(4)  # workers connect
-        wait_for_http(f"http://127.0.0.1:{self.port}/healthz")
+        self.stack = Stack(self.env, self.scratch)
+        self.conn: psycopg.Connection[Any] | None = None
+        self.sampler: CpuSampler | None = None
+        self.token = ""
+        self.load_before = os.getloadavg()[0]
 
-    def http_post(self, path: str, body: dict[str, Any]) -> str:
-        """POST through gunicorn over loopback, as a real client would."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            data=json.dumps(body).encode(),
-            headers={**self.auth, "Content-Type": "application/json"},
-            method="POST",
+    # -- lifecycle -------------------------------------------------------------------
+
+    def create_database(self) -> None:
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.db_name}"')
+        run_cli(self.env, "migrate")
+        self.conn = psycopg.connect(self.dsn, autocommit=True)
+        redis = Redis.from_url(REDIS_URL)
+        redis.flushdb()
+        self.sampler = CpuSampler(
+            database=self.db_name,
+            redis_pid=int(redis.info("server")["process_id"]),
+            exclude=lambda: {self.sql_conn.info.backend_pid},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-            assert response.status == 202
-            return str(json.load(response)["task_id"])
+        self.sampler.start()
+
+    def start_system(self) -> None:
+        self.stack.start()
+        assert self.sampler is not None
+        self.sampler.roots = {"api": self.stack.pids("api"), "worker": self.stack.pids("worker")}
+        run_cli(
+            self.env, "create-admin", "--email", "bench@example.com", "--password", "bench-pw-1"
+        )
+        status, doc = self.stack.http(
+            "POST", "/v1/auth/token", {"email": "bench@example.com", "password": "bench-pw-1"}
+        )
+        assert status == 200, doc
+        self.token = doc["access_token"]
 
     def close(self) -> None:
-        for proc in self.procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            proc.wait(timeout=30)
-        dispose_engines()
-        with admin_conn() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        if self.sampler is not None:
+            self.sampler.stop()
+        self.stack.stop()
+        if self.conn is not None:
+            self.conn.close()
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def room(self, name: str) -> str:
-        response = self.client.post(
-            "/v1/rooms", json={"name": name, "capacity": 10}, headers=self.auth
-        )
-        return str(response.json["id"])
+    @property
+    def sql_conn(self) -> psycopg.Connection[Any]:
+        assert self.conn is not None
+        return self.conn
 
-    def post(self, path: str, body: dict[str, Any]) -> str:
-        response = self.client.post(path, json=body, headers=self.auth)
-        assert response.status_code == 202, response.json
-        return str(response.json["task_id"])
+    # -- helpers ---------------------------------------------------------------------
 
-    def wait(self, task_id: str, timeout: float = 300) -> dict[str, Any]:
+    def rooms(self, prefix: str, count: int) -> list[str]:
+        ids = []
+        for i in range(count):
+            status, doc = self.stack.http(
+                "POST", "/v1/rooms", {"name": f"{prefix}-{i}", "capacity": 10}, self.token
+            )
+            assert status == 201, doc
+            ids.append(doc["id"])
+        return ids
+
+    def post(self, path: str, body: Any) -> str:
+        status, doc = self.stack.http("POST", path, body, self.token)
+        assert status == 202, doc
+        return str(doc["task_id"])
+
+    def wait_task(self, task_id: str, timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            doc = self.client.get(f"/v1/tasks/{task_id}?wait=5", headers=self.auth).json
-            if doc["status"] in TERMINAL or time.monotonic() > deadline:
-                return doc  # type: ignore[no-any-return]
+            status, doc = self.stack.http("GET", f"/v1/tasks/{task_id}?wait=5", token=self.token)
+            assert status == 200, doc
+            if doc["status"] not in ("QUEUED", "PROCESSING") or time.monotonic() > deadline:
+                return dict(doc)
+
+    @contextmanager
+    def measured(self, scenario: Scenario) -> Iterator[None]:
+        """CPU of every group between entering and leaving (the scenario's window)."""
+        assert self.sampler is not None
+        before = self.sampler.snapshot()
+        yield
+        scenario.cpu_ms.update(ms_between(before, self.sampler.snapshot()))
+
+    def wait_decided(self, rooms: list[str], timeout: float = DRAIN_SECONDS) -> float:
+        """Seconds waited until no request of these rooms is QUEUED or PROCESSING."""
+        began = time.monotonic()
+        while True:
+            row = self.sql_conn.execute(
+                f"SELECT count(*) FROM booking_requests WHERE room_id = ANY(%s::uuid[])"
+                f" AND status IN {PENDING}",
+                (rooms,),
+            ).fetchone()
+            if not row or row[0] == 0 or time.monotonic() - began > timeout:
+                return time.monotonic() - began
+            time.sleep(0.1)
+
+    def check(self, scenario: Scenario, *, expect_bookings: int | None = None) -> None:
+        """Correctness, in SQL, over the scenario's rooms; fills scenario.checks."""
+        rooms = scenario.rooms
+        stats = self.sql_conn.execute(
+            f"""SELECT count(*),
+                       count(*) FILTER (WHERE status IN {PENDING}),
+                       count(*) FILTER (WHERE status = 'SUCCEEDED'),
+                       count(*) FILTER (WHERE status = 'REJECTED'),
+                       count(*) FILTER (WHERE status = 'FAILED')
+                  FROM booking_requests WHERE room_id = ANY(%s::uuid[])""",
+            (rooms,),
+        ).fetchone()
+        assert stats is not None
+        total, pending, succeeded, rejected, failed = stats
+        overlaps = self.sql_conn.execute(
+            """SELECT count(*) FROM bookings a JOIN bookings b
+                   ON b.room_id = a.room_id AND b.id > a.id
+                  AND tstzrange(b.start_time, b.end_time, '[)')
+                      && tstzrange(a.start_time, a.end_time, '[)')
+                WHERE a.room_id = ANY(%s::uuid[])
+                  AND a.status = 'CONFIRMED' AND b.status = 'CONFIRMED'""",
+            (rooms,),
+        ).fetchone()
+        confirmed = self.sql_conn.execute(
+            "SELECT count(*) FROM bookings WHERE room_id = ANY(%s::uuid[])"
+            " AND status = 'CONFIRMED'",
+            (rooms,),
+        ).fetchone()
+        checks: dict[str, Any] = {
+            "accepted": total,
+            "undecided": pending,
+            "succeeded": succeeded,
+            "rejected": rejected,
+            "failed": failed,
+            "overlapping_pairs": overlaps[0] if overlaps else None,
+            "confirmed_bookings": confirmed[0] if confirmed else None,
+        }
+        failures = []
+        if checks["overlapping_pairs"] != 0:
+            failures.append("overlapping confirmed bookings")
+        if pending:
+            failures.append(f"{pending} requests still undecided after {DRAIN_SECONDS:.0f} s")
+        if failed:
+            failures.append(f"{failed} requests FAILED")
+        if rejected:  # every window of every scenario is free: a refusal is a wrong decision
+            failures.append(f"{rejected} requests REJECTED although no window conflicts")
+        if expect_bookings is not None and checks["confirmed_bookings"] != expect_bookings:
+            failures.append(
+                f"{checks['confirmed_bookings']} confirmed bookings, expected {expect_bookings}"
+            )
+        if scenario.extra.get("wrk", {}).get("non202"):
+            failures.append(f"{scenario.extra['wrk']['non202']} HTTP answers were not 202")
+        checks["failures"] = failures
+        checks["ok"] = not failures
+        scenario.checks = checks
+
+    def row_stats(self, rooms: list[str]) -> dict[str, Any]:
+        """decided/s = decided / (max(decided_at) - min(accepted_at)), latency percentiles."""
+        row = self.sql_conn.execute(
+            f"""SELECT count(*) FILTER (WHERE status NOT IN {PENDING}),
+                       extract(epoch FROM max(decided_at) - min(accepted_at)),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY
+                           extract(epoch FROM decided_at - accepted_at)),
+                       percentile_cont(0.99) WITHIN GROUP (ORDER BY
+                           extract(epoch FROM decided_at - accepted_at)),
+                       count(*),
+                       extract(epoch FROM max(accepted_at) - min(accepted_at))
+                  FROM booking_requests WHERE room_id = ANY(%s::uuid[])""",
+            (rooms,),
+        ).fetchone()
+        assert row is not None
+        decided, span, p50, p99, accepted, accept_span = row
+        return {
+            "accepted": accepted,
+            "accepted_per_s": accepted / float(accept_span) if accept_span else None,
+            "decided": decided,
+            "span_s": float(span or 0),
+            "p50_ms": None if p50 is None else float(p50) * 1000,
+            "p99_ms": None if p99 is None else float(p99) * 1000,
+        }
+
+    # -- scenarios -------------------------------------------------------------------
+
+    def baseline(self, seconds: float) -> Scenario:
+        scenario = Scenario("baseline", [])
+        base = Baseline(self.dsn, base=tomorrow())
+        base.prepare()
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
+        with self.measured(scenario):
+            result = base.run(seconds)
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        base.cleanup()
+        scenario.requests = scenario.bookings = result["bookings"]
+        scenario.decided_per_s = result["per_second"]
+        del scenario.cpu_ms["api"], scenario.cpu_ms["worker"]  # not running yet
+        scenario.cpu_ms["load"] = 1000 * (
+            client_after.ru_utime
+            - client_before.ru_utime
+            + client_after.ru_stime
+            - client_before.ru_stime
+        )
+        scenario.extra["baseline"] = result
+        ok = result["stored"] == result["bookings"] and result["conflicts"] == 0
+        scenario.checks = {
+            "stored": result["stored"],
+            "conflicts": result["conflicts"],
+            "failures": [] if ok else ["baseline rows do not match its count"],
+            "ok": ok,
+        }
+        return scenario
+
+    def warm_up(self) -> None:
+        """A few bookings end to end: the pools are connected and the worker consumes."""
+        room = self.rooms("warmup", 1)[0]
+        start = tomorrow()
+        tasks = [
+            self.post("/v1/bookings", booking(room, start + i * SLOT, SLOT)) for i in range(20)
+        ]
+        for task in tasks:
+            doc = self.wait_task(task, timeout=60)
+            assert doc["status"] == "SUCCEEDED", doc
+
+    def wrk(
+        self,
+        scenario: Scenario,
+        *,
+        threads: int,
+        connections: int,
+        seconds: float,
+        max_requests: int,
+        rate: int | None = None,
+    ) -> None:
+        """Run wrk into scenario.rooms; record its summary and its own CPU (rusage)."""
+        rooms_file = self.scratch / f"{scenario.name}.rooms"
+        rooms_file.write_text("\n".join(scenario.rooms) + "\n")
+        argv = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(LUA),
+            self.stack.base_url,
+            "--",
+            str(rooms_file),
+            self.token,
+            str(int(tomorrow().timestamp())),
+            str(int(SLOT.total_seconds())),
+            str(threads),
+            str(max(1, max_requests // threads)),
+        ]
+        env = {**os.environ, "BENCH_RATE": str(rate or 0)}
+        out_path = self.scratch / f"{scenario.name}.wrk.txt"
+        with out_path.open("wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        text = out_path.read_text(errors="replace")
+        summary = next(
+            (json.loads(line[9:]) for line in text.splitlines() if line.startswith("WRK_JSON ")),
+            None,
+        )
+        if proc.returncode != 0 or summary is None:
+            raise RuntimeError(f"wrk failed ({proc.returncode}):\n{text}")
+        scenario.extra["wrk"] = {
+            "argv": f"wrk -t{threads} -c{connections} -d{seconds:g}s --latency"
+            + (f" (BENCH_RATE={rate})" if rate else ""),
+            **summary,
+        }
+        scenario.cpu_ms["load"] = 1000 * (usage.ru_utime + usage.ru_stime)
+        for line in text.splitlines():
+            if line.startswith("thread "):
+                print(f"  wrk: {line}", file=sys.stderr)
+
+    def http_scenario(
+        self,
+        name: str,
+        rooms: list[str],
+        *,
+        threads: int,
+        connections: int,
+        seconds: float,
+        max_requests: int,
+        rate: int | None = None,
+    ) -> Scenario:
+        scenario = Scenario(name, rooms)
+        with self.measured(scenario):
+            wrk_cpu_start = time.monotonic()
+            self.wrk(
+                scenario,
+                threads=threads,
+                connections=connections,
+                seconds=seconds,
+                max_requests=max_requests,
+                rate=rate,
+            )
+            load_s = time.monotonic() - wrk_cpu_start
+            drained = self.wait_decided(rooms)
+        stats = self.row_stats(rooms)
+        scenario.requests = stats["accepted"]
+        scenario.bookings = stats["decided"]
+        scenario.decided_per_s = stats["decided"] / stats["span_s"] if stats["span_s"] else 0.0
+        scenario.p50_ms, scenario.p99_ms = stats["p50_ms"], stats["p99_ms"]
+        scenario.extra.update(load_s=round(load_s, 2), drain_s=round(drained, 2))
+        scenario.extra["accepted_per_s"] = rounded(stats["accepted_per_s"])
+        self.check(scenario, expect_bookings=stats["accepted"])
+        return scenario
+
+    def series(self, runs: int = 5) -> Scenario:
+        rooms = self.rooms("series", runs)
+        scenario = Scenario("series_52", rooms)
+        times = []
+        with self.measured(scenario):
+            for room in rooms:
+                body = booking(room, tomorrow() + timedelta(days=1, hours=9), timedelta(hours=1))
+                body["recurrence"] = {"freq": "WEEKLY", "count": 52}
+                began = time.perf_counter()
+                doc = self.wait_task(self.post("/v1/bookings/recurring", body))
+                times.append(time.perf_counter() - began)
+                assert doc["status"] == "SUCCEEDED", doc
+        scenario.requests = runs
+        scenario.bookings = 52 * runs
+        scenario.decided_per_s = scenario.bookings / sum(times)
+        scenario.p50_ms = statistics.median(times) * 1000
+        scenario.p99_ms = max(times) * 1000
+        scenario.extra["post_to_succeeded_s"] = [round(t, 3) for t in times]
+        self.wait_decided(rooms)
+        self.check(scenario, expect_bookings=52 * runs)
+        return scenario
+
+    def batch(self, items: int = 1000, room_count: int = 50) -> Scenario:
+        rooms = self.rooms("batch", room_count)
+        scenario = Scenario("batch_1000", rooms)
+        base = tomorrow() + timedelta(days=2)
+        body = {
+            "items": [
+                booking(rooms[i % room_count], base + (i // room_count) * SLOT, SLOT)
+                for i in range(items)
+            ]
+        }
+        with self.measured(scenario):
+            posted_at = datetime.now(UTC)
+            began = time.perf_counter()
+            task = self.post("/v1/bookings/batch", body)
+            accepted = time.perf_counter() - began
+            doc = self.wait_task(task)
+            decided = time.perf_counter() - began
+        assert doc["status"] == "SUCCEEDED", doc.get("progress")
+        last = self.sql_conn.execute(
+            "SELECT max(decided_at) FROM booking_requests WHERE room_id = ANY(%s::uuid[])",
+            (rooms,),
+        ).fetchone()
+        scenario.requests = 1
+        scenario.bookings = items
+        scenario.decided_per_s = items / decided
+        scenario.extra.update(
+            accepted_s=round(accepted, 3),
+            decided_s=round(decided, 3),
+            decided_s_from_rows=round((last[0] - posted_at).total_seconds(), 3)
+            if last and last[0]
+            else None,
+        )
+        self.wait_decided(rooms)
+        self.check(scenario, expect_bookings=items)
+        return scenario
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def start_at(days: int, hour: int = 9) -> datetime:
-    base = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return base + timedelta(days=days)
-
-
-def body(room: str, start: datetime, minutes: int = 60, **extra: Any) -> dict[str, Any]:
-    end = start + timedelta(minutes=minutes)
+def booking(room: str, start: datetime, length: timedelta) -> dict[str, Any]:
     return {
         "room_id": room,
         "start_time": start.isoformat(),
-        "end_time": end.isoformat(),
+        "end_time": (start + length).isoformat(),
         "title": "bench",
-        **extra,
     }
 
 
-def series_52_weeks(bench: Bench, runs: int = 5) -> dict[str, float]:
-    end_to_end = []
-    for i in range(runs):
-        room = bench.room(f"series-{i}")
-        series = body(room, start_at(2), recurrence={"freq": "WEEKLY", "count": 52})
-        began = time.perf_counter()
-        doc = bench.wait(bench.post("/v1/bookings/recurring", series))
-        end_to_end.append(time.perf_counter() - began)
-        assert doc["status"] == "SUCCEEDED" and doc["progress"]["confirmed"] == 52, doc
-    return {"series_52_end_to_end_s": statistics.median(end_to_end)}
+def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, Any]:
+    by_name = {s.name: s for s in results}
+    base = by_name["baseline"].decided_per_s
+    for s in results:
+        if s.name != "baseline":
+            s.ratio = s.decided_per_s / base if base else None
+    spread, hot, paced, batch = (by_name.get(n) for n in ("spread", "hot", "paced", "batch_1000"))
 
+    def per(s: Scenario | None, group: str) -> float | None:
+        return None if s is None else s.cpu_per_booking().get(group)
 
-def batch_1000_over_50_rooms(bench: Bench) -> dict[str, float]:
-    rooms = [bench.room(f"batch-{i}") for i in range(50)]
-    items = [
-        body(rooms[i % 50], start_at(3 + i // 50 // 8, 8 + (i // 50) % 8)) for i in range(1000)
-    ]
-    began = time.perf_counter()
-    response = bench.client.post("/v1/bookings/batch", json={"items": items}, headers=bench.auth)
-    accepted = time.perf_counter() - began
-    doc = bench.wait(str(response.json["task_id"]))
-    total = time.perf_counter() - began
-    assert doc["status"] == "SUCCEEDED" and doc["progress"]["confirmed"] == 1000, doc["progress"]
+    measured: dict[str, Any] = {
+        "spread_ratio": spread and spread.ratio,
+        "hot_ratio": hot and hot.ratio,
+        "cpu_api_ms_per_booking": per(spread, "api"),
+        "cpu_worker_ms_per_booking": per(spread, "worker"),
+        "paced_p99_ms": paced and paced.p99_ms,
+        "batch_1000_decided_s": batch and batch.extra.get("decided_s"),
+    }
+    limits = {
+        "spread_ratio": (0.25, ">="),
+        "hot_ratio": (0.25, ">="),
+        "cpu_api_ms_per_booking": (1.5, "<="),
+        "cpu_worker_ms_per_booking": (0.7, "<="),
+        "paced_p99_ms": (50.0, "<="),
+        "batch_1000_decided_s": (1.0, "<="),
+    }
+    goals = {}
+    for key, (limit, op) in limits.items():
+        value = measured[key]
+        met = None if value is None else (value >= limit if op == ">=" else value <= limit)
+        goals[key] = {"value": rounded(value, 3), "goal": GOALS[key], "met": met}
     return {
-        "batch_1000_accept_s": accepted,
-        "batch_1000_end_to_end_s": total,
-        "batch_1000_per_second": 1000 / total,
-    }
-
-
-def singles_over_http(bench: Bench, count: int = 2000, rooms: int = 20) -> dict[str, float]:
-    """2000 single bookings from 16 client threads through gunicorn (2 processes)."""
-    ids = [bench.room(f"burst-{i}") for i in range(rooms)]
-    bodies = [
-        body(ids[i % rooms], start_at(10 + (i // rooms) // 10, 8 + (i // rooms) % 10))
-        for i in range(count)
-    ]
-    began = time.perf_counter()
-    with ThreadPoolExecutor(16) as pool:
-        task_ids = list(pool.map(lambda b: bench.http_post("/v1/bookings", b), bodies))
-    accepted = time.perf_counter() - began
-    statuses = [bench.wait(t)["status"] for t in task_ids]
-    total = time.perf_counter() - began
-    assert statuses.count("SUCCEEDED") == count, set(statuses)
-    return {
-        "singles_http_accept_per_second": count / accepted,
-        "singles_http_decided_per_second": count / total,
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (2 pool each)")
-    args = parser.parse_args()
-    bench = Bench(args.workers)
-    try:
-        results: dict[str, Any] = {}
-        results |= series_52_weeks(bench)
-        results |= batch_1000_over_50_rooms(bench)
-        results |= singles_over_http(bench)
-    finally:
-        bench.close()
-    report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores {platform.machine()}, "
-        f"Python {platform.python_version()}",
-        "workers": f"{args.workers} x `bookings worker --concurrency 2`",
-        "results": {k: round(v, 3) for k, v in results.items()},
+        f"Python {platform.python_version()}, load average before "
+        f"{bench.load_before:.2f}",
+        "commit": git_commit(),
+        "system": bench.stack.describe(),
+        "duration_s": round(time.monotonic() - started, 1),
+        "baseline_per_s": round(base, 1),
+        "ratios": {s.name: rounded(s.ratio, 3) for s in results if s.ratio is not None},
+        "cpu_ms_per_booking": {
+            s.name: {g: rounded(v, 3) for g, v in s.cpu_per_booking().items()} for s in results
+        },
+        "latency_ms": {
+            s.name: {"p50": rounded(s.p50_ms), "p99": rounded(s.p99_ms)}
+            for s in results
+            if s.p50_ms is not None
+        },
+        "goals": goals,
+        "checks": {s.name: s.checks for s in results},
+        "ok": all(s.ok for s in results),
+        "scenarios": {s.name: s.as_json() for s in results},
     }
+
+
+def git_commit() -> str:
+    """HEAD, with `-dirty` if anything but bench/results differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return head + ("-dirty" if dirty else "")
+
+
+def cell(value: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
+    print()
+    print(
+        f"{'scenario':<11}{'requests':>9}{'bookings':>9}{'decided/s':>11}{'ratio':>7}"
+        f"{'p50 ms':>9}{'p99 ms':>9}   CPU ms/booking: "
+        f"{'api':>6}{'worker':>7}{'pg':>7}{'redis':>7}{'load':>7}   checks"
+    )
+    for s in results:
+        cpu = s.cpu_per_booking()
+        print(
+            f"{s.name:<11}{s.requests:>9}{s.bookings:>9}{s.decided_per_s:>11.1f}"
+            f"{cell(s.ratio, '{:.3f}'):>7}{cell(s.p50_ms, '{:.1f}'):>9}"
+            f"{cell(s.p99_ms, '{:.1f}'):>9}{'':18}"
+            + "".join(
+                f"{cell(cpu.get(g)):>{w}}" for g, w in zip(GROUPS, (6, 7, 7, 7, 7), strict=True)
+            )
+            + f"   {'ok' if s.ok else 'FAIL: ' + '; '.join(s.checks.get('failures', []))}"
+        )
+    for s in results:
+        if "wrk" in s.extra:
+            accepted = cell(s.extra["accepted_per_s"], "{:.1f}")
+            http = s.extra["wrk"]["latency_us"]
+            print(
+                f"{s.name}: {s.extra['wrk']['argv']}: accepted {accepted}/s (rows), "
+                f"HTTP p50/p99 {http['p50'] / 1000:.1f}/{http['p99'] / 1000:.1f} ms, "
+                f"backlog drained in "
+                f"{s.extra['drain_s']:.1f} s after wrk ended"
+            )
+    batch = next((s for s in results if s.name == "batch_1000"), None)
+    if batch:
+        print(
+            f"batch_1000: accepted in {batch.extra['accepted_s']:.3f} s, all decided "
+            f"{batch.extra['decided_s']:.3f} s after the POST "
+            f"(rows: {batch.extra['decided_s_from_rows']} s)"
+        )
+    print("series_52: p50/p99 columns are the median/max of POST -> SUCCEEDED over 5 series")
+    print(
+        "decided/s = decided / (max(decided_at) - min(accepted_at)) from booking_requests;"
+        " ratio = decided/s / baseline/s; latency = decided_at - accepted_at"
+    )
+    print(
+        "CPU ms per decided booking from /proc; pg = the bench database's backends + the"
+        " cluster's shared processes; load = wrk (baseline: its Python client threads)"
+    )
+    print("\ngoal                          value     goal                met")
+    for key, goal in doc["goals"].items():
+        met = {True: "yes", False: "NO", None: "-"}[goal["met"]]
+        print(f"{key:<30}{cell(goal['value'], '{:.3f}'):>8}     {goal['goal']:<20}{met}")
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, help="worker processes (sets BENCH_WORKERS)")
+    parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    if args.workers:
+        os.environ["BENCH_WORKERS"] = str(args.workers)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk; `make bench` does it)", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    bench = Bench()
+    results: list[Scenario] = []
+    try:
+        bench.create_database()
+        print(f"database {bench.db_name}: baseline ...", flush=True)
+        results.append(bench.baseline(args.baseline_seconds))
+        print("starting api + worker ...", flush=True)
+        bench.start_system()
+        bench.warm_up()
+        spread_rooms, hot_room = bench.rooms("spread", 100), bench.rooms("hot", 1)
+        paced_rooms = bench.rooms("paced", 100)
+        print("spread ...", flush=True)
+        results.append(
+            bench.http_scenario(
+                "spread",
+                spread_rooms,
+                threads=2,
+                connections=16,
+                seconds=SECONDS,
+                max_requests=MAX_REQUESTS,
+            )
+        )
+        print("hot ...", flush=True)
+        results.append(
+            bench.http_scenario(
+                "hot",
+                hot_room,
+                threads=2,
+                connections=16,
+                seconds=SECONDS,
+                max_requests=MAX_REQUESTS,
+            )
+        )
+        print("paced ...", flush=True)
+        results.append(
+            bench.http_scenario(
+                "paced",
+                paced_rooms,
+                threads=1,
+                connections=16,
+                seconds=10,
+                max_requests=1000,
+                rate=100,
+            )
+        )
+        print("series ...", flush=True)
+        results.append(bench.series())
+        print("batch ...", flush=True)
+        results.append(bench.batch())
+    except BaseException:
+        for role in bench.stack.roles:
+            print(f"--- {role.name} log (tail) ---\n{role.tail()}", file=sys.stderr)
+        raise
+    finally:
+        bench.close()
+    doc = report(bench, results, started)
+    print_table(doc, results)
+    print("BENCH_JSON " + json.dumps(doc, separators=(",", ":"), default=str))
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    for name, value in report["results"].items():
-        print(f"{name:<36}{value:>12}")
+    out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
+    if not doc["ok"]:
+        print("CHECKS FAILED", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
