@@ -7,7 +7,7 @@ from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from redis import Redis
 
-from api.auth import init_auth
+from api.auth import PrincipalCache, init_auth
 from api.context import Services, init_context
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             redis=redis,
             sender=sender,
             waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
+            principals=PrincipalCache(),
         ),
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, g, request
+from sqlalchemy import select
 
-from api.context import db, services
+from api.context import db, release_db, services
+from models.domain.identity import Principal
 from models.domain.tokens import read_token
 from models.errors import Forbidden, Unauthorized
 from models.tables.users import User
@@ -28,11 +33,45 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token")
-    user_id = read_token(token.strip(), secret=services().settings.secret_key)
-    user = db().get(User, user_id)
-    if user is None:
+    svc = services()
+    user_id = read_token(token.strip(), secret=svc.settings.secret_key)
+    principal = svc.principals.get(user_id, lambda: _load(user_id))
+    if principal is None:
         raise Unauthorized("the token's user no longer exists")
-    g.user = user
+    g.user = principal
+
+
+def _load(user_id: uuid.UUID) -> Principal | None:
+    row = db().execute(select(User.id, User.role).where(User.id == user_id)).first()
+    release_db()  # hand the connection back now: a write opens its own transaction
+    return Principal(row.id, row.role) if row else None
+
+
+class PrincipalCache:
+    """Who a token's user is, remembered for a second per process.
+
+    Authentication then costs no query on most requests. A role change (an admin made
+    or demoted) takes effect within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 1.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._known: dict[uuid.UUID, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: uuid.UUID, load: Callable[[], Principal | None]) -> Principal | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._known.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = load()
+        with self._lock:
+            if len(self._known) >= self.size:
+                self._known.clear()
+            self._known[user_id] = (now + self.ttl, principal)
+        return principal
 
 
 def admin_only(view: F) -> F:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.settings import Settings
 
 if TYPE_CHECKING:
+    from api.auth import PrincipalCache
     from api.queue import TaskSender
+    from models.domain.identity import Principal
     from models.services.wakeups import BackgroundWaker
-    from models.tables.users import User
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     redis: Redis
     sender: TaskSender
     waker: BackgroundWaker
+    principals: PrincipalCache
 
 
 def services() -> Services:
@@ -41,8 +43,16 @@ def db() -> Session:
     return session
 
 
-def current_user() -> User:
-    user: User = g.user
+def release_db() -> None:
+    """End the request's transaction, if it has one, and hand its connection back."""
+    session = g.get("db")
+    if session is not None:
+        session.rollback()
+
+
+def current_user() -> Principal:
+    """The authenticated caller: an id and a role (load the User row where more is needed)."""
+    user: Principal = g.user
     return user
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from api.context import current_user, db, services
+from api.context import current_user, db, release_db, services
 from models.domain.payloads import Payload, RoomPayload
 from models.errors import ValidationFailed
 from models.services.accept import body_hash, find_replay, submit
@@ -36,7 +36,7 @@ def accept_write(
     svc = services()
     key = _idempotency_key()
     requester_id = current_user().id
-    db().rollback()  # hand back the request's connection, if it took one: accept has its own
+    release_db()  # accept opens its own transaction: one connection per write
     digest = body_hash(request.method, request.path, request.get_json(silent=True)) if key else None
     accepted = submit(
         svc.sessions,

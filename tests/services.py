@@ -42,7 +42,7 @@ def redis_base_url() -> str:
     return redis.url()
 
 
-def _libpq(url: str) -> str:
+def libpq(url: str) -> str:
     """A libpq conninfo; a Unix-socket host travels as a keyword (psycopg wants it so)."""
     parsed = make_url(url)
     host = parsed.query.get("host")
@@ -58,14 +58,14 @@ def database_url(prefix: str = "bookings_test") -> str:
 
 
 def create_database(url: str) -> str:
-    with psycopg.connect(_libpq(server_url()), autocommit=True) as conn:
+    with psycopg.connect(libpq(server_url()), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(make_url(url).database)))
     return url
 
 
 def drop_database(url: str) -> None:
     name = make_url(url).database
-    with psycopg.connect(_libpq(server_url()), autocommit=True) as conn:
+    with psycopg.connect(libpq(server_url()), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )

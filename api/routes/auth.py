@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from api.context import current_user, db, services, transaction
 from api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 from models.domain.tokens import issue_token
+from models.errors import Unauthorized
 from models.services import accounts
 from models.tables.users import User
 
@@ -42,4 +43,7 @@ def token(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/users/me", methods=["GET"])
 @blp.response(200, UserSchema)
 def me() -> User:
-    return current_user()
+    user = db().get(User, current_user().id)
+    if user is None:
+        raise Unauthorized("the token's user no longer exists")
+    return user

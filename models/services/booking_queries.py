@@ -8,19 +8,19 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from models.domain.identity import Viewer
 from models.errors import NotFound
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingSeries, BookingStatus
 from models.tables.requests import BookingRequest
-from models.tables.users import User
 
 
-def sees_details(viewer: User, booking: Booking) -> bool:
+def sees_details(viewer: Viewer, booking: Booking) -> bool:
     """Everyone sees when a room is booked; only its organizer and admins see what and who."""
     return viewer.is_admin or booking.organizer_id == viewer.id
 
 
-def visible_booking(session: Session, booking_id: uuid.UUID, viewer: User) -> Booking:
+def visible_booking(session: Session, booking_id: uuid.UUID, viewer: Viewer) -> Booking:
     """The booking if the viewer organizes it or is an admin; 404 otherwise (no leak)."""
     booking = session.get(Booking, booking_id)
     if booking is None or not sees_details(viewer, booking):
@@ -28,14 +28,14 @@ def visible_booking(session: Session, booking_id: uuid.UUID, viewer: User) -> Bo
     return booking
 
 
-def visible_series(session: Session, series_id: uuid.UUID, viewer: User) -> BookingSeries:
+def visible_series(session: Session, series_id: uuid.UUID, viewer: Viewer) -> BookingSeries:
     series = session.get(BookingSeries, series_id)
     if series is None or not (viewer.is_admin or series.organizer_id == viewer.id):
         raise NotFound("no such series")
     return series
 
 
-def visible_request(session: Session, request_id: uuid.UUID, viewer: User) -> BookingRequest:
+def visible_request(session: Session, request_id: uuid.UUID, viewer: Viewer) -> BookingRequest:
     found = session.get(BookingRequest, request_id, populate_existing=True)
     if found is None or not (viewer.is_admin or found.requester_id == viewer.id):
         raise NotFound("no such task")

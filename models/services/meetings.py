@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.domain.identity import Viewer
 from models.domain.lifecycle import AUDIT_ACTIONS, MeetingEvent, meeting_after
 from models.errors import Conflict, Forbidden, NotFound
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.tables.users import User
 
 CHECK_IN_OPENS = timedelta(minutes=15)
 
 
-def check_in(session: Session, *, booking_id: uuid.UUID, user: User, now: datetime) -> Meeting:
+def check_in(session: Session, *, booking_id: uuid.UUID, user: Viewer, now: datetime) -> Meeting:
     """Make the meeting ACTIVE: organizer only, within [start - 15 min, end).
 
     The booking row is locked, so a check-in and a no-show release of the same booking

@@ -10,6 +10,7 @@ from sqlalchemy import Exists, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.domain.rules import MAX_DURATION
 from models.errors import Conflict, NotFound
 from models.tables.base import utcnow
 from models.tables.bookings import Booking, BookingStatus
@@ -96,4 +97,5 @@ def _booked_between(start: datetime, end: datetime) -> Exists:
         Booking.status == BookingStatus.CONFIRMED,
         Booking.start_time < end,
         Booking.end_time > start,
+        Booking.start_time > start - MAX_DURATION,  # bounds the index scan (no booking is longer)
     )

@@ -37,6 +37,7 @@ from models.domain.payloads import (
     SeriesCancelPayload,
     room_payload_from_json,
 )
+from models.domain.rules import MAX_DURATION
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
@@ -183,6 +184,10 @@ def load_snapshot(
                 Booking.status == BookingStatus.CONFIRMED,
                 Booking.start_time < end,
                 Booking.end_time > start,
+                # No booking lasts longer than MAX_DURATION, so this bounds the index
+                # scan from below too: without it a room's whole history before `end`
+                # is read (docs/performance.md has both plans).
+                Booking.start_time > start - MAX_DURATION,
             )
         ).all()
         calendar = RoomCalendar([Slot(s, e, i) for s, e, i in rows])

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from models.domain.identity import Viewer
 from models.errors import Conflict, NotFound
 from models.services.room_catalog import get_room
 from models.tables.base import utcnow
 from models.tables.tickets import Ticket, TicketStatus
-from models.tables.users import User
 
 S = TicketStatus
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -23,7 +23,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 }
 
 
-def open_ticket(session: Session, *, user: User, fields: dict[str, Any]) -> Ticket:
+def open_ticket(session: Session, *, user: Viewer, fields: dict[str, Any]) -> Ticket:
     if fields.get("room_id") is not None:
         get_room(session, fields["room_id"])
     ticket = Ticket(created_by=user.id, status=TicketStatus.OPEN, **fields)
@@ -32,7 +32,7 @@ def open_ticket(session: Session, *, user: User, fields: dict[str, Any]) -> Tick
     return ticket
 
 
-def visible_ticket(session: Session, ticket_id: uuid.UUID, viewer: User) -> Ticket:
+def visible_ticket(session: Session, ticket_id: uuid.UUID, viewer: Viewer) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or not (viewer.is_admin or ticket.created_by == viewer.id):
         raise NotFound("no such ticket")
@@ -59,7 +59,7 @@ def move_ticket(session: Session, ticket: Ticket, status: TicketStatus) -> Ticke
 
 
 def ticket_search(
-    viewer: User, *, status: TicketStatus | None = None, room_id: uuid.UUID | None = None
+    viewer: Viewer, *, status: TicketStatus | None = None, room_id: uuid.UUID | None = None
 ) -> Select[Ticket]:
     stmt = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id)
     if not viewer.is_admin:
