@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -116,11 +117,14 @@ def accept(
                 existing = find_replay(session, requester_id, idempotency_key, digest or "")
                 if existing is not None:
                     return Accepted(existing.id, [], replay=True)
-            rooms = {r.room_id for r in [request, *children] if r.room_id is not None}
-            for stripe in sorted({accept_stripe(room) for room in rooms}):
-                session.execute(select(func.pg_advisory_xact_lock(LOCK_ACCEPT, stripe)))
             parent = _row(request, requester_id, idempotency_key=idempotency_key, digest=digest)
-            inserted = _insert(session, [parent])
+            if request.room_id is not None and not children:
+                inserted = [_insert_one(session, parent)]  # the hot path: one round trip
+            else:
+                rooms = {r.room_id for r in [request, *children] if r.room_id is not None}
+                for stripe in sorted({accept_stripe(room) for room in rooms}):
+                    session.execute(select(func.pg_advisory_xact_lock(LOCK_ACCEPT, stripe)))
+                inserted = _insert(session, [parent])
             if children:
                 inserted = _insert(
                     session, [_row(c, requester_id, parent_id=parent["id"]) for c in children]
@@ -141,6 +145,33 @@ def accept(
         if room_id is not None:
             last_per_room[room_id] = max(seq, last_per_room.get(room_id, seq))
     return Accepted(parent["id"], list(last_per_room.items()))
+
+
+# A single request's row: its room's accept stripe is locked and the row inserted in one
+# statement (the CTE runs first, as the INSERT selects from it), sent as plain SQL: this
+# runs for every booking, and SQLAlchemy's statement building would cost more than it.
+_INSERT_ONE = """
+WITH locked AS (SELECT pg_advisory_xact_lock(%(namespace)s, %(stripe)s))
+INSERT INTO booking_requests
+    (id, kind, room_id, requester_id, payload, status, idempotency_key, body_hash)
+SELECT %(id)s, %(kind)s, %(room_id)s, %(requester_id)s, %(payload)s, %(status)s,
+       %(idempotency_key)s, %(body_hash)s
+FROM locked
+RETURNING room_id, seq
+"""
+
+
+def _insert_one(session: Session, row: dict[str, Any]) -> tuple[uuid.UUID | None, int]:
+    params = {
+        **row,
+        "kind": row["kind"].value,
+        "status": row["status"].value,
+        "payload": Jsonb(row["payload"]),
+        "namespace": LOCK_ACCEPT,
+        "stripe": accept_stripe(row["room_id"]),
+    }
+    room_id, seq = session.connection().exec_driver_sql(_INSERT_ONE, params).one()
+    return room_id, seq
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[tuple[uuid.UUID | None, int]]:

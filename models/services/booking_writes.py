@@ -1,8 +1,8 @@
 """Writing the engine's effects: new series, bookings with their meetings, cancellations.
 
 Every write goes through here, with its audit event in the same transaction: the room's
-decider and housekeeping's no-show release alike. Rows are written with one multi-row
-statement per table, however many effects a transaction carries.
+decider and housekeeping's no-show release alike. Rows are written with one Core
+statement per table (no ORM unit of work), however many effects a transaction carries.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from models.domain.engine import CancelBooking, Effect, NewBooking, NewSeries
 from models.domain.join_codes import new_join_code
 from models.domain.lifecycle import AUDIT_ACTIONS, BookingEvent, booking_after
 from models.tables.audit import AuditEvent
+from models.tables.base import table_of
 from models.tables.bookings import Booking, BookingSeries, BookingStatus, Meeting, MeetingState
 
 
@@ -30,7 +31,9 @@ def write_effects(
     bookings = [e for e in effects if isinstance(e, NewBooking)]
     cancels = [e for e in effects if isinstance(e, CancelBooking)]
     if series:
-        session.execute(insert(BookingSeries), [_series_row(s, room_id, now) for s in series])
+        session.execute(
+            insert(table_of(BookingSeries)), [_series_row(s, room_id, now) for s in series]
+        )
     if bookings:
         insert_bookings(session, room_id, bookings, now)
     if cancels:
@@ -59,7 +62,7 @@ def insert_bookings(
     """Confirmed bookings, a SCHEDULED meeting with a fresh join code each, and audit events."""
     status = booking_after(None, BookingEvent.CONFIRM)
     session.execute(
-        insert(Booking),
+        insert(table_of(Booking)),
         [
             {
                 "id": b.id,
@@ -80,7 +83,7 @@ def insert_bookings(
         ],
     )
     session.execute(
-        insert(Meeting),
+        insert(table_of(Meeting)),
         [
             {
                 "id": uuid.uuid4(),
@@ -95,7 +98,7 @@ def insert_bookings(
         ],
     )
     session.execute(
-        insert(AuditEvent),
+        insert(table_of(AuditEvent)),
         [
             {
                 "id": uuid.uuid4(),
@@ -123,14 +126,16 @@ def cancel_bookings(
 
     The caller holds the room's decide lock and has checked each transition.
     """
+    bookings = table_of(Booking)
     session.execute(
-        update(Booking).execution_options(synchronize_session=False),
+        update(bookings)
+        .where(bookings.c.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), cancel_reason=bindparam("b_reason"), updated_at=now),
         [
             {
-                "id": c.booking_id,
-                "status": booking_after(BookingStatus.CONFIRMED, c.event),
-                "cancel_reason": c.reason,
-                "updated_at": now,
+                "b_id": c.booking_id,
+                "b_status": booking_after(BookingStatus.CONFIRMED, c.event),
+                "b_reason": c.reason,
             }
             for c in cancels
         ],
@@ -145,7 +150,7 @@ def cancel_bookings(
         .execution_options(synchronize_session=False)
     )
     session.execute(
-        insert(AuditEvent),
+        insert(table_of(AuditEvent)),
         [
             {
                 "id": uuid.uuid4(),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from psycopg import errors as pg_errors
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,7 +41,7 @@ from models.domain.rules import MAX_DURATION
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
-from models.tables.base import utcnow
+from models.tables.base import table_of, utcnow
 from models.tables.bookings import Booking, BookingStatus
 from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.rooms import Room
@@ -221,17 +221,25 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
     """Every request's status and task document, in one statement."""
     if not outcomes:
         return
+    requests = table_of(BookingRequest)
     session.execute(
-        update(BookingRequest).execution_options(synchronize_session=False),
+        update(requests)
+        .where(requests.c.id == bindparam("r_id"))
+        .values(
+            status=bindparam("r_status"),
+            result=bindparam("r_result"),
+            error=bindparam("r_error"),
+            progress=bindparam("r_progress"),
+            decided_at=now,
+            updated_at=now,
+        ),
         [
             {
-                "id": o.request_id,
-                "status": o.status,
-                "result": o.result,
-                "error": o.error,
-                "progress": o.progress,
-                "decided_at": now,
-                "updated_at": now,
+                "r_id": o.request_id,
+                "r_status": o.status,
+                "r_result": o.result,
+                "r_error": o.error,
+                "r_progress": o.progress,
             }
             for o in outcomes
         ],

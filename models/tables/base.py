@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import DateTime, Enum, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,3 +51,8 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
         length=32,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for statements that skip the ORM's unit of work."""
+    return cast(Table, model.__table__)
