@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 
 from redis import Redis
-from redis.exceptions import LockError, LockNotOwnedError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.locks import ROOM_LOCK_TTL_SECONDS, room_lock_name
+from models.locks import ROOM_LOCK_TTL_SECONDS
 from models.metrics import DECIDED, DECISION_LATENCY, ROOM_BUSY
 from models.services.room_decisions import BATCH_SIZE, Decided, decide_queued
-from models.services.wakeups import RoomWaker, already_decided, clear_marker, mark_decided
+from models.services.wakeups import BUSY, DONE, RoomTurn, RoomWaker
 from models.tables.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,24 +42,22 @@ class RoomDrain:
         One transaction per turn: when the batch was full, the room is woken again at the
         back of its queue, so the rooms that share its shard get their turn in between.
         """
-        if already_decided(self.redis, room_id, seq):
+        turn = RoomTurn(self.redis, room_id, lock_ttl=ROOM_LOCK_TTL_SECONDS)
+        started = turn.start(seq)
+        if started == DONE:
             return 0  # a duplicate or late message: its work is done
-        lock = self.redis.lock(room_lock_name(room_id), timeout=ROOM_LOCK_TTL_SECONDS)
-        if not lock.acquire(blocking=False):
+        if started == BUSY:
             ROOM_BUSY.inc()
             raise RoomBusy(str(room_id))
+        decided: Decided | None = None
         try:
-            clear_marker(self.redis, room_id)  # before the read: later rows wake us again
             decided = decide_batch(self.sessions, room_id)
-            if decided.last_seq is not None:
-                mark_decided(self.redis, room_id, decided.last_seq)
-            if decided.full:
-                self.waker.rewake(room_id, (decided.last_seq or 0) + 1)
-            return decided.count
         finally:
-            # If it expired meanwhile, the advisory lock still kept the room serial.
-            with suppress(LockNotOwnedError, LockError):
-                lock.release()
+            # If the lock expired meanwhile, the advisory lock still kept the room serial.
+            turn.finish(decided.last_seq if decided else None)
+        if decided.full:
+            self.waker.rewake(room_id, (decided.last_seq or 0) + 1)
+        return decided.count
 
 
 def decide_batch(sessions: sessionmaker[Session], room_id: uuid.UUID) -> Decided:

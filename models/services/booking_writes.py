@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
@@ -56,67 +57,80 @@ def _series_row(series: NewSeries, room_id: uuid.UUID, now: datetime) -> dict[st
     }
 
 
+# Confirmed bookings with their meetings and audit events, in one statement and one
+# round trip however many there are: the rows travel as arrays, unnest() turns them
+# back into rows, and each CTE inserts into its table. (The foreign keys from meetings
+# to bookings are checked at the end of the statement, when every row is in.)
+_INSERT_BOOKINGS = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %(id)s::uuid[], %(organizer_id)s::uuid[], %(series_id)s::uuid[],
+        %(request_id)s::uuid[], %(start_time)s::timestamptz[], %(end_time)s::timestamptz[],
+        %(title)s::text[], %(description)s::text[], %(attendees)s::jsonb[],
+        %(meeting_id)s::uuid[], %(join_code)s::text[], %(meeting_url)s::text[],
+        %(audit_id)s::uuid[], %(audit_data)s::jsonb[]
+    ) AS v(id, organizer_id, series_id, request_id, start_time, end_time, title,
+           description, attendees, meeting_id, join_code, meeting_url, audit_id, audit_data)
+), booked AS (
+    INSERT INTO bookings (id, room_id, organizer_id, series_id, request_id, start_time,
+                          end_time, title, description, attendees, status, created_at,
+                          updated_at)
+    SELECT id, %(room_id)s, organizer_id, series_id, request_id, start_time, end_time,
+           title, description,
+           ARRAY(SELECT jsonb_array_elements_text(attendees))::varchar(320)[],
+           %(status)s, %(now)s, %(now)s
+    FROM v
+), met AS (
+    INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
+                          created_at, updated_at)
+    SELECT meeting_id, id, join_code, meeting_url, %(meeting_state)s, %(now)s, %(now)s FROM v
+)
+INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)
+SELECT audit_id, %(now)s, organizer_id, %(action)s, id, %(room_id)s, audit_data FROM v
+"""
+
+
 def insert_bookings(
     session: Session, room_id: uuid.UUID, bookings: Sequence[NewBooking], now: datetime
 ) -> None:
     """Confirmed bookings, a SCHEDULED meeting with a fresh join code each, and audit events."""
-    status = booking_after(None, BookingEvent.CONFIRM)
-    session.execute(
-        insert(table_of(Booking)),
-        [
-            {
-                "id": b.id,
-                "room_id": room_id,
-                "organizer_id": b.organizer_id,
-                "series_id": b.series_id,
-                "request_id": b.request_id,
-                "start_time": b.start,
-                "end_time": b.end,
-                "title": b.details.title,
-                "description": b.details.description,
-                "attendees": list(b.details.attendees),
-                "status": status,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for b in bookings
-        ],
+    assert booking_after(None, BookingEvent.CONFIRM) == BookingStatus.CONFIRMED
+    columns: dict[str, list[Any]] = {
+        "id": [b.id for b in bookings],
+        "organizer_id": [b.organizer_id for b in bookings],
+        "series_id": [b.series_id for b in bookings],
+        "request_id": [b.request_id for b in bookings],
+        "start_time": [b.start for b in bookings],
+        "end_time": [b.end for b in bookings],
+        "title": [b.details.title for b in bookings],
+        "description": [b.details.description for b in bookings],
+        "attendees": [Jsonb(list(b.details.attendees)) for b in bookings],
+        "meeting_id": [uuid.uuid4() for _ in bookings],
+        "join_code": [new_join_code() for _ in bookings],
+        "meeting_url": [b.details.external_meeting_url for b in bookings],
+        "audit_id": [uuid.uuid4() for _ in bookings],
+        "audit_data": [Jsonb(_created_data(b)) for b in bookings],
+    }
+    session.connection().exec_driver_sql(
+        _INSERT_BOOKINGS,
+        {
+            **columns,
+            "room_id": room_id,
+            "status": BookingStatus.CONFIRMED.value,
+            "meeting_state": MeetingState.SCHEDULED.value,
+            "action": AUDIT_ACTIONS[BookingEvent.CONFIRM],
+            "now": now,
+        },
     )
-    session.execute(
-        insert(table_of(Meeting)),
-        [
-            {
-                "id": uuid.uuid4(),
-                "booking_id": b.id,
-                "join_code": new_join_code(),
-                "external_meeting_url": b.details.external_meeting_url,
-                "state": MeetingState.SCHEDULED,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for b in bookings
-        ],
-    )
-    session.execute(
-        insert(table_of(AuditEvent)),
-        [
-            {
-                "id": uuid.uuid4(),
-                "at": now,
-                "actor_id": b.organizer_id,
-                "action": AUDIT_ACTIONS[BookingEvent.CONFIRM],
-                "booking_id": b.id,
-                "room_id": room_id,
-                "data": {
-                    "request_id": str(b.request_id),
-                    "start_time": b.start.isoformat(),
-                    "end_time": b.end.isoformat(),
-                    **({"series_id": str(b.series_id)} if b.series_id else {}),
-                },
-            }
-            for b in bookings
-        ],
-    )
+
+
+def _created_data(booking: NewBooking) -> dict[str, str]:
+    return {
+        "request_id": str(booking.request_id),
+        "start_time": booking.start.isoformat(),
+        "end_time": booking.end.isoformat(),
+        **({"series_id": str(booking.series_id)} if booking.series_id else {}),
+    }
 
 
 def cancel_bookings(

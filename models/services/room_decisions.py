@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from psycopg import errors as pg_errors
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,7 +43,7 @@ from models.domain.rules import MAX_DURATION
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
-from models.tables.base import table_of, utcnow
+from models.tables.base import utcnow
 from models.tables.bookings import Booking, BookingStatus
 from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.rooms import Room
@@ -217,33 +219,36 @@ def load_snapshot(
     return RoomSnapshot(calendar, bookings)
 
 
+# Every decided request's status and task document in one statement (arrays + unnest).
+_RECORD_OUTCOMES = """
+UPDATE booking_requests AS r
+SET status = v.status, result = v.result, error = v.error, progress = v.progress,
+    decided_at = %(now)s, updated_at = %(now)s
+FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
+            %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
+WHERE r.id = v.id
+"""
+
+
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Every request's status and task document, in one statement."""
     if not outcomes:
         return
-    requests = table_of(BookingRequest)
-    session.execute(
-        update(requests)
-        .where(requests.c.id == bindparam("r_id"))
-        .values(
-            status=bindparam("r_status"),
-            result=bindparam("r_result"),
-            error=bindparam("r_error"),
-            progress=bindparam("r_progress"),
-            decided_at=now,
-            updated_at=now,
-        ),
-        [
-            {
-                "r_id": o.request_id,
-                "r_status": o.status,
-                "r_result": o.result,
-                "r_error": o.error,
-                "r_progress": o.progress,
-            }
-            for o in outcomes
-        ],
+    session.connection().exec_driver_sql(
+        _RECORD_OUTCOMES,
+        {
+            "id": [o.request_id for o in outcomes],
+            "status": [o.status.value for o in outcomes],
+            "result": [_json(o.result) for o in outcomes],
+            "error": [_json(o.error) for o in outcomes],
+            "progress": [Jsonb(o.progress) for o in outcomes],
+            "now": now,
+        },
     )
+
+
+def _json(value: dict[str, Any] | None) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
 
 
 def _decide_alone(

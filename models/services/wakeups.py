@@ -25,7 +25,7 @@ from contextlib import suppress
 from redis import Redis
 from redis.exceptions import RedisError
 
-from models.locks import decided_through_name, wake_marker_name
+from models.locks import decided_through_name, room_lock_name, wake_marker_name
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +71,65 @@ class RoomWaker:
         return True
 
 
-def clear_marker(redis: Redis, room_id: uuid.UUID) -> None:
-    """The decider's first step, before it reads the room's QUEUED rows."""
-    redis.delete(wake_marker_name(room_id))
+# A drain's Redis work in two round trips: one script to start (skip a message whose
+# work is done, take the room's lock, clear the marker), one to finish.
+_START = """
+if ARGV[1] ~= '' then
+  local through = redis.call('GET', KEYS[1])
+  local ours = redis.call('GET', KEYS[2]) == ARGV[1]
+  if through and tonumber(through) >= tonumber(ARGV[1]) and not ours then
+    return 0
+  end
+end
+if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 2
+"""
+_FINISH = """
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+DONE, STARTED, BUSY = 0, 1, 2
 
 
-def already_decided(redis: Redis, room_id: uuid.UUID, seq: int | None) -> bool:
-    """True when a message sent for `seq` has nothing left to do, known without the database.
+class RoomTurn:
+    """One drain's claim on a room, in Redis: its lock, its marker, how far it decided."""
 
-    That is when the room is decided through `seq` and the marker is not this message's
-    own: requests that found the marker set rely on the message that set it, so that
-    message always drains. Unknown (Redis was reset, no seq): False, drain.
-    """
-    if seq is None:
-        return False
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.get(decided_through_name(room_id))
-        pipe.get(wake_marker_name(room_id))
-        through, marker = pipe.execute()
-    return through is not None and int(through) >= seq and marker != str(seq).encode()
+    def __init__(self, redis: Redis, room_id: uuid.UUID, *, lock_ttl: float) -> None:
+        self.redis = redis
+        self.room_id = room_id
+        self.lock_ttl_ms = int(lock_ttl * 1000)
+        self.token = uuid.uuid4().hex
 
+    def start(self, seq: int | None) -> int:
+        """DONE, STARTED or BUSY.
 
-def mark_decided(redis: Redis, room_id: uuid.UUID, seq: int) -> None:
-    redis.set(decided_through_name(room_id), seq, ex=DECIDED_TTL_SECONDS)
+        DONE: the room is decided through `seq` and the marker is not this message's
+        own, so the message has nothing left to do (requests that found the marker set
+        rely on the message that set it: that one always drains). STARTED: the room's
+        lock is ours and its marker cleared, before the drain reads the QUEUED rows.
+        BUSY: another drain (or a dead one, until its lock expires) holds the room.
+        """
+        keys = [
+            decided_through_name(self.room_id),
+            wake_marker_name(self.room_id),
+            room_lock_name(self.room_id),
+        ]
+        args = ["" if seq is None else str(seq), self.token, str(self.lock_ttl_ms)]
+        return int(self.redis.eval(_START, 3, *keys, *args))
+
+    def finish(self, last_seq: int | None) -> None:
+        """Record how far the room is decided and release its lock, if still ours."""
+        keys = [room_lock_name(self.room_id), decided_through_name(self.room_id)]
+        args = [self.token, "" if last_seq is None else str(last_seq), str(DECIDED_TTL_SECONDS)]
+        self.redis.eval(_FINISH, 2, *keys, *args)
 
 
 class BackgroundWaker:
