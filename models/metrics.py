@@ -7,7 +7,12 @@ celery's pool processes, all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 HTTP_REQUESTS = Counter(
     "bookings_http_requests_total",
@@ -34,3 +39,31 @@ LOCK_WAIT = Histogram(
     "Time a worker waited for a room's lock",
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10),
 )
+
+
+class ShardConsumers(Collector):
+    """`bookings_shard_consumer_up{queue}`: 1 while a live worker consumes the shard's queue.
+
+    Read at scrape time from the workers' heartbeat keys (models/heartbeats.py), so a shard
+    nobody consumes shows as 0 whatever process serves /metrics. Absent while Redis is down.
+    """
+
+    def __init__(self, read: Callable[[], dict[str, bool]]) -> None:
+        self.read = read
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing to ask Redis for at registration time
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            consumers = self.read()
+        except (RedisError, OSError):
+            return  # /readyz says Redis is down
+        gauge = GaugeMetricFamily(
+            "bookings_shard_consumer_up",
+            "1 while a live worker consumes the room shard's queue, 0 when none does",
+            labels=["queue"],
+        )
+        for queue, up in consumers.items():
+            gauge.add_metric([queue], 1.0 if up else 0.0)
+        yield gauge
