@@ -93,14 +93,33 @@ def gunicorn_argv(port: int, workers: int) -> list[str]:
 @click.option("--concurrency", default=None, type=int, help="worker processes")
 @click.option("--metrics-port", default=None, type=int, help="serve this host's metrics here")
 def worker(shards: str | None, concurrency: int | None, metrics_port: int | None) -> None:
-    """Decide booking requests from the room queues (and run periodic jobs)."""
+    """Decide booking requests from the room queues (and run periodic jobs).
+
+    Runs celery as a child process and starts it again if it dies (cli/supervisor.py).
+    """
+    from cli.supervisor import supervise
+    from models.logs import configure_logging
+
+    argv = celery_worker_argv(shards, concurrency)
     share_metrics_dir()
     if metrics_port:
         os.environ["BOOKINGS_METRICS_PORT"] = str(metrics_port)
-    os.execv(sys.executable, worker_argv(shards, concurrency))
+    configure_logging(_settings_or_exit(require_secret=False).log_level)
+    sys.exit(supervise(argv))
 
 
 def worker_argv(shards: str | None, concurrency: int | None) -> list[str]:
+    """`bookings worker` as a command line: celery under its supervisor."""
+    argv = [sys.executable, "-m", "cli", "worker"]
+    if shards:
+        argv += ["--shards", shards]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    return argv
+
+
+def celery_worker_argv(shards: str | None, concurrency: int | None) -> list[str]:
+    """The celery worker itself, consuming the shards' queues and `maintenance`."""
     settings = _settings_or_exit(require_secret=False)
     queues = [f"rooms.{i}" for i in parse_shards(shards, settings.shards)] + ["maintenance"]
     argv = [

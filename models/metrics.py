@@ -7,7 +7,12 @@ celery's pool processes, all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 HTTP_REQUESTS = Counter(
     "bookings_http_requests_total",
@@ -33,3 +38,31 @@ ROOM_BUSY = Counter(
     "bookings_room_busy_total",
     "Decide messages that found their room held by another drain (tried again shortly)",
 )
+
+
+class ShardConsumers(Collector):
+    """`bookings_shard_consumer_up{queue}`: 1 while a live worker consumes the shard's queue.
+
+    Read at scrape time from the workers' heartbeat keys (models/heartbeats.py), so a shard
+    nobody consumes shows as 0 whatever process serves /metrics. Absent while Redis is down.
+    """
+
+    def __init__(self, read: Callable[[], dict[str, bool]]) -> None:
+        self.read = read
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing to ask Redis for at registration time
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            consumers = self.read()
+        except (RedisError, OSError):
+            return  # /readyz says Redis is down
+        gauge = GaugeMetricFamily(
+            "bookings_shard_consumer_up",
+            "1 while a live worker consumes the room shard's queue, 0 when none does",
+            labels=["queue"],
+        )
+        for queue, up in consumers.items():
+            gauge.add_metric([queue], 1.0 if up else 0.0)
+        yield gauge

@@ -12,7 +12,12 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from celeryconfig import deployment
 from models.db import dispose_engines
 from models.logs import configure_logging
+from worker import broker_guard
+from worker.heartbeat import ShardHeartbeat
 from worker.runtime import runtime
+
+# Celery 5.7 workers die when a Redis broker restarts under load; see worker/broker_guard.py.
+broker_guard.install()
 
 app = Celery("bookings")
 app.config_from_object("celeryconfig")
@@ -23,6 +28,8 @@ app.add_defaults(
         "imports": ("worker.tasks", "worker.periodic"),
     }
 )
+# consumer:<queue> keys in Redis while this worker consumes its queues (/readyz reads them).
+app.steps["consumer"].add(ShardHeartbeat)
 
 
 @setup_logging.connect

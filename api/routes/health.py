@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from api.context import services
+from api.context import Services, services
 from api.metrics import metrics_response
+from models.heartbeats import shard_consumers
+from models.metrics import ShardConsumers
 
 blp = Blueprint("health", __name__, description="Operations")
+
+_collector_lock = threading.Lock()
+
+
+def _count_shard_consumers() -> None:
+    """Add the shard-consumer gauge to this app's /metrics registry, once."""
+    extensions = current_app.extensions
+    if "bookings_shard_consumers" in extensions:
+        return
+    with _collector_lock:
+        if "bookings_shard_consumers" in extensions:
+            return
+        svc: Services = services()
+        collector = ShardConsumers(lambda: shard_consumers(svc.redis, svc.settings.shards))
+        extensions["bookings_metrics"].register(collector)
+        extensions["bookings_shard_consumers"] = collector
 
 
 @blp.route("/healthz", methods=["GET"])
@@ -33,12 +52,15 @@ def healthz() -> ResponseReturnValue:
     },
 )
 def metrics() -> ResponseReturnValue:
+    _count_shard_consumers()
     return metrics_response()
 
 
 @blp.route("/readyz", methods=["GET"])
 @blp.doc(security=[])
 def readyz() -> ResponseReturnValue:
+    """Ready when the database, Redis and the broker answer and every room shard's queue
+    has a live consumer (a worker's heartbeat in Redis, models/heartbeats.py)."""
     svc = services()
     checks: dict[str, Any] = {}
     try:
@@ -47,23 +69,31 @@ def readyz() -> ResponseReturnValue:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"down: {exc.__class__.__name__}"
+    unconsumed: list[str] = []
     try:
-        svc.redis.ping()
+        # One round trip answers both "is Redis up" and "which shards have a consumer".
+        consumers = shard_consumers(svc.redis, svc.settings.shards)
         checks["redis"] = "ok"
+        unconsumed = [queue for queue, up in consumers.items() if not up]
+        checks["consumers"] = f"none for {', '.join(unconsumed)}" if unconsumed else "ok"
     except Exception as exc:
         checks["redis"] = f"down: {exc.__class__.__name__}"
+        checks["consumers"] = "unknown: redis down"
     try:
         svc.sender.ping()
         checks["broker"] = "ok"
     except Exception as exc:
         checks["broker"] = f"down: {exc.__class__.__name__}"
-    down = [name for name, state in checks.items() if state != "ok"]
-    if down:
+    down = [name for name in ("database", "redis", "broker") if checks[name] != "ok"]
+    if down or unconsumed:
+        problems = [f"{', '.join(down)} down"] if down else []
+        if unconsumed:
+            problems.append(f"no worker consumes {', '.join(unconsumed)}")
         body = {
             "error": {
                 "code": "SERVICE_UNAVAILABLE",
-                "message": f"not ready: {', '.join(down)} down",
-                "details": checks,
+                "message": f"not ready: {'; '.join(problems)}",
+                "details": {**checks, "unconsumed_queues": unconsumed},
             }
         }
         return jsonify(body), 503

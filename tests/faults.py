@@ -1,0 +1,172 @@
+"""Fault-injection helpers: a private Redis to restart at will, a worker pointed at it.
+
+The suite's Redis (REDIS_URL) is shared with the session's worker and maybe other people:
+never restart it. A test that breaks Redis starts its own with `RedisServer`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from cli.embedded import free_port, redis_executable
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T],
+    timeout: float,
+    what: str,
+    every: float = 0.2,
+    details: Callable[[], str] | None = None,
+) -> T:
+    """Poll until `condition()` is truthy and return it; fail saying `what` (and `details()`,
+    e.g. a log's tail) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            more = f"\n{details()}" if details else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{more}")
+        time.sleep(every)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a spare loopback port, with no persistence: a
+    restart loses every key and queued message, as a Redis without AOF/RDB does."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.work_dir = work_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        argv = [
+            redis_executable(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.work_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
+        log = (self.work_dir / f"redis-{self.port}.log").open("ab")
+        self.proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        client = Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+        def answers() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, "redis-server exited"
+            try:
+                return bool(client.ping())
+            except RedisError:
+                return False
+
+        wait_until(answers, 15, f"redis-server on port {self.port}", every=0.05)
+        client.close()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM: Redis closes its clients' connections; SIGKILL: they just break."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def restart(self, sig: int, down_for: float = 0.5) -> None:
+        self.stop(sig)
+        time.sleep(down_for)  # pacing: the broker stays away a moment, as in a real restart
+        self.start()
+        self.restarts += 1
+
+
+class Worker:
+    """`bookings worker` (the supervisor and its celery) with an environment of the test's."""
+
+    def __init__(self, log: Path, env: dict[str, str], *args: str) -> None:
+        self.log = log
+        self.env = env
+        self.args = args
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", "2", *self.args]
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready(1)
+
+    def wait_ready(self, times: int, timeout: float = 60) -> None:
+        """Until celery has said " ready." `times` times (once per start of a celery)."""
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited:\n{self.log_tail()}")
+            return self.log_text().count(" ready.") >= times
+
+        wait_until(ready, timeout, "the worker to be ready")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def celery_pid(self) -> int | None:
+        """The pid of the celery main process the supervisor runs (Linux /proc)."""
+        assert self.proc is not None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.proc.pid:
+                return int(entry.name)
+        return None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def log_tail(self, size: int = 6000) -> str:
+        return self.log_text()[-size:]
