@@ -1,8 +1,21 @@
-"""Integration fixtures: a real worker process consuming through the broker."""
+"""Integration fixtures: real Postgres and Redis, a real worker process consuming through the
+broker.
+
+pytest imports this module only when it collects an integration test, so only then are the
+servers named (and embedded ones started when TEST_DATABASE_URL / TEST_REDIS_URL are unset).
+The environment is fixed here before anything imports the app: prometheus_client reads
+PROMETHEUS_MULTIPROC_DIR when it is imported.
+"""
 
 from __future__ import annotations
 
 import os
+
+from tests import services
+
+os.environ.pop("CELERY_BROKER_URL", None)
+os.environ.update(services.integration_environment())
+
 import signal
 import subprocess
 import sys
@@ -18,7 +31,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests import services
 from tests.helpers import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,11 +177,14 @@ def api(client: FlaskClient) -> Api:
 
 
 @pytest.fixture
-def admin(api: Api, sessions: sessionmaker[Session]) -> dict[str, str]:
+def admin(api: Api, app: Flask, sessions: sessionmaker[Session]) -> dict[str, str]:
     from models.services import accounts
 
+    cost = app.extensions["bookings"].settings.password_cost
     with sessions.begin() as session:
-        accounts.create_admin(session, email="admin@example.com", password="admin-pass-1")
+        accounts.create_admin(
+            session, email="admin@example.com", password="admin-pass-1", cost=cost
+        )
     return api.login("admin@example.com", "admin-pass-1")
 
 
