@@ -14,6 +14,7 @@ from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.users import User
 from tests.helpers import Api, booking_body, future, request_count
 from worker.sweeper import sweep_queued
+from worker.tasks import send_decide
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -135,3 +136,7 @@ def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
     with sessions() as session:
         row = session.get(BookingRequest, stranded)
         assert row is not None and row.sent_at is None and row.status == RequestStatus.QUEUED
+
+    # The broker is back: the next sweep sends it, and the worker decides it.
+    assert sweep_queued(sessions, send_decide, stale_after=timedelta(0)) == 1
+    assert api.wait_task(user, str(stranded))["status"] == "SUCCEEDED"
