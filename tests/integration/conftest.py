@@ -30,6 +30,7 @@ from redis import Redis
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.locks import decided_through_name, room_lock_name, wake_marker_name
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
 
@@ -169,7 +170,13 @@ def clean_tables(sessions: sessionmaker[Session], redis: Redis) -> Iterator[None
             if attempt == 4:
                 raise
             time.sleep(0.5)
-    for pattern in ("lock:room:*", "ratelimit:*"):
+    # The rooms' Redis keys (whatever room) and the rate-limit windows go with the rows.
+    for pattern in (
+        room_lock_name("*"),
+        wake_marker_name("*"),
+        decided_through_name("*"),
+        "ratelimit:*",
+    ):
         for key in redis.scan_iter(pattern):
             redis.delete(key)
     if stranded:

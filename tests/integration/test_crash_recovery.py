@@ -8,6 +8,7 @@ from redis import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.locks import room_lock_name
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
 from models.tables.requests import BookingRequest, RequestStatus
@@ -80,8 +81,10 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
         assert _status_counts(sessions, room0).get("QUEUED") == 50, "the killed batch committed"
 
         # The dead worker's room locks outlive it until their TTL (15 s) runs out.
-        left = {key: redis.get(key) for room in rooms if redis.pttl(key := f"lock:room:{room}") > 0}
-        assert f"lock:room:{rooms[0]}" in left, "the killed worker held room 0's lock, with a TTL"
+        locks = [room_lock_name(room) for room in rooms]
+        left = {key: token for key in locks if (token := redis.get(key)) is not None}
+        assert room_lock_name(rooms[0]) in left, "the killed worker held room 0's lock"
+        assert redis.pttl(room_lock_name(rooms[0])) > 0, "the dead worker's lock has no TTL"
 
         worker.start()
         # Let most of that time pass: the new worker still finds the rooms taken, retries,
