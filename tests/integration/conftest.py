@@ -86,14 +86,15 @@ class WorkerProcess:
 
 
 def worker_is_idle(app: Flask) -> bool:
-    """No message waits in any queue, and the worker holds or runs none."""
+    """No message waits in any queue, and the worker runs, holds or has scheduled none (a
+    retry with a countdown is scheduled). Queues first: what leaves them is then held."""
     from worker.app import app as celery
 
     if any(app.extensions["bookings"].sender.queue_depths().values()):
         return False
     inspect = celery.control.inspect(timeout=2, limit=1)
-    active, reserved = inspect.active(), inspect.reserved()
-    return bool(active) and not any(active.values()) and not any((reserved or {}).values())
+    replies = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+    return all(reply and not any(reply.values()) for reply in replies)
 
 
 @pytest.fixture(scope="session")
