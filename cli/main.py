@@ -189,7 +189,9 @@ def create_admin(email: str, password: str, name: str) -> None:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
     settings = _settings_or_exit(require_secret=False)
     with session_factory(settings.database_url).begin() as session:
-        user = accounts.create_admin(session, email=email, password=password, name=name)
+        user = accounts.create_admin(
+            session, email=email, password=password, name=name, cost=settings.password_cost
+        )
         click.echo(f"admin {user.email} ({user.id})")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from models.domain.passwords import DEFAULT_COST, MIN_COST
+
 
 class SettingsError(RuntimeError):
     """A required setting is missing or unusable; the message says which and why."""
@@ -48,7 +50,7 @@ class Settings:
     housekeeping_seconds: float = 30.0
     sweep_stale_seconds: float = 5.0
     # log2 of scrypt's cost n: 14 is OWASP's floor (~50 ms a hash); tests use a cheap one.
-    password_cost: int = 14
+    password_cost: int = DEFAULT_COST
     # Requests per rate_limit_window_seconds: per address on /v1/auth, per user elsewhere.
     rate_limit_auth: int = 300
     rate_limit_write: int = 1200
@@ -97,7 +99,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         sweep_seconds=_int("SWEEP_SECONDS", 5),
         housekeeping_seconds=_int("HOUSEKEEPING_SECONDS", 30),
         sweep_stale_seconds=_int("SWEEP_STALE_SECONDS", 5),
-        password_cost=_int("PASSWORD_COST", 14, minimum=4),
+        password_cost=_int("PASSWORD_COST", DEFAULT_COST, minimum=MIN_COST),
         rate_limit_auth=_int("RATE_LIMIT_AUTH", 300),
         rate_limit_write=_int("RATE_LIMIT_WRITE", 1200),
         rate_limit_read=_int("RATE_LIMIT_READ", 6000),

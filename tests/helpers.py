@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,9 +15,32 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import BookingRequest
+from models.tables.requests import BookingRequest, RequestStatus
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str | Callable[[], str],
+    *,
+    interval: float = 0.05,
+) -> T:
+    """Poll until predicate() is truthy and return it; AssertionError naming `what` after
+    `timeout` seconds. The one way tests wait for another process (worker, beat, broker).
+
+    `what` may be a callable, called for the message (e.g. to attach a log tail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            message = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {message}")
+        time.sleep(interval)
 
 
 def future(hours: float = 24, *, minutes: float = 0) -> datetime:
@@ -61,6 +85,35 @@ def count_rows(sessions: sessionmaker[Session], model: type, *where: Any) -> int
 def request_count(sessions: sessionmaker[Session]) -> int:
     """How many booking_requests rows exist."""
     return count_rows(sessions, BookingRequest)
+
+
+def undecided(sessions: sessionmaker[Session]) -> list[str]:
+    """The requests still QUEUED or PROCESSING, one line each, oldest first."""
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                BookingRequest.id,
+                BookingRequest.kind,
+                BookingRequest.status,
+                BookingRequest.room_id,
+                BookingRequest.accepted_at,
+            )
+            .where(BookingRequest.status.in_([RequestStatus.QUEUED, RequestStatus.PROCESSING]))
+            .order_by(BookingRequest.seq)
+        ).all()
+    return [
+        f"{id_} ({kind.value}, {status.value}, room {room_id}, accepted {accepted_at:%X})"
+        for id_, kind, status, room_id, accepted_at in rows
+    ]
+
+
+def wait_decided(sessions: sessionmaker[Session], timeout: float = 60) -> None:
+    """Wait until the worker has decided every request accepted so far."""
+    wait_until(
+        lambda: not undecided(sessions),
+        timeout,
+        lambda: "every request to be decided; still open:\n  " + "\n  ".join(undecided(sessions)),
+    )
 
 
 def confirmed_bookings(sessions: sessionmaker[Session], room: str) -> list[Booking]:
@@ -158,11 +211,18 @@ class Api:
     def wait_task(
         self, headers: dict[str, str], task_id: str, timeout: float = 60
     ) -> dict[str, Any]:
+        """The task's document once it is finished (each poll is held server-side)."""
         deadline = time.monotonic() + timeout
-        while True:
-            doc = self.task(headers, task_id, wait=min(5.0, max(0.0, deadline - time.monotonic())))
-            if doc["status"] in TERMINAL or time.monotonic() >= deadline:
-                return doc
+        last: dict[str, Any] = {}
+
+        def finished() -> dict[str, Any] | None:
+            nonlocal last
+            last = self.task(headers, task_id, wait=min(5.0, max(0.0, deadline - time.monotonic())))
+            return last if last["status"] in TERMINAL else None
+
+        doc = wait_until(finished, timeout, lambda: f"task {task_id} to finish: {last}", interval=0)
+        assert doc is not None
+        return doc
 
     def confirmed_booking(self, headers: dict[str, str], body: dict[str, Any], **kw: Any) -> str:
         """Book and wait for the worker's decision; return the confirmed booking's id."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import tempfile
 import uuid
 from functools import cache
 from pathlib import Path
@@ -75,3 +76,24 @@ def redis_url_for_tests() -> str:
     """The test Redis with its own logical database, so a developer's data is left alone."""
     parts = urlsplit(redis_base_url())
     return parts._replace(path=f"/{os.environ.get('TEST_REDIS_DB', '13')}").geturl()
+
+
+def integration_environment() -> dict[str, str]:
+    """The environment of every process the integration tests run (the API in-process, the
+    worker and beat they start), as on one deployed host. Naming the servers starts the
+    embedded ones when TEST_DATABASE_URL / TEST_REDIS_URL are unset."""
+    environment = {
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url_for_tests(),
+        "BOOKINGS_ENV": "production",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "BOOKINGS_SHARDS": "4",
+        "RATE_LIMITS": "off",
+        "LOG_LEVEL": "INFO",
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bookings-metrics-"),
+    }
+    # Celery lets CELERY_BROKER_URL override any broker_url it is given, so it is set only
+    # when the run asks for another broker; otherwise the broker is REDIS_URL.
+    if os.environ.get("TEST_BROKER_URL"):
+        environment["CELERY_BROKER_URL"] = os.environ["TEST_BROKER_URL"]
+    return environment

@@ -21,8 +21,9 @@ blp = Blueprint("auth", __name__, url_prefix="/v1", description="Users and token
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 def register(body: dict[str, Any]) -> User:
+    cost = services().settings.password_cost
     with transaction() as session:
-        return accounts.register(session, **body)
+        return accounts.register(session, **body, cost=cost)
 
 
 @blp.route("/auth/token", methods=["POST"])
@@ -30,8 +31,8 @@ def register(body: dict[str, Any]) -> User:
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def token(body: dict[str, Any]) -> dict[str, Any]:
-    user = accounts.authenticate(db(), **body)
     settings = services().settings
+    user = accounts.authenticate(db(), **body, cost=settings.password_cost)
     ttl = settings.token_ttl_seconds
     return {
         "access_token": issue_token(user.id, secret=settings.secret_key, ttl_seconds=ttl),

@@ -7,18 +7,26 @@ import hashlib
 import hmac
 import secrets
 
-# n=2**14, r=8, p=1: ~50 ms and 16 MiB per hash, OWASP's scrypt floor.
-_N, _R, _P, _LEN = 2**14, 8, 1, 32
+# cost is log2 of scrypt's n. 14 (n=2**14, r=8, p=1: ~50 ms and 16 MiB per hash) is
+# OWASP's scrypt floor and the production default (Settings.password_cost); tests run
+# with a cheap one. A stored hash carries its own n, so verifying works whatever the
+# cost was when it was made.
+DEFAULT_COST = 14
+MIN_COST = 4
+_R, _P, _LEN = 8, 1, 32
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, *, cost: int = DEFAULT_COST) -> str:
+    if cost < MIN_COST:
+        raise ValueError(f"password cost must be at least {MIN_COST}, got {cost}")
+    n = 2**cost
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_LEN)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=_LEN)
+    return f"scrypt${n}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:

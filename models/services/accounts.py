@@ -1,27 +1,41 @@
-"""Registering users, checking passwords, making admins."""
+"""Registering users, checking passwords, making admins.
+
+`cost` is the password-hash cost (Settings.password_cost); it defaults to the production
+one, so a caller that does not pass it gets production-strength hashes.
+"""
 
 from __future__ import annotations
+
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.domain.passwords import hash_password, verify_password
+from models.domain.passwords import DEFAULT_COST, hash_password, verify_password
 from models.errors import Conflict, Unauthorized
 from models.tables.users import Role, User
 
-# Verifying against this when the email is unknown keeps both paths equally slow,
-# so response time does not reveal which emails are registered.
-_DUMMY_HASH = hash_password("not-a-real-password")
+
+@cache
+def _dummy_hash(cost: int) -> str:
+    """Verifying against this when the email is unknown keeps both paths equally slow, so
+    response time does not reveal which emails are registered. Made on first use, once
+    per cost, so importing this module hashes nothing."""
+    return hash_password("not-a-real-password", cost=cost)
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def register(session: Session, *, email: str, name: str, password: str) -> User:
+def register(
+    session: Session, *, email: str, name: str, password: str, cost: int = DEFAULT_COST
+) -> User:
     user = User(
-        email=normalize_email(email), name=name.strip(), password_hash=hash_password(password)
+        email=normalize_email(email),
+        name=name.strip(),
+        password_hash=hash_password(password, cost=cost),
     )
     session.add(user)
     try:
@@ -31,17 +45,25 @@ def register(session: Session, *, email: str, name: str, password: str) -> User:
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
+def authenticate(session: Session, *, email: str, password: str, cost: int = DEFAULT_COST) -> User:
+    """`cost` is what new hashes are made with: an unknown email costs a verify at it."""
     user = session.scalars(select(User).where(User.email == normalize_email(email))).first()
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash(cost))
         raise Unauthorized("wrong email or password")
     if not verify_password(password, user.password_hash):
         raise Unauthorized("wrong email or password")
     return user
 
 
-def create_admin(session: Session, *, email: str, password: str, name: str = "Admin") -> User:
+def create_admin(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str = "Admin",
+    cost: int = DEFAULT_COST,
+) -> User:
     """Make a new admin, or promote (and reset the password of) an existing user."""
     user = session.scalars(select(User).where(User.email == normalize_email(email))).first()
     if user is None:
@@ -49,11 +71,11 @@ def create_admin(session: Session, *, email: str, password: str, name: str = "Ad
             email=normalize_email(email),
             name=name,
             role=Role.ADMIN,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, cost=cost),
         )
         session.add(user)
     else:
         user.role = Role.ADMIN
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, cost=cost)
     session.flush()
     return user

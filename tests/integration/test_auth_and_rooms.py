@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
@@ -58,6 +59,31 @@ def test_register_answers_201_with_the_user_and_no_password(
     with sessions() as session:
         row = session.get(User, uuid.UUID(body["id"]))
         assert row is not None and row.email == "carol@example.com"
+
+
+def test_passwords_are_hashed_at_the_configured_cost(
+    api: Api, sessions: sessionmaker[Session]
+) -> None:
+    """PASSWORD_COST (4 in tests, 14 by default) sets scrypt's n for the API and the CLI."""
+    from cli.main import main
+
+    assert register(api, "erin@example.com").status_code == 201
+    made = CliRunner().invoke(
+        main, ["create-admin", "--email", "root@example.com", "--password", "root-pass-1"]
+    )
+    assert made.exit_code == 0, made.output
+
+    with sessions() as session:
+        rows = session.execute(select(User.email, User.password_hash)).all()
+    assert {email: stored.split("$")[1] for email, stored in rows} == {
+        "erin@example.com": str(2**4),
+        "root@example.com": str(2**4),
+    }
+    assert api.login("root@example.com", "root-pass-1")
+    assert_error(
+        api.client.post("/v1/auth/token", json={"email": "nobody@example.com", "password": "x"}),
+        401,
+    )
 
 
 def test_a_duplicate_email_is_409_email_taken_whatever_its_case(

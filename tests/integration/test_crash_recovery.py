@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
+from redis import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.locks import room_lock_name
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
 from models.tables.requests import BookingRequest, RequestStatus
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
 from worker.sweeper import sweep_queued
 
-
-def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+# PEXPIRE the key only while it still holds the given token (the dead holder's).
+SHORTEN_TTL = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 def _worker_blocked_on_a_row(sessions: sessionmaker[Session]) -> bool:
@@ -51,6 +51,7 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
     make_room,
     worker: WorkerProcess,
     sessions: sessionmaker[Session],
+    redis: Redis,
 ) -> None:
     rooms = [make_room() for _ in range(3)]
     waker = api.client.application.extensions["bookings"].waker.waker  # the RoomWaker
@@ -71,7 +72,7 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
             select(BookingRequest.id).where(BookingRequest.id == hostage).with_for_update()
         )
         worker.start()
-        _wait_for(lambda: _worker_blocked_on_a_row(sessions), 30, "the worker to stall mid-batch")
+        wait_until(lambda: _worker_blocked_on_a_row(sessions), 30, "the worker to stall mid-batch")
 
         worker.kill()
         holder.rollback()
@@ -79,11 +80,24 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
         room0 = task_ids[0::3]
         assert _status_counts(sessions, room0).get("QUEUED") == 50, "the killed batch committed"
 
+        # The dead worker's room locks outlive it until their TTL (15 s) runs out.
+        locks = [room_lock_name(room) for room in rooms]
+        left = {key: token for key in locks if (token := redis.get(key)) is not None}
+        assert room_lock_name(rooms[0]) in left, "the killed worker held room 0's lock"
+        assert redis.pttl(room_lock_name(rooms[0])) > 0, "the dead worker's lock has no TTL"
+
         worker.start()
-        deadline = time.monotonic() + 120
-        while _status_counts(sessions, task_ids).get("QUEUED", 0) and time.monotonic() < deadline:
+        # Let most of that time pass: the new worker still finds the rooms taken, retries,
+        # and wins them a second later (a lock it has taken meanwhile is left alone).
+        for key, token in left.items():
+            redis.eval(SHORTEN_TTL, 1, key, token, 1000)
+
+        def all_decided() -> bool:
+            # What beat's sweeper does every few seconds: wake rooms whose requests wait.
             sweep_queued(sessions, waker, stale_after=timedelta(seconds=2))
-            time.sleep(1)
+            return not _status_counts(sessions, task_ids).get("QUEUED", 0)
+
+        wait_until(all_decided, 120, "every request to be decided", interval=0.5)
     finally:
         if worker.proc is None or worker.proc.poll() is not None:
             worker.start()

@@ -124,9 +124,8 @@ def resend_queued(sessions: sessionmaker[Session], sender: TaskSender, ids: list
             )
             .order_by(BookingRequest.seq)
         ).all()
-    rooms = {room_id: request_id for room_id, request_id in reversed(rows) if room_id}
-    for room_id, request_id in rooms.items():
-        sender.send_decide(room_id, request_id)
+    for room_id in {room_id for room_id, _ in rows if room_id}:
+        sender.publish_decide(room_id, None)  # no seq: always drains
 
 
 def deciders_blocked(sessions: sessionmaker[Session]) -> bool:

@@ -137,3 +137,8 @@ def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
     with sessions() as session:
         row = session.get(BookingRequest, stranded)
         assert row is not None and row.sent_at is None and row.status == RequestStatus.QUEUED
+
+    # The broker is back: the next sweep sends it, and the worker decides it.
+    live = api.client.application.extensions["bookings"].waker.waker
+    assert sweep_queued(sessions, live, stale_after=timedelta(0)) == 1
+    assert api.wait_task(user, str(stranded))["status"] == "SUCCEEDED"

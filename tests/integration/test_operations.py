@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from models.settings import load_settings
-from tests.helpers import Api, booking_body, future
+from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -32,19 +33,29 @@ def metric(text: str, name: str, **labels: str) -> float:
 def test_metrics_count_requests_decisions_latency_and_queue_depth(
     api: Api, user: dict[str, str], room: str
 ) -> None:
+    decided = {"kind": "booking", "outcome": "SUCCEEDED"}
     before = api.client.get("/metrics").get_data(as_text=True)
     doc = api.wait_task(user, api.book(user, booking_body(room, future())))
     assert doc["status"] == "SUCCEEDED"
 
+    def counted() -> bool:
+        """Counted by the worker process once the decision is committed (so just after the
+        task reads SUCCEEDED), and read here through the shared metrics folder."""
+        now = api.client.get("/metrics").get_data(as_text=True)
+        return all(
+            metric(now, name, **labels) >= metric(before, name, **labels) + 1
+            for name, labels in (
+                ("bookings_requests_decided_total", decided),
+                ("bookings_decision_seconds_count", {}),
+            )
+        )
+
+    wait_until(counted, 10, "the worker to count its decision")
     response = api.client.get("/metrics")
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
-    decided = {"kind": "booking", "outcome": "SUCCEEDED"}
-    assert metric(text, "bookings_requests_decided_total", **decided) >= (
-        metric(before, "bookings_requests_decided_total", **decided) + 1
-    )  # counted by the worker process, read here through the shared metrics folder
     assert metric(text, "bookings_requests_accepted_total", kind="booking") >= 1
     assert (
         metric(
@@ -130,14 +141,16 @@ def test_worker_logs_are_json_lines_with_task_and_room(
     task_id = api.book(user, booking_body(room, future()))
     api.wait_task(user, task_id)
 
-    lines = [
-        json.loads(line) for line in worker.log_tail(200_000).splitlines() if line.startswith("{")
-    ]
-    mine = [line for line in lines if line.get("task_id") == task_id]
+    def mine() -> list[dict[str, Any]]:
+        """The worker's lines about this task (it logs the decision once committed)."""
+        log = worker.log_tail(200_000).splitlines()
+        lines = [json.loads(line) for line in log if line.startswith("{")]
+        return [line for line in lines if line.get("task_id") == task_id]
 
-    assert mine, "no log line carries the task id"
-    assert all(line["room_id"] == room for line in mine)
-    assert {"ts", "level", "logger", "message"} <= set(mine[0])
+    lines = wait_until(mine, 10, "a worker log line carrying the task id")
+
+    assert all(line["room_id"] == room for line in lines)
+    assert {"ts", "level", "logger", "message"} <= set(lines[0])
 
 
 def test_healthz_is_always_200(client) -> None:  # type: ignore[no-untyped-def]

@@ -72,6 +72,7 @@ def test_wait_outside_0_to_30_is_422(api: Api, user: dict[str, str], room: str, 
     response = api.client.get(f"/v1/tasks/{task_id}", query_string={"wait": wait}, headers=user)
 
     assert "wait" in assert_error(response, 422)["details"]
+    api.wait_task(user, task_id)
 
 
 # --- bookings lists and reads --------------------------------------------------------------

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,9 +27,19 @@ from models.domain.tokens import issue_token
 from models.settings import load_settings
 from models.tables.bookings import Booking, BookingStatus
 from models.tables.requests import BookingRequest, RequestStatus
-from tests.helpers import Api, assert_error, booking_body, count_rows, future, request_count
+from tests.helpers import (
+    Api,
+    assert_error,
+    booking_body,
+    count_rows,
+    future,
+    request_count,
+    wait_decided,
+    wait_until,
+)
+from tests.integration.conftest import worker_is_idle
 
-# A live worker decides what the accepted control cases queue, so teardown can settle.
+# A live worker decides what the accepted control cases queue; each waits for it.
 pytestmark = pytest.mark.usefixtures("worker")
 
 
@@ -58,6 +69,7 @@ def test_an_accepted_booking_answers_202_with_the_task_and_a_location(
         assert row is not None
         assert str(row.room_id) == room
     assert request_count(sessions) == 1
+    wait_decided(sessions)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +110,7 @@ def test_a_booking_of_exactly_24_hours_is_accepted(
 
     assert response.status_code == 202, response.json
     assert request_count(sessions) == 1
+    wait_decided(sessions)
 
 
 def test_a_time_without_an_offset_is_422(
@@ -134,6 +147,7 @@ def test_times_with_a_non_utc_offset_are_accepted_and_stored_in_utc(
         row = session.scalars(select(BookingRequest)).one()
     assert datetime.fromisoformat(row.payload["start_time"]) == start
     assert datetime.fromisoformat(row.payload["start_time"]).utcoffset() == timedelta(0)
+    wait_decided(sessions)
 
 
 def test_missing_required_fields_are_each_named(
@@ -199,6 +213,7 @@ def test_a_title_of_exactly_200_characters_is_accepted(
 
     assert response.status_code == 202, response.json
     assert request_count(sessions) == 1
+    wait_decided(sessions)
 
 
 def test_an_unknown_room_is_404(
@@ -368,6 +383,7 @@ def test_the_same_idempotency_key_and_body_returns_the_same_task(
     with sessions() as session:
         row = session.get(BookingRequest, uuid.UUID(first.json["task_id"]))
     assert row is not None and row.idempotency_key == "key-1"
+    wait_decided(sessions)
 
 
 def test_an_idempotency_key_is_per_user(
@@ -386,6 +402,7 @@ def test_an_idempotency_key_is_per_user(
     assert a.status_code == b.status_code == 202
     assert a.json["task_id"] != b.json["task_id"]
     assert request_count(sessions) == 2
+    wait_decided(sessions)
 
 
 def test_the_same_idempotency_key_with_another_body_is_422(
@@ -400,6 +417,7 @@ def test_the_same_idempotency_key_with_another_body_is_422(
 
     assert_error(response, 422, "IDEMPOTENCY_KEY_REUSED")
     assert request_count(sessions) == 1
+    wait_decided(sessions)
 
 
 def test_an_idempotency_key_over_255_characters_is_422(
@@ -415,6 +433,7 @@ def test_an_idempotency_key_over_255_characters_is_422(
     longest = post_booking(api.client, {**user, "Idempotency-Key": "k" * 255}, body)
     assert longest.status_code == 202, longest.json
     assert request_count(sessions) == 1
+    wait_decided(sessions)
 
 
 # --- backing services down -----------------------------------------------------------------
@@ -480,6 +499,7 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
     room: str,
     sessions: sessionmaker[Session],
     broker_down_client: FlaskClient,
+    app: Flask,
 ) -> None:
     """Broker down: 202 and a QUEUED row; the sweeper re-sends it and a worker decides it."""
     from worker.sweeper import sweep_queued
@@ -495,8 +515,9 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
         row = session.get(BookingRequest, uuid.UUID(task_id))
         assert row is not None
         assert row.status == RequestStatus.QUEUED
-    # Nothing reached the real broker: with a live worker it stays QUEUED.
-    assert api.task(user, task_id, wait=1.5)["status"] == "QUEUED"
+    # Nothing reached the real broker: once the worker has nothing left to do, it is QUEUED.
+    wait_until(lambda: worker_is_idle(app), 30, "the worker to have nothing left to do")
+    assert api.task(user, task_id)["status"] == "QUEUED"
 
     waker = api.client.application.extensions["bookings"].waker.waker  # the RoomWaker
     assert sweep_queued(sessions, waker, stale_after=timedelta(0)) >= 1

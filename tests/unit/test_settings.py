@@ -18,6 +18,14 @@ def env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         "BOOKINGS_SHARDS",
         "RATE_LIMITS",
         "AUDIT_RETENTION_DAYS",
+        "PASSWORD_COST",
+        "SWEEP_SECONDS",
+        "HOUSEKEEPING_SECONDS",
+        "SWEEP_STALE_SECONDS",
+        "RATE_LIMIT_AUTH",
+        "RATE_LIMIT_WRITE",
+        "RATE_LIMIT_READ",
+        "RATE_LIMIT_WINDOW_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE.items():
@@ -54,6 +62,29 @@ def test_defaults_and_broker_fallback(env) -> None:  # type: ignore[no-untyped-d
     assert settings.rate_limits is False
 
 
+def test_costs_and_intervals_default_to_production_and_come_from_the_environment(env) -> None:  # type: ignore[no-untyped-def]
+    env.setenv("SECRET_KEY", "x" * 32)
+    settings = load_settings()
+    assert settings.password_cost == 14  # scrypt n = 2**14
+    assert (settings.sweep_seconds, settings.housekeeping_seconds) == (5, 30)
+    assert settings.sweep_stale_seconds == 5
+    assert (settings.rate_limit_auth, settings.rate_limit_window_seconds) == (300, 60)
+    for name, value in {
+        "PASSWORD_COST": "4",
+        "SWEEP_SECONDS": "1",
+        "HOUSEKEEPING_SECONDS": "2",
+        "SWEEP_STALE_SECONDS": "3",
+        "RATE_LIMIT_AUTH": "5",
+        "RATE_LIMIT_WINDOW_SECONDS": "7",
+    }.items():
+        env.setenv(name, value)
+    settings = load_settings()
+    assert settings.password_cost == 4
+    assert (settings.sweep_seconds, settings.housekeeping_seconds) == (1, 2)
+    assert settings.sweep_stale_seconds == 3
+    assert (settings.rate_limit_auth, settings.rate_limit_window_seconds) == (5, 7)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "words"),
     [
@@ -62,6 +93,7 @@ def test_defaults_and_broker_fallback(env) -> None:  # type: ignore[no-untyped-d
         ("RATE_LIMITS", "maybe", "on or off"),
         ("BOOKINGS_ENV", "staging", "production or development"),
         ("DATABASE_URL", "", "DATABASE_URL is not set"),
+        ("PASSWORD_COST", "3", "at least 4"),
     ],
 )
 def test_bad_values_are_refused_by_name(env, name: str, value: str, words: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Password hashes and bearer tokens."""
+"""models.domain.tokens: signed bearer tokens that expire."""
 
 from __future__ import annotations
 
@@ -7,20 +7,10 @@ import uuid
 import jwt
 import pytest
 
-from models.domain.passwords import hash_password, verify_password
 from models.domain.tokens import issue_token, read_token
 from models.errors import Unauthorized
 
 SECRET = "s" * 40
-
-
-def test_password_hash_is_salted_scrypt_and_verifies() -> None:
-    first, second = hash_password("correct horse"), hash_password("correct horse")
-    assert first.startswith("scrypt$") and first != second
-    assert "correct horse" not in first
-    assert verify_password("correct horse", first)
-    assert not verify_password("wrong horse", first)
-    assert not verify_password("correct horse", "not-a-hash")
 
 
 def test_token_round_trip_and_refusals() -> None:

@@ -1,0 +1,47 @@
+"""celeryconfig: what keeps requests safe, the routes, and the deployment from Settings."""
+
+from __future__ import annotations
+
+import uuid
+
+import celeryconfig
+from models.queues import DECIDE_ROOM, END_MEETINGS, SWEEP, room_queue
+from models.settings import Settings
+
+ROOM = uuid.UUID("0b5c8f7e-3f1e-4d6a-9a57-1f0e9b3c2d11")
+
+
+def test_celeryconfig_routes_decisions_to_the_room_queue() -> None:
+    route = celeryconfig.RoomRouter(6)
+    assert route(DECIDE_ROOM, [str(ROOM)], {}, {}) == {"queue": room_queue(ROOM, 6)}
+    assert route(DECIDE_ROOM, [], {"room_id": str(ROOM)}, {}) == {"queue": room_queue(ROOM, 6)}
+    assert route(SWEEP, [], {}, {}) == {"queue": "maintenance"}
+    names = {q.name for q in celeryconfig.task_queues(6)}
+    assert names == {f"rooms.{i}" for i in range(6)} | {"maintenance"}
+
+
+def test_celery_settings_that_keep_requests_safe() -> None:
+    assert celeryconfig.task_acks_late is True
+    assert celeryconfig.task_reject_on_worker_lost is True
+    assert celeryconfig.worker_prefetch_multiplier == 1
+    assert celeryconfig.task_serializer == "json"
+    assert celeryconfig.task_ignore_result is True
+    assert celeryconfig.broker_transport_options["visibility_timeout"] >= 600
+
+
+def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
+    production = Settings(database_url="", redis_url="redis://r/0", broker_url="amqp://b//")
+    deployment = celeryconfig.deployment(production)
+    assert deployment["broker_url"] == "amqp://b//"
+    assert len(deployment["task_queues"]) == production.shards + 1
+    beat = deployment["beat_schedule"]
+    assert beat["sweep-queued-requests"] == {"task": SWEEP, "schedule": 5.0}
+    assert beat["end-meetings"] == {"task": END_MEETINGS, "schedule": 30.0}
+
+    quick = Settings(
+        database_url="", redis_url="", broker_url="", sweep_seconds=1, housekeeping_seconds=2
+    )
+    schedule = celeryconfig.beat_schedule(quick)
+    sweep = schedule.pop("sweep-queued-requests")
+    assert sweep["schedule"] == 1
+    assert {job["schedule"] for job in schedule.values()} == {2}
