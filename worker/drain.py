@@ -54,7 +54,10 @@ class RoomDrain:
             decided = decide_batch(self.sessions, room_id)
         finally:
             # If the lock expired meanwhile, the advisory lock still kept the room serial.
-            turn.finish(decided.last_seq if decided else None)
+            if decided is None:
+                turn.finish(None, failed_seq=seq)
+            else:
+                turn.finish(decided.last_seq)
         if decided.full:
             self.waker.rewake(room_id, (decided.last_seq or 0) + 1)
         return decided.count

@@ -27,18 +27,23 @@ from models.tables.bookings import Booking, BookingSeries, BookingStatus, Meetin
 def write_effects(
     session: Session, room_id: uuid.UUID, effects: Sequence[Effect], now: datetime
 ) -> None:
-    """Apply the effects in order: series first, then bookings, then cancellations."""
+    """Apply the effects: cancellations first, then new series, then their bookings.
+
+    Cancellations go first so a slot freed and taken again in one batch does not trip
+    the exclusion constraint. It is safe: a batch never cancels a booking it creates (a
+    cancel is accepted only for a booking already committed).
+    """
     series = [e for e in effects if isinstance(e, NewSeries)]
     bookings = [e for e in effects if isinstance(e, NewBooking)]
     cancels = [e for e in effects if isinstance(e, CancelBooking)]
+    if cancels:
+        cancel_bookings(session, room_id, cancels, now)
     if series:
         session.execute(
             insert(table_of(BookingSeries)), [_series_row(s, room_id, now) for s in series]
         )
     if bookings:
         insert_bookings(session, room_id, bookings, now)
-    if cancels:
-        cancel_bookings(session, room_id, cancels, now)
 
 
 def _series_row(series: NewSeries, room_id: uuid.UUID, now: datetime) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.calendar import RoomCalendar, Slot
@@ -86,7 +86,7 @@ def decide_queued(
         # The Redis lock keeps deciders from colliding; this keeps them apart even if a
         # Redis lock expired under a paused worker.
         session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
-        rows = _queued(session, room_id, batch_size)
+        rows, more = _queued(session, room_id, batch_size)
         if not rows:
             return Decided(0, None, [], False)
         room = _room(session, room_id)
@@ -103,7 +103,7 @@ def decide_queued(
         complete_batches(session, {r.parent_id for r in rows if r.parent_id}, now)
         by_id = {o.request_id: o for o in outcomes}
         report = [(r.id, r.kind.value, by_id[r.id].status.value, r.accepted_at) for r in rows]
-    return Decided(len(rows), rows[-1].seq, report, len(rows) == batch_size or _cut(rows))
+    return Decided(len(rows), rows[-1].seq, report, more)
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,9 @@ class _Row:
     accepted_at: datetime
 
 
-def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> list[_Row]:
-    """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences."""
+def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list[_Row], bool]:
+    """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences;
+    and whether more may be waiting (the batch was full or cut)."""
     found = session.execute(
         select(
             BookingRequest.id,
@@ -138,11 +139,17 @@ def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> list[_Row]
     weight = 0
     for found_row in found:
         row = _Row(*found_row)
-        weight += len(row.payload.get("occurrences") or (None,))
+        weight += _weight(row.payload)
         if rows and weight > MAX_OCCURRENCES:
             break
         rows.append(row)
-    return rows
+    return rows, len(found) == batch_size or len(rows) < len(found)
+
+
+def _weight(payload: object) -> int:
+    """How many occurrences a stored payload asks for (a malformed one counts as one)."""
+    occurrences = payload.get("occurrences") if isinstance(payload, dict) else None
+    return len(occurrences) if isinstance(occurrences, list) and occurrences else 1
 
 
 def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], list[Outcome]]:
@@ -152,16 +159,12 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
     for row in rows:
         try:
             payload = room_payload_from_json(row.kind, row.payload, room_id)
-        except (KeyError, TypeError, ValueError):
+        except Exception:  # whatever is wrong with it, it must not jam its room
             log.exception("request %s has an unreadable payload", row.id)
             unreadable.append(failed(row.id, "the request could not be decided"))
             continue
         requests.append(RoomRequest(row.id, row.seq, row.requester_id, payload))
     return requests, unreadable
-
-
-def _cut(rows: list[_Row]) -> bool:
-    return sum(len(r.payload.get("occurrences") or (None,)) for r in rows) >= MAX_OCCURRENCES
 
 
 def _room(session: Session, room_id: uuid.UUID) -> RoomFacts:
@@ -269,6 +272,8 @@ def _decide_alone(
             return rejected(request, refusal, total=total)
         log.exception("request %s refused by the database", request.id)
         return failed(request.id, "the database refused the write", total=total)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away, not the request at fault: the whole room retries
     except Exception:
         # A request that breaks its decider must not block its room forever: it is
         # recorded as FAILED (a fault, not a business outcome) and logged with its trace.

@@ -37,11 +37,20 @@ DECIDED_TTL_SECONDS = 24 * 3600
 # Publishes bookings.decide_room(room_id, seq) to the room's queue; raises when it cannot.
 Publish = Callable[[uuid.UUID, int | None], None]
 
+# Delete a key only while it holds the given value.
+_DELETE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 class RoomWaker:
     def __init__(self, redis: Redis, publish: Publish) -> None:
         self.redis = redis
         self.publish = publish
+        self._delete_if = redis.register_script(_DELETE_IF)
 
     def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
         """Make sure a decide message for the room is on its way; True if we sent one."""
@@ -65,8 +74,8 @@ class RoomWaker:
             self.publish(room_id, seq)
         except Exception as exc:
             log.warning("broker unavailable, room %s left for the sweeper: %s", room_id, exc)
-            with suppress(RedisError):
-                self.redis.delete(marker)  # so the next request tries again
+            with suppress(RedisError):  # so the next request tries again; only our own marker
+                self._delete_if(keys=[marker], args=[str(seq or 0)])
             return False
         return True
 
@@ -90,6 +99,9 @@ return 2
 _FINISH = """
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+end
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[4], 'NX', 'EX', ARGV[5])
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -125,11 +137,26 @@ class RoomTurn:
         args = ["" if seq is None else str(seq), self.token, str(self.lock_ttl_ms)]
         return int(self.redis.eval(_START, 3, *keys, *args))
 
-    def finish(self, last_seq: int | None) -> None:
-        """Record how far the room is decided and release its lock, if still ours."""
-        keys = [room_lock_name(self.room_id), decided_through_name(self.room_id)]
-        args = [self.token, "" if last_seq is None else str(last_seq), str(DECIDED_TTL_SECONDS)]
-        self.redis.eval(_FINISH, 2, *keys, *args)
+    def finish(self, last_seq: int | None, *, failed_seq: int | None = None) -> None:
+        """Record how far the room is decided and release its lock, if still ours.
+
+        A drain that failed (its transaction rolled back) puts its message's marker back
+        first, so the message's retry is not taken for a duplicate: requests that relied
+        on that marker are still QUEUED.
+        """
+        keys = [
+            room_lock_name(self.room_id),
+            decided_through_name(self.room_id),
+            wake_marker_name(self.room_id),
+        ]
+        args = [
+            self.token,
+            "" if last_seq is None else str(last_seq),
+            str(DECIDED_TTL_SECONDS),
+            "" if failed_seq is None else str(failed_seq),
+            str(MARKER_TTL_SECONDS),
+        ]
+        self.redis.eval(_FINISH, 3, *keys, *args)
 
 
 class BackgroundWaker:

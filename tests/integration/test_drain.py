@@ -9,11 +9,13 @@ from datetime import timedelta
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import BatchPayload, BookingPayload
+from models.domain.payloads import BatchPayload, BookingPayload, SeriesPayload
+from models.domain.recurrence import Occurrence
 from models.locks import room_lock_name
 from models.services.accept import accept
 from models.services.room_decisions import BATCH_SIZE
 from models.services.wakeups import RoomWaker
+from models.tables.bookings import ConflictPolicy
 from tests.helpers import Api, booking_body, future
 from worker.drain import RoomDrain
 
@@ -76,3 +78,33 @@ def test_a_drain_decides_one_batch_then_sends_the_room_to_the_back_of_its_queue(
     assert second == 5
     assert len(waker.sent) == 1  # nothing left: no further turn
     assert drain.run(uuid.UUID(room), waker.sent[0][1]) == 0  # a late duplicate: no work
+
+
+def test_a_batch_cut_by_its_occurrences_wakes_the_room_again(
+    api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session], redis: Redis
+) -> None:
+    """One booking and four 500-occurrence series: the first turn takes 1,501 occurrences
+    (one more series would pass 2,000), and must queue the room's next turn."""
+    requester, room_id = uuid.UUID(api.me(user)), uuid.UUID(room)
+    start = future()
+    single = BookingPayload(room_id, start, start + timedelta(minutes=30), "single")
+    series = []
+    for k in range(4):
+        first = start + timedelta(days=1, hours=k)
+        occurrences = tuple(
+            Occurrence(first + timedelta(days=i), first + timedelta(days=i, minutes=30))
+            for i in range(500)
+        )
+        booking = BookingPayload(room_id, occurrences[0].start, occurrences[0].end, "series")
+        rule = {"freq": "DAILY", "count": 500}
+        series.append(
+            SeriesPayload(booking, "UTC", rule, ConflictPolicy.ALL_OR_NOTHING, occurrences)
+        )
+    accept(sessions, requester_id=requester, request=BatchPayload(5), children=[single, *series])
+    waker = RecordingWaker(redis)
+    drain = RoomDrain(sessions, redis, waker)
+
+    assert drain.run(room_id, None) == 4  # 1 + 3 * 500 occurrences
+    assert [r for r, _ in waker.sent] == [room_id]
+    assert drain.run(room_id, waker.sent[0][1]) == 1
+    assert len(waker.sent) == 1
