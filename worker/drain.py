@@ -1,4 +1,4 @@
-"""Draining a room: hold its Redis lock and decide its QUEUED requests, batch by batch.
+"""Draining a room: hold its Redis lock and decide one bounded batch of its QUEUED requests.
 
 A busy room never blocks a worker: if another decider (or a dead one, until its lock's
 TTL passes) holds the room, the message comes back later and the worker moves on to
