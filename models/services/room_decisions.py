@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,8 +45,7 @@ from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
 from models.tables.base import utcnow
 from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import BookingRequest, RequestKind, RequestStatus
-from models.tables.rooms import Room
+from models.tables.requests import RequestKind
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +82,10 @@ def decide_queued(
     current state, so one bad request is refused or failed alone.
     """
     with sessions.begin() as session:
-        # The Redis lock keeps deciders from colliding; this keeps them apart even if a
-        # Redis lock expired under a paused worker.
-        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
+        room = _lock_room(session, room_id)
         rows, more = _queued(session, room_id, batch_size)
         if not rows:
             return Decided(0, None, [], False)
-        room = _room(session, room_id)
         now = utcnow()
         requests, outcomes = _parse(rows, room_id)
         if careful:
@@ -117,28 +113,26 @@ class _Row:
     accepted_at: datetime
 
 
+# The room's oldest QUEUED requests, by the partial index of QUEUED rows, row-locked.
+_QUEUED = """
+SELECT id, seq, kind, requester_id, payload, parent_id, accepted_at
+FROM booking_requests
+WHERE room_id = %(room_id)s AND status = 'QUEUED'
+ORDER BY seq
+LIMIT %(limit)s
+FOR UPDATE
+"""
+
+
 def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list[_Row], bool]:
     """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences;
     and whether more may be waiting (the batch was full or cut)."""
-    found = session.execute(
-        select(
-            BookingRequest.id,
-            BookingRequest.seq,
-            BookingRequest.kind,
-            BookingRequest.requester_id,
-            BookingRequest.payload,
-            BookingRequest.parent_id,
-            BookingRequest.accepted_at,
-        )
-        .where(BookingRequest.room_id == room_id, BookingRequest.status == RequestStatus.QUEUED)
-        .order_by(BookingRequest.seq)
-        .limit(batch_size)
-        .with_for_update()
-    ).all()
+    params = {"room_id": room_id, "limit": batch_size}
+    found = session.connection().exec_driver_sql(_QUEUED, params).all()
     rows: list[_Row] = []
     weight = 0
-    for found_row in found:
-        row = _Row(*found_row)
+    for id_, seq, kind, requester_id, payload, parent_id, accepted_at in found:
+        row = _Row(id_, seq, RequestKind(kind), requester_id, payload, parent_id, accepted_at)
         weight += _weight(row.payload)
         if rows and weight > MAX_OCCURRENCES:
             break
@@ -167,12 +161,22 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
     return requests, unreadable
 
 
-def _room(session: Session, room_id: uuid.UUID) -> RoomFacts:
-    # FOR SHARE: a concurrent deactivation or capacity change waits for this transaction.
-    row = session.execute(
-        select(Room.active, Room.capacity).where(Room.id == room_id).with_for_update(read=True)
-    ).one()
-    return RoomFacts(room_id, row.active, row.capacity)
+# The room's decide lock and its facts in one round trip. The Redis lock keeps deciders
+# from colliding; this advisory lock keeps them apart even if a Redis lock expired under
+# a paused worker, and housekeeping takes it too. FOR SHARE: a concurrent deactivation
+# or capacity change waits for this transaction. The QUEUED rows are read by the next
+# statement, whose snapshot is taken once the lock is held.
+_LOCK_ROOM = """
+SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity
+FROM rooms WHERE id = %(room_id)s
+FOR SHARE
+"""
+
+
+def _lock_room(session: Session, room_id: uuid.UUID) -> RoomFacts:
+    params = {"namespace": LOCK_DECIDE, "key": room_lock_key(room_id), "room_id": room_id}
+    _, active, capacity = session.connection().exec_driver_sql(_LOCK_ROOM, params).one()
+    return RoomFacts(room_id, active, capacity)
 
 
 def load_snapshot(
@@ -229,7 +233,7 @@ SET status = v.status, result = v.result, error = v.error, progress = v.progress
     decided_at = %(now)s, updated_at = %(now)s
 FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
             %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
-WHERE r.id = v.id
+WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unnest()
 """
 
 
