@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,10 @@ clean:
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
+
+# py-spy profiles of the API and the worker under one scenario (bench/profile.py).
+SCENARIO ?= spread
+profile: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet py-spy
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/profile.py $(SCENARIO)

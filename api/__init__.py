@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app,
         Services(
             settings=settings,
-            sessions=session_factory(settings.database_url),
+            sessions=session_factory(settings.database_url, pool_size=settings.api_threads),
             redis=redis,
             sender=sender,
             waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),

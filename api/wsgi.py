@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn api.wsgi:app`."""
+"""The WSGI entry point: `granian --interface wsgi api.wsgi:app` (what `bookings api` runs)."""
 
 from api import create_app
 from models.logs import configure_logging

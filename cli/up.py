@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from cli.main import _settings_or_exit, beat_argv, gunicorn_argv, worker_argv
+from cli.main import _settings_or_exit, api_argv, beat_argv, worker_argv
 from cli.migrations import upgrade_head
 
 STATE_DIR = Path(".bookings")
@@ -88,7 +88,7 @@ def _seed_first_run() -> None:
         click.echo(f"demo login: {email} / {password}")
 
 
-def run_everything(port: int) -> int:
+def run_everything(port: int, host: str = "127.0.0.1") -> int:
     os.environ.setdefault("BOOKINGS_ENV", "development")
     STATE_DIR.mkdir(exist_ok=True)
     stopping = False
@@ -109,7 +109,7 @@ def run_everything(port: int) -> int:
         upgrade_head(settings.database_url)
         _seed_first_run()
         roles = {
-            "api": gunicorn_argv(port, workers=2),
+            "api": api_argv(port, workers=2, threads=settings.api_threads, host=host),
             "worker": worker_argv(None, None),
             "beat": beat_argv(str(STATE_DIR)),
         }
@@ -117,7 +117,7 @@ def run_everything(port: int) -> int:
         stack.callback(_stop, children)
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        click.echo(f"bookings is up at http://127.0.0.1:{port} (docs: /docs; Ctrl-C stops all)")
+        click.echo(f"bookings is up at http://{host}:{port} (docs: /docs; Ctrl-C stops all)")
         while not stopping:
             for name, child in zip(roles, children, strict=True):
                 if child.poll() is not None:

@@ -14,8 +14,12 @@ import models.tables  # noqa: F401 - every mapper is registered before a session
 _engines: dict[str, Engine] = {}
 
 
-def engine_for(url: str) -> Engine:
-    """One pooled engine per URL; every connection speaks UTC."""
+def engine_for(url: str, *, pool_size: int = 5) -> Engine:
+    """One pooled engine per URL; every connection speaks UTC.
+
+    `pool_size` connections stay open; up to as many again are opened for a burst and
+    closed when handed back, so the pool should cover the threads that use it at once.
+    """
     engine = _engines.get(url)
     if engine is None:
         engine = create_engine(
@@ -23,8 +27,8 @@ def engine_for(url: str) -> Engine:
             # No ping on every checkout (a round trip per request under load): only a
             # connection idle for a while is pinged first; see _ping_if_idle.
             pool_pre_ping=False,
-            pool_size=5,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=pool_size,
             connect_args={"options": "-c timezone=UTC", "connect_timeout": 5},
         )
         event.listen(engine, "checkin", _note_idle)
@@ -54,8 +58,8 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise DisconnectionError("an idle connection was dropped by the server") from exc
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+def session_factory(url: str, *, pool_size: int = 5) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url, pool_size=pool_size), expire_on_commit=False)
 
 
 def dispose_engines() -> None:

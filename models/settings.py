@@ -44,6 +44,10 @@ class Settings:
     log_level: str = "INFO"
     metrics_port: int | None = None
     metrics_dir: str | None = None
+    # Threads per API process; each holds at most one database connection at a time, so
+    # the API's connection pool has as many (more would idle, fewer would be opened and
+    # closed under load).
+    api_threads: int = 16
     # Periodic work: how often beat sends the sweeper and the housekeeping jobs, and how
     # long a request may sit QUEUED before the sweeper wakes its room again.
     sweep_seconds: float = 5.0
@@ -96,6 +100,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         metrics_port=_int("BOOKINGS_METRICS_PORT", 0, minimum=0) or None,
         metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        api_threads=_int("API_THREADS", 16),
         sweep_seconds=_int("SWEEP_SECONDS", 5),
         housekeeping_seconds=_int("HOUSEKEEPING_SECONDS", 30),
         sweep_stale_seconds=_int("SWEEP_STALE_SECONDS", 5),

@@ -1,0 +1,150 @@
+"""`bookings api` as deployed: granian serving the app over a real socket.
+
+The other integration tests call the app through Flask's test client; these make sure
+the production server in front of it speaks the same contract: a write over HTTP is
+accepted and decided by the worker, a chunked body is read whole, errors keep their
+JSON shape.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from cli.embedded import free_port
+from tests.helpers import booking_body, future, request_count, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Server:
+    def __init__(self, port: int, log: Path) -> None:
+        self.port, self.log = port, log
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | Iterator[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Message, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            chunked = body is not None and not isinstance(body, bytes)
+            conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+            response = conn.getresponse()
+            raw = response.read()
+            document = json.loads(raw) if raw else None
+            return response.status, response.headers, document
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", "1", "--threads", "4"]
+    proc = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    running = Server(port, log)
+
+    def healthy() -> bool:
+        assert proc.poll() is None, f"the API exited:\n{log.read_text()[-3000:]}"
+        try:
+            return running.request("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(healthy, 60, lambda: f"the API to listen:\n{log.read_text()[-3000:]}")
+        yield running
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def bearer(headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Content-Type": "application/json"}
+
+
+def test_a_booking_over_http_is_accepted_and_decided(
+    server: Server, worker: object, user: dict[str, str], room: str
+) -> None:
+    body = json.dumps(booking_body(room, future(3))).encode()
+    status, headers, doc = server.request("POST", "/v1/bookings", body, bearer(user))
+    assert status == 202, doc
+    assert headers["Location"] == doc["status_url"]
+    status, _, task = server.request("GET", f"{doc['status_url']}?wait=10", headers=user)
+    assert status == 200, task
+    assert task["status"] == "SUCCEEDED", task
+    status, _, booking = server.request(
+        "GET", f"/v1/bookings/{task['result']['booking_id']}", headers=user
+    )
+    assert status == 200, booking
+    assert (booking["room_id"], booking["status"]) == (room, "CONFIRMED")
+
+
+def test_a_chunked_body_is_read_whole(
+    server: Server, worker: object, user: dict[str, str], room: str
+) -> None:
+    text = json.dumps(booking_body(room, future(5), title="Chunked")).encode()
+    pieces = iter([text[:10], text[10:40], text[40:]])
+    status, _, doc = server.request("POST", "/v1/bookings", pieces, bearer(user))
+    assert status == 202, doc
+    status, _, task = server.request("GET", f"{doc['status_url']}?wait=10", headers=user)
+    assert task["status"] == "SUCCEEDED", task
+    status, _, booking = server.request(
+        "GET", f"/v1/bookings/{task['result']['booking_id']}", headers=user
+    )
+    assert booking["title"] == "Chunked"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/v1/no-such-thing", 404, "NOT_FOUND"),
+        ("GET", "/v1/bookings", 401, "UNAUTHORIZED"),
+        ("POST", "/v1/bookings", 401, "UNAUTHORIZED"),
+    ],
+)
+def test_errors_over_http_keep_the_json_shape(
+    server: Server, method: str, path: str, status: int, code: str
+) -> None:
+    body = b"{}" if method == "POST" else None
+    got, headers, doc = server.request(method, path, body, {"Content-Type": "application/json"})
+    assert got == status, doc
+    assert headers["Content-Type"].startswith("application/json")
+    assert doc["error"]["code"] == code
+
+
+def test_a_bad_body_over_http_is_a_422_that_changes_nothing(
+    server: Server, user: dict[str, str], room: str, sessions: sessionmaker[Session]
+) -> None:
+    before = request_count(sessions)
+    status, _, doc = server.request("POST", "/v1/bookings", b'{"room_id": 1}', bearer(user))
+    assert status == 422, doc
+    assert doc["error"]["code"] == "VALIDATION_ERROR"
+    assert request_count(sessions) == before
