@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jwt
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -463,6 +464,36 @@ def test_database_down_is_503_without_a_stack_trace() -> None:
     ready = client.get("/readyz")
     ready_error = assert_error(ready, 503, "SERVICE_UNAVAILABLE")
     assert "database" in ready_error["message"]
+
+
+def test_a_connection_the_database_dropped_is_a_503_then_replaced(
+    api: Api, user: dict[str, str], room: str, worker: object, sessions: sessionmaker[Session]
+) -> None:
+    """The single-booking path uses a pooled connection without a Session: when the
+    server has closed it (a restart, pg_terminate_backend), the write is a 503 that
+    stores nothing, and the next write gets a new connection."""
+    engine = sessions.kw["bind"]
+    engine.dispose()  # the pool now holds one connection: the one made below
+    pooled = engine.raw_connection()
+    with pooled.cursor() as cursor:
+        cursor.execute("SET application_name = 'doomed'")
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    pooled.commit()
+    pooled.close()
+    before = request_count(sessions)  # on that connection too, before it dies
+    with psycopg.connect(
+        engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    ) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    dropped = api.client.post("/v1/bookings", json=booking_body(room, future(1)), headers=user)
+    assert_error(dropped, 503, "SERVICE_UNAVAILABLE")
+    assert "Traceback" not in dropped.get_data(as_text=True)
+    task = api.book(user, booking_body(room, future(1)))
+
+    assert request_count(sessions) == before + 1
+    assert api.wait_task(user, task)["status"] == "SUCCEEDED"
 
 
 @pytest.fixture
