@@ -79,6 +79,8 @@ def main() -> int:
         print("py-spy is not installed (.venv/bin/pip install py-spy)", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    for old in [*args.out.glob("api-*"), *args.out.glob("worker-*")]:
+        old.unlink()  # a profile is one run's
     spec = SCENARIOS[args.scenario]
     bench = Bench()
     try:
