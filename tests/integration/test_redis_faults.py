@@ -70,3 +70,36 @@ def test_a_frozen_redis_does_not_hold_up_writes_or_health(
     api.client.application.extensions["bookings"].waker.waker.rewake(uuid.UUID(room), None)
     for answer in answers:  # as the sweeper would, through the suite's own Redis and worker
         assert api.wait_task(user, answer.json["task_id"])["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_api_publishes_again_after_the_broker_restarts(tmp_path: Path, sig: int) -> None:
+    """The API keeps one producer per process: after the broker restarts (its connection
+    closed or just broken), the next wake-up is published again, at most one is lost
+    (and a lost one is the sweeper's)."""
+    from api.queue import TaskSender
+    from tests.faults import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        settings = dataclasses.replace(
+            load_settings(), redis_url=server.url(), broker_url=server.url()
+        )
+        sender = TaskSender(settings)
+        room = uuid.uuid4()
+        sender.publish_decide(room, 1)
+        assert sum(sender.queue_depths().values()) == 1
+        server.restart(sig)  # the queued message is gone with the broker's memory
+
+        outcomes = []
+        for seq in (2, 3):
+            try:
+                sender.publish_decide(room, seq)
+                outcomes.append("sent")
+            except Exception:  # the waker logs it and leaves the room to the sweeper
+                outcomes.append("failed")
+        assert outcomes[-1] == "sent", outcomes
+        assert sum(sender.queue_depths().values()) == outcomes.count("sent")
+    finally:
+        server.stop()
