@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.context import db, release_db, services
 from models.domain.identity import Principal
-from models.domain.tokens import read_token
+from models.domain.tokens import read_token_expiry
 from models.errors import Forbidden, Unauthorized
 from models.tables.users import User
 
@@ -34,7 +34,7 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token")
     svc = services()
-    user_id = read_token(token.strip(), secret=svc.settings.secret_key)
+    user_id = svc.principals.user_of(token.strip(), svc.settings.secret_key)
     principal = svc.principals.get(user_id, lambda: _load(user_id))
     if principal is None:
         raise Unauthorized("the token's user no longer exists")
@@ -51,14 +51,29 @@ class PrincipalCache:
     """Who a token's user is, remembered for a second per process.
 
     Authentication then costs no query on most requests. A role change (an admin made
-    or demoted) takes effect within `ttl` seconds.
+    or demoted) takes effect within `ttl` seconds. A token whose signature was checked
+    is remembered too, until it expires: verifying the HMAC and parsing the claims again
+    for every request of the same client was a twentieth of the API's CPU.
     """
 
     def __init__(self, ttl: float = 1.0, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
         self._known: dict[uuid.UUID, tuple[float, Principal | None]] = {}
+        self._tokens: dict[str, tuple[uuid.UUID, float]] = {}
         self._lock = threading.Lock()
+
+    def user_of(self, token: str, secret: str) -> uuid.UUID:
+        """The user id a valid token speaks for; Unauthorized when bad or expired."""
+        hit = self._tokens.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        user_id, expires = read_token_expiry(token, secret=secret)  # raises when bad
+        with self._lock:
+            if len(self._tokens) >= self.size:
+                self._tokens.clear()
+            self._tokens[token] = (user_id, expires)
+        return user_id
 
     def get(self, user_id: uuid.UUID, load: Callable[[], Principal | None]) -> Principal | None:
         now = time.monotonic()

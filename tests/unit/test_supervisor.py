@@ -9,6 +9,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+import pytest
+
 from cli.main import celery_worker_argv, worker_argv
 from cli.supervisor import Supervisor
 
@@ -83,7 +85,11 @@ def test_a_first_sigint_becomes_a_warm_stop_a_second_a_cold_one() -> None:
     assert supervisor.stopping
 
 
-def test_bookings_up_runs_the_supervised_worker() -> None:
+def test_bookings_up_runs_the_supervised_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The argv names the shards' queues, from the settings; nothing connects.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("BOOKINGS_SHARDS", "4")
     assert worker_argv(None, None)[1:] == ["-m", "cli", "worker"]
     assert worker_argv("0-1", 2)[1:] == [
         "-m",
