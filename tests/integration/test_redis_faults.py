@@ -103,3 +103,31 @@ def test_the_api_publishes_again_after_the_broker_restarts(tmp_path: Path, sig: 
         assert sum(sender.queue_depths().values()) == outcomes.count("sent")
     finally:
         server.stop()
+
+
+def test_wake_up_markers_survive_a_redis_restart(tmp_path: Path) -> None:
+    """The waker sets markers on a connection of its own: after Redis restarts, the next
+    wake-up publishes (whatever the marker said) and the one after reconnects."""
+    from redis import Redis
+
+    from models.locks import wake_marker_name
+    from models.services.wakeups import RoomWaker
+    from tests.faults import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        published: list[tuple[uuid.UUID, int | None]] = []
+        client = Redis.from_url(server.url(), socket_connect_timeout=0.5, socket_timeout=0.5)
+        waker = RoomWaker(client, lambda room, seq: published.append((room, seq)))
+        room = uuid.uuid4()
+        assert waker.wake(room, 1) is True
+        assert waker.wake(room, 2) is False  # the marker says a message is on its way
+        server.restart(signal.SIGKILL)  # markers gone, the waker's connection broken
+
+        assert waker.wake(room, 3) is True
+        assert waker.wake(room, 4) is False
+        assert published == [(room, 1), (room, 3)]
+        assert client.get(wake_marker_name(room)) is not None
+    finally:
+        server.stop()
