@@ -13,7 +13,7 @@ from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.queue import TaskSender
 from api.rate_limit import init_rate_limits
-from api.request_checks import MAX_BODY_BYTES, init_request_checks
+from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_checks
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from api.schemas.common import ErrorSchema
 from api.submit import replay_known_write
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_request_checks(app)
     init_auth(app)
     init_rate_limits(app)
+    init_text_checks(app)
     app.before_request(replay_known_write)
     register_error_handlers(app)
     return app

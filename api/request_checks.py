@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import PayloadTooLarge, UnsupportedMediaType
-from models.errors import ValidationFailed
+from models.errors import DomainError, NotFound, ValidationFailed
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 1000-item batch fits with room to spare
+# No body of the contract nests deeper than 4 (a batch's item's recurrence's list);
+# 32 leaves room and keeps every walk over a body (ours, marshmallow's) shallow.
+MAX_JSON_DEPTH = 32
 
 
 def check_body() -> None:
@@ -16,17 +20,45 @@ def check_body() -> None:
         return
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    chunked = request.content_length is None and request.headers.get("Transfer-Encoding")
+    has_body = bool(request.content_length) or chunked
     if has_body and not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
+    if chunked:
+        # No length to refuse up front: read it, bounded. werkzeug stops reading at
+        # MAX_CONTENT_LENGTH without saying whether more was sent, so a chunked body
+        # that fills the limit is taken as over it.
+        try:
+            size = len(request.get_data(cache=True))
+        except RequestEntityTooLarge:
+            size = MAX_BODY_BYTES
+        if size >= MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+
+
+def check_path() -> None:
+    """A path with a NUL (or an unpaired surrogate) names nothing that can exist."""
+    if not storable(request.path):
+        raise NotFound("no such resource")
 
 
 def check_text() -> None:
-    """Refuse text Postgres cannot store (NUL) or UTF-8 cannot encode (lone surrogates)."""
+    """Refuse text Postgres cannot store (NUL) or UTF-8 cannot encode (lone surrogates),
+    and bodies nested deeper than MAX_JSON_DEPTH. Chunked bodies too: they have no
+    Content-Length."""
     bad = [name for name, value in request.args.items(multi=True) if not storable(value)]
-    if request.is_json and request.content_length:
-        body = request.get_json(silent=True)
-        if body is not None and not _storable_tree(body):
+    if request.is_json and (request.content_length or request.headers.get("Transfer-Encoding")):
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError as exc:  # json itself gives up past ~1000 levels
+            raise DomainError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from exc
+        problem = None if body is None else _text_problem(body)
+        if problem == "depth":
+            raise ValidationFailed(
+                f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+                details={"body": [f"nested deeper than {MAX_JSON_DEPTH} levels"]},
+            )
+        if problem == "text":
             bad.append("body")
     if bad:
         raise ValidationFailed(
@@ -45,16 +77,32 @@ def storable(text: str) -> bool:
     return True
 
 
-def _storable_tree(value: object) -> bool:
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return all(_storable_tree(k) and _storable_tree(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable_tree(v) for v in value)
-    return True
+def _text_problem(body: object) -> str | None:
+    """ "depth", "text" (a string that cannot be stored) or None; a walk without
+    recursion, so no body can exhaust the stack here."""
+    todo: list[tuple[object, int]] = [(body, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, str):
+            if not storable(value):
+                return "text"
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return "depth"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                todo.append((item, depth + 1))
+                if isinstance(key, str):
+                    todo.append((key, depth + 1))
+    return None
 
 
 def init_request_checks(app: Flask) -> None:
+    """Size and media type, before anything reads the body. The text checks come later
+    (init_text_checks, after authentication): an anonymous caller gets 401 first."""
     app.before_request(check_body)
+
+
+def init_text_checks(app: Flask) -> None:
+    app.before_request(check_path)
     app.before_request(check_text)

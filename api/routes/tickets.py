@@ -48,5 +48,5 @@ def get_ticket(ticket_id: uuid.UUID) -> Ticket:
 @blp.response(200, TicketSchema)
 def patch_ticket(body: dict[str, Any], ticket_id: uuid.UUID) -> Ticket:
     with transaction() as session:
-        ticket = ticket_desk.visible_ticket(session, ticket_id, current_user())
+        ticket = ticket_desk.visible_ticket(session, ticket_id, current_user(), for_update=True)
         return ticket_desk.move_ticket(session, ticket, body["status"])

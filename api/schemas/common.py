@@ -6,9 +6,9 @@ from functools import cache
 
 from marshmallow import Schema, fields, validate
 
-from models.domain.booking_input import Trimmed
+from models.domain.booking_input import OneLine, Trimmed
 
-__all__ = ["ErrorSchema", "PageQuery", "Trimmed", "WindowQuery", "page_of"]
+__all__ = ["ErrorSchema", "OneLine", "PageQuery", "Trimmed", "WindowQuery", "page_of"]
 
 
 class PageQuery(Schema):

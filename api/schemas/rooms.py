@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from api.schemas.common import PageQuery, Trimmed
+from api.schemas.common import OneLine, PageQuery
 from models.domain.booking_input import iana_zone
 from models.tables.base import utcnow
 
@@ -16,7 +16,7 @@ CALENDAR_AHEAD = timedelta(days=365)
 
 
 class RoomInSchema(Schema):
-    name = Trimmed(required=True, validate=validate.Length(1, 200))
+    name = OneLine(required=True, validate=validate.Length(1, 200))
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(1, 10_000))
     location = fields.Str(allow_none=True, validate=validate.Length(max=200))
     amenities = fields.List(
@@ -78,10 +78,18 @@ class CalendarQuery(Schema):
     def _window(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         now = utcnow()
         start = data.get("from_") or now - CALENDAR_PAST
-        end = data.get("to") or max(start, now) + CALENDAR_AHEAD
+        end = data.get("to") or _later(max(start, now), CALENDAR_AHEAD)
         if end <= start:
             raise ValidationError("must be after from (default: now minus 30 days)", "to")
         return {"start": start, "end": end}
+
+
+def _later(when: datetime, delta: timedelta) -> datetime:
+    """when + delta, or the last representable moment (from=9999-12-31 has no year after)."""
+    try:
+        return when + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def normalize_amenities(data: dict[str, Any]) -> dict[str, Any]:

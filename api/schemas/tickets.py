@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import PageQuery, Trimmed
+from api.schemas.common import OneLine, PageQuery, Trimmed
 from models.tables.tickets import TicketStatus
 
 
 class TicketInSchema(Schema):
-    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    title = OneLine(required=True, validate=validate.Length(1, 200))
     description = Trimmed(required=True, validate=validate.Length(1, 10_000))
     room_id = fields.UUID(allow_none=True)
 

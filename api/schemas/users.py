@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import Trimmed
+from api.schemas.common import OneLine
 from models.tables.users import Role
 
 
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    name = Trimmed(required=True, validate=validate.Length(1, 200))
+    name = OneLine(required=True, validate=validate.Length(1, 200))
     password = fields.Str(required=True, load_only=True, validate=validate.Length(8, 1024))
 
 

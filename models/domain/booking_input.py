@@ -7,6 +7,7 @@ acceptance, so a bad rule is a synchronous 422 and the decider reads stored occu
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -22,12 +23,30 @@ from models.errors import ValidationFailed
 from models.tables.base import utcnow
 from models.tables.bookings import ConflictPolicy
 
+# Characters that show nothing: a title made of them alone is as blank as an empty one.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
 
 class Trimmed(fields.Str):
-    """A string without its surrounding whitespace, so a blank value fails Length(1, …)."""
+    """A string without surrounding whitespace or invisible characters, so a blank value
+    (spaces, U+200B, U+FEFF, ...) fails Length(1, …)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return str(super()._deserialize(value, attr, data, **kwargs)).strip()
+        text = str(super()._deserialize(value, attr, data, **kwargs))
+        while text != (trimmed := text.strip().strip(INVISIBLE)):
+            text = trimmed
+        return text
+
+
+class OneLine(Trimmed):
+    """A Trimmed string on one line: no control characters (a line break in an attendee
+    would end the iCalendar line it is written on) nor line or paragraph separators."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in text):
+            raise ValidationError("must be one line, without control characters")
+        return text
 
 
 def iana_zone(name: str) -> None:
@@ -41,11 +60,11 @@ class BookingInSchema(Schema):
     room_id = fields.UUID(required=True)
     start_time = fields.AwareDateTime(required=True, format="iso")
     end_time = fields.AwareDateTime(required=True, format="iso")
-    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    title = OneLine(required=True, validate=validate.Length(1, 200))
     description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
     # Email addresses or names: the contract does not say, so both are taken.
     attendees = fields.List(
-        Trimmed(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
+        OneLine(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
     )
     external_meeting_url = fields.Url(
         allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)

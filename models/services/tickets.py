@@ -32,8 +32,15 @@ def open_ticket(session: Session, *, user: Viewer, fields: dict[str, Any]) -> Ti
     return ticket
 
 
-def visible_ticket(session: Session, ticket_id: uuid.UUID, viewer: Viewer) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
+def visible_ticket(
+    session: Session, ticket_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False
+) -> Ticket:
+    """The ticket if the viewer may see it. `for_update` locks its row until the
+    transaction ends, so concurrent moves are decided one after the other against the
+    status each finds (a CLOSED ticket stays closed; last writer does not win)."""
+    ticket = session.get(
+        Ticket, ticket_id, with_for_update=for_update, populate_existing=for_update
+    )
     if ticket is None or not (viewer.is_admin or ticket.created_by == viewer.id):
         raise NotFound("no such ticket")
     return ticket

@@ -148,3 +148,23 @@ def test_a_bad_body_over_http_is_a_422_that_changes_nothing(
     assert status == 422, doc
     assert doc["error"]["code"] == "VALIDATION_ERROR"
     assert request_count(sessions) == before
+
+
+def test_a_chunked_body_with_a_nul_is_a_422_that_stores_nothing(
+    server: Server, user: dict[str, str], room: str, sessions: sessionmaker[Session]
+) -> None:
+    text = json.dumps(booking_body(room, future(7), title="a\x00b")).encode()
+    status, _, doc = server.request(
+        "POST", "/v1/bookings", iter([text[:20], text[20:]]), bearer(user)
+    )
+    assert status == 422, doc
+    assert doc["error"]["code"] == "VALIDATION_ERROR"
+    assert request_count(sessions) == 0
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(server: Server, user: dict[str, str]) -> None:
+    chunk = b" " * (256 * 1024)
+    pieces = iter([b'{"title": "', *[chunk] * 9, b'"}'])  # 2.25 MiB, no Content-Length
+    status, _, doc = server.request("POST", "/v1/bookings", pieces, bearer(user))
+    assert status == 413, doc
+    assert doc["error"]["code"] == "PAYLOAD_TOO_LARGE"
