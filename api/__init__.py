@@ -10,6 +10,7 @@ from redis import Redis
 from api.auth import PrincipalCache, init_auth
 from api.context import Services, init_context
 from api.errors import register_error_handlers
+from api.long_polls import WaitSlots
 from api.metrics import init_metrics
 from api.queue import TaskSender
 from api.rate_limit import init_rate_limits
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             sender=sender,
             waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
             principals=PrincipalCache(),
+            wait_slots=WaitSlots(settings.api_threads),
         ),
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})

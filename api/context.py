@@ -15,6 +15,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from api.auth import PrincipalCache
+    from api.long_polls import WaitSlots
     from api.queue import TaskSender
     from models.domain.identity import Principal
     from models.services.wakeups import BackgroundWaker
@@ -28,6 +29,7 @@ class Services:
     sender: TaskSender
     waker: BackgroundWaker
     principals: PrincipalCache
+    wait_slots: WaitSlots
 
 
 def services() -> Services:

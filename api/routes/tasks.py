@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from api.context import current_user, db
+from api.context import current_user, db, services
 from api.schemas.tasks import TaskQuery, TaskSchema
 from models.services.booking_queries import visible_request
 from models.services.task_status import task_document
@@ -25,11 +25,14 @@ POLL_FAST, POLL_SLOW, FAST_FOR = 0.02, 0.1, 1.0
 def get_task(query: dict[str, Any], task_id: uuid.UUID) -> dict[str, Any]:
     session = db()
     viewer = current_user()
-    began = time.monotonic()
-    deadline = began + query["wait"]
     found = visible_request(session, task_id, viewer)
-    while not found.status.finished and time.monotonic() < deadline:
-        session.rollback()  # end the snapshot so the next read sees the worker's commit
-        time.sleep(POLL_FAST if time.monotonic() - began < FAST_FOR else POLL_SLOW)
-        found = visible_request(session, task_id, viewer)
+    if found.status.finished or not query["wait"]:
+        return task_document(session, found)
+    with services().wait_slots.slot(viewer.id) as may_wait:
+        began = time.monotonic()
+        deadline = began + (query["wait"] if may_wait else 0)
+        while not found.status.finished and time.monotonic() < deadline:
+            session.rollback()  # end the snapshot so the next read sees the worker's commit
+            time.sleep(POLL_FAST if time.monotonic() - began < FAST_FOR else POLL_SLOW)
+            found = visible_request(session, task_id, viewer)
     return task_document(session, found)

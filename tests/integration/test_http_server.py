@@ -14,15 +14,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.embedded import free_port
+from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.users import User
 from tests.helpers import booking_body, future, request_count, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,3 +173,59 @@ def test_a_chunked_body_over_the_limit_is_a_413(server: Server, user: dict[str, 
     status, _, doc = server.request("POST", "/v1/bookings", pieces, bearer(user))
     assert status == 413, doc
     assert doc["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_long_polls_cannot_take_every_thread(
+    server: Server,
+    user: dict[str, str],
+    other_user: dict[str, str],
+    room: str,
+    sessions: sessionmaker[Session],
+) -> None:
+    """The server runs 4 threads, so 2 may wait at once. One user sends 6 `?wait=30`
+    polls for a task that stays QUEUED: 2 wait, 4 answer at once, and everyone else is
+    still served meanwhile."""
+    task_id = queued_request(sessions, room, owner="alice@example.com")
+    answers: list[tuple[int, str]] = []
+
+    def poll() -> None:
+        status, _, doc = server.request("GET", f"/v1/tasks/{task_id}?wait=30", headers=user)
+        answers.append((status, doc["status"]))
+
+    polls = [threading.Thread(target=poll) for _ in range(6)]
+    for thread in polls:
+        thread.start()
+    try:
+        wait_until(lambda: len(answers) >= 4, 20, "the polls beyond the limit to answer")
+        assert answers[:4] == [(200, "QUEUED")] * 4
+        status, _, me = server.request("GET", "/v1/users/me", headers=other_user)
+        assert (status, me["email"]) == (200, "bob@example.com")
+        assert server.request("GET", "/healthz")[0] == 200
+        assert len(answers) == 4  # the two in their slots are still waiting
+    finally:
+        with sessions.begin() as session:
+            session.execute(
+                update(BookingRequest)
+                .where(BookingRequest.id == task_id)
+                .values(status=RequestStatus.FAILED)
+            )
+        for thread in polls:
+            thread.join(30)
+    assert answers[4:] == [(200, "FAILED")] * 2
+
+
+def queued_request(sessions: sessionmaker[Session], room: str, *, owner: str) -> uuid.UUID:
+    """A QUEUED request written straight to the table: no worker is woken for it."""
+    request_id = uuid.uuid4()
+    with sessions.begin() as session:
+        requester = session.scalars(select(User.id).where(User.email == owner)).one()
+        session.add(
+            BookingRequest(
+                id=request_id,
+                kind=RequestKind.BOOKING,
+                room_id=uuid.UUID(room),
+                requester_id=requester,
+                payload={},
+            )
+        )
+    return request_id
