@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseDown
 from sqlalchemy.exc import TimeoutError as PoolExhausted
+from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException
 
 from models.errors import DomainError
@@ -79,7 +80,14 @@ def handle_http(exc: HTTPException) -> ResponseReturnValue:
     if status == 400 and messages:
         return error_response(400, "MALFORMED_JSON", "the body is not valid JSON")
     message = data.get("message") or exc.description or exc.name
-    return error_response(status, _CODES.get(status, exc.name.upper().replace(" ", "_")), message)
+    if isinstance(exc, werkzeug_exceptions.NotFound) and not data:  # no route matched
+        message = "no such resource: check the path (ids are UUIDs)"
+    code = _CODES.get(status, exc.name.upper().replace(" ", "_"))
+    response = jsonify({"error": {"code": code, "message": message, "details": {}}})
+    response.status_code = status
+    if isinstance(exc, werkzeug_exceptions.MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response
 
 
 def handle_domain(exc: DomainError) -> ResponseReturnValue:

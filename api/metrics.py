@@ -62,7 +62,9 @@ def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
 
 def metrics_response() -> Response:
     registry = current_app.extensions["bookings_metrics"]
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST carries its charset already, and
+    # werkzeug would add a second one, which Prometheus 3 refuses to scrape.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_metrics(app: Flask, metrics_dir: str | None) -> None:

@@ -43,6 +43,7 @@ def parse_shards(spec: str | None, total: int) -> list[int]:
 
 
 @click.group()
+@click.version_option(package_name="bookings", prog_name="bookings")
 def main() -> None:
     """Room bookings: API, workers, beat and operations."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -155,3 +156,14 @@ def test_worker_logs_are_json_lines_with_task_and_room(
 
 def test_healthz_is_always_200(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_metrics_content_type_has_one_charset(api: Api) -> None:
+    """Prometheus 3 parses the header with Go's mime.ParseMediaType, which refuses a
+    parameter given twice (`charset=utf-8; charset=utf-8` failed every scrape)."""
+    message = Message()
+    message["Content-Type"] = api.client.get("/metrics").headers["Content-Type"]
+    assert message.get_content_type() == "text/plain"
+    params = [name for name, _ in message.get_params()[1:]]
+    assert params.count("charset") == 1, message["Content-Type"]
+    assert message.get_param("version") == "1.0.0"

@@ -560,3 +560,15 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
         assert booking is not None
         assert booking.status == BookingStatus.CONFIRMED
         assert str(booking.room_id) == room
+
+
+def test_an_unknown_path_or_a_non_uuid_id_is_a_json_404(api: Api, user: dict[str, str]) -> None:
+    for path in ("/v1/bookings/not-a-uuid", "/v1/nothing-here"):
+        error = assert_error(api.client.get(path, headers=user), 404, "NOT_FOUND")
+        assert "ids are UUIDs" in error["message"]
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(api: Api, user: dict[str, str]) -> None:
+    response = api.client.put("/v1/bookings", json={}, headers=user)
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}

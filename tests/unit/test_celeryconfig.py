@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 import celeryconfig
 from models.queues import DECIDE_ROOM, END_MEETINGS, SWEEP, room_queue
 from models.settings import Settings
@@ -45,3 +47,13 @@ def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
     sweep = schedule.pop("sweep-queued-requests")
     assert sweep["schedule"] == 1
     assert {job["schedule"] for job in schedule.values()} == {2}
+
+
+def test_celery_finds_the_app_as_worker_celery() -> None:
+    """`celery -A worker inspect …` looks for `worker.celery`."""
+    import worker
+    from worker.app import app
+
+    assert worker.celery is app
+    with pytest.raises(AttributeError):
+        worker.nothing_here  # noqa: B018

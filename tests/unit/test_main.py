@@ -18,3 +18,15 @@ def test_parse_shards_accepts_ranges_and_lists() -> None:
 def test_parse_shards_refuses_what_is_not_a_shard_of_this_deployment(spec: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_shards(spec, 8)
+
+
+def test_bookings_says_its_version() -> None:
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"bookings, version {version('bookings')}"
