@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -85,6 +86,32 @@ def count_rows(sessions: sessionmaker[Session], model: type, *where: Any) -> int
 def request_count(sessions: sessionmaker[Session]) -> int:
     """How many booking_requests rows exist."""
     return count_rows(sessions, BookingRequest)
+
+
+def stored_request(
+    sessions: sessionmaker[Session],
+    room: str,
+    payload: dict[str, Any],
+    *,
+    owner: str = "alice@example.com",
+) -> uuid.UUID:
+    """A QUEUED booking request written straight to the table: no API, no wake-up."""
+    from models.tables.requests import RequestKind
+    from models.tables.users import User
+
+    request_id = uuid.uuid4()
+    with sessions.begin() as session:
+        requester = session.scalars(select(User.id).where(User.email == owner)).one()
+        session.add(
+            BookingRequest(
+                id=request_id,
+                kind=RequestKind.BOOKING,
+                room_id=uuid.UUID(room),
+                requester_id=requester,
+                payload=payload,
+            )
+        )
+    return request_id
 
 
 def undecided(sessions: sessionmaker[Session]) -> list[str]:

@@ -7,33 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.services.wakeups import RoomWaker
-from models.tables.requests import BookingRequest, RequestKind, RequestStatus
-from models.tables.users import User
-from tests.helpers import Api, booking_body, future, request_count
+from models.tables.requests import BookingRequest, RequestStatus
+from tests.helpers import Api, booking_body, future, request_count, stored_request
 from worker.sweeper import sweep_queued
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def stored_request(sessions: sessionmaker[Session], room: str, payload: dict) -> uuid.UUID:  # type: ignore[type-arg]
-    """A booking request of Alice's written straight to the table, bypassing the API."""
-    request_id = uuid.uuid4()
-    with sessions.begin() as session:
-        requester = session.scalars(select(User.id).where(User.email == "alice@example.com")).one()
-        session.add(
-            BookingRequest(
-                id=request_id,
-                kind=RequestKind.BOOKING,
-                room_id=uuid.UUID(room),
-                requester_id=requester,
-                payload=payload,
-            )
-        )
-    return request_id
 
 
 def test_nul_characters_and_lone_surrogates_are_422_not_500(
