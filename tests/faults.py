@@ -6,10 +6,8 @@ never restart it. A test that breaks Redis starts its own with `RedisServer`.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +17,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from cli.embedded import free_port, redis_executable
+from tests.roles import start_role, stop_role
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -116,15 +115,8 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", "2", *self.args]
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        argv = ["worker", "--concurrency", "2", *self.args]
+        self.proc = start_role(argv, self.log, self.env, append=True)
         self.wait_ready(1)
 
     def wait_ready(self, times: int, timeout: float = 60) -> None:
@@ -157,13 +149,7 @@ class Worker:
         return None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_role(self.proc)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")

@@ -18,7 +18,6 @@ os.environ.update(services.integration_environment())
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.locks import decided_through_name, room_lock_name, wake_marker_name
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
+from tests.roles import start_role, stop_role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,16 +48,8 @@ class WorkerProcess:
     def start(self) -> None:
         self.starts += 1
         log = self.log_dir / f"worker-{self.starts}.log"
-        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", "2"]
         self._log = log
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.proc = start_role(["worker", "--concurrency", "2"], log)
         proc = self.proc
 
         def ready() -> bool:
@@ -73,13 +65,7 @@ class WorkerProcess:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_role(self.proc)
 
     def log_tail(self, size: int = 4000) -> str:
         return self._log.read_text()[-size:]

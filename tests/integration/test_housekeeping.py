@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
 from tests.helpers import Api, booking_body, wait_until
 from tests.integration.conftest import worker_is_idle
+from tests.roles import start_role, stop_role
 from worker.periodic import run_all
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -223,15 +222,9 @@ def test_beat_alone_ends_an_expired_meeting(
     booking_id = api.confirmed_booking(user, booking_body(room, soon(30)))
     shift(sessions, booking_id, -timedelta(hours=2), -timedelta(hours=1))
     log_path = tmp_path / "beat.log"
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "cli", "beat", "--schedule-dir", str(tmp_path)],
-        cwd=ROOT,
-        # Production's 30 s between housekeeping runs, shortened as a deployment may.
-        env={**os.environ, "HOUSEKEEPING_SECONDS": "1", "SWEEP_SECONDS": "1"},
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # Production's 30 s between housekeeping runs, shortened as a deployment may.
+    env = {**os.environ, "HOUSEKEEPING_SECONDS": "1", "SWEEP_SECONDS": "1"}
+    beat = start_role(["beat", "--schedule-dir", str(tmp_path)], log_path, env)
     try:
 
         def ended() -> bool:
@@ -240,7 +233,6 @@ def test_beat_alone_ends_an_expired_meeting(
 
         wait_until(ended, 30, lambda: "beat to end the meeting:\n" + log_path.read_text()[-2000:])
     finally:
-        beat.terminate()
-        beat.wait(timeout=20)
+        stop_role(beat)
     # What beat sent last is the worker's until it is done; the next test starts without it.
     wait_until(lambda: worker_is_idle(app), 30, "the worker to finish beat's last jobs")

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
@@ -28,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.embedded import free_port
 from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import booking_body, future, request_count, stored_request, wait_until
+from tests.roles import start_role, stop_role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,16 +58,8 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
     port = free_port()
     log = tmp_path_factory.mktemp("api") / "api.log"
-    argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--workers", "1", "--threads", "4"]
-    proc = subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    argv = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
+    proc = start_role(argv, log)
     running = Server(port, log)
 
     def healthy() -> bool:
@@ -84,12 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[
         wait_until(healthy, 60, lambda: f"the API to listen:\n{log.read_text()[-3000:]}")
         yield running
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_role(proc)
 
 
 def bearer(headers: dict[str, str]) -> dict[str, str]:
