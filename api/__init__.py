@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_url_rule("/docs/assets/<path:filename>", "docs_assets", docs_asset)
     init_request_checks(app)
     init_auth(app)
-    init_rate_limits(app)
+    init_rate_limits(app, settings)
     init_text_checks(app)
     app.before_request(replay_known_write)
     register_error_handlers(app)

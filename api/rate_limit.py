@@ -1,74 +1,183 @@
-"""Moving-window rate limits in Redis: per client address for /v1/auth, per user elsewhere.
+"""Rate limits: flask-limiter, moving windows in Redis.
 
-RATE_LIMITS=off turns them off (load tests, trusted internal callers). If Redis does not
-answer, requests are let through: a limiter must not take the API down with it.
+Who is counted:
+- per user, reads (GET, HEAD) and writes apart, on every authenticated endpoint;
+- per address, `POST /v1/auth/register` and `POST /v1/auth/token` apart, so that a flood
+  of logins does not shut registration for everyone behind the same address;
+- failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
+  email from every address (a guesser with many addresses). Once over, the login answers
+  429 until the window passes, even with the right password.
+
+RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
+
+When Redis does not answer, the API stays up: flask-limiter counts in this process's
+memory until Redis is back (it checks again after 1, 2, 4 … 32 s). A login throttle this
+process has answered with 429 stays in force here for its whole window, Redis or not.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
 
 from flask import Flask, Response, g, request
-from redis.exceptions import RedisError
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.wrappers import RequestLimit
 
-from api.context import services
-from api.errors import RateLimited
+from api.errors import RateLimited, handle_domain
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-def _bucket() -> tuple[str, str]:
-    if request.path.startswith("/v1/auth/"):
-        return "auth", request.remote_addr or "unknown"
-    user = g.get("user")
-    if user is None:
-        return "", ""  # public, unauthenticated endpoints (health, docs) are not limited
-    return ("read" if request.method in {"GET", "HEAD"} else "write"), str(user.id)
+REDIS_TIMEOUT = 0.5  # seconds: a limiter must not make the API wait on a stuck Redis
+LOGIN_ENDPOINT = "auth.token"
+REGISTER_ENDPOINT = "auth.register"
 
 
-def enforce_rate_limit() -> None:
-    svc = services()
-    if not svc.settings.rate_limits:
-        return
-    bucket, who = _bucket()
-    if not bucket:
-        return
-    settings = svc.settings
-    limit = limits(settings)[bucket]
-    window = settings.rate_limit_window_seconds
-    # A moving window: the requests of the last `window` seconds, whatever the clock says.
-    key = f"ratelimit:{bucket}:{who}"
-    now = time.time()
-    try:
-        with svc.redis.pipeline() as pipe:
-            pipe.zremrangebyscore(key, 0, now - window)
-            pipe.zadd(key, {uuid.uuid4().hex: now})
-            pipe.zcard(key)
-            pipe.zrange(key, 0, 0, withscores=True)
-            pipe.expire(key, window)
-            _, _, count, oldest, _ = pipe.execute()
-    except RedisError:
-        log.warning("rate limiter unavailable; letting the request through")
-        return
-    if count > limit:
-        first = oldest[0][1] if oldest else now
-        g.retry_after = max(1, math.ceil(first + window - now))
-        raise RateLimited(
-            f"more than {limit} {bucket} requests in {window} s; slow down",
-            details={"limit": limit, "window_seconds": window},
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _login_email() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def _user_key() -> str:
+    kind = "read" if request.method in {"GET", "HEAD"} else "write"
+    return f"{kind}:{g.user.id}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+class LoginBlocks:
+    """The login throttles this process has answered 429 for, until their windows end.
+
+    Redis holds the counts; this keeps an address that was throttled throttled while
+    Redis is away (flask-limiter's in-memory fallback would start it again from zero)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: str, until: float) -> None:
+        with self._lock:
+            if len(self._until) >= self.size:
+                now = time.time()
+                self._until = {k: t for k, t in self._until.items() if t > now}
+            self._until[key] = max(until, self._until.get(key, 0.0))
+
+    def retry_after(self, key: str) -> int | None:
+        until = self._until.get(key)
+        if until is None:
+            return None
+        left = until - time.time()
+        return math.ceil(left) if left > 0 else None
+
+
+class RateLimits:
+    """One app's limiter and what it needs to answer a 429 in the error shape."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.settings = settings
+        self.blocks = LoginBlocks()
+        self.limiter = Limiter(
+            key_func=_user_key,
+            application_limits=[self._user_limit],
+            application_limits_exempt_when=lambda: g.get("user") is None,
+            strategy="moving-window",
+            storage_uri=settings.redis_url,
+            storage_options=cast(
+                "dict[str, str | int]",
+                {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+            ),
+            in_memory_fallback_enabled=True,
+            swallow_errors=True,
+            headers_enabled=False,  # Retry-After on a 429 only: headers cost a Redis call
+            key_prefix="ratelimit",
+        )
+        self.limiter.init_app(app)  # after authentication: the per-user key needs g.user
+        address_limit = self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address)
+        self._wrap(app, REGISTER_ENDPOINT, address_limit)
+        self._wrap(
+            app,
+            LOGIN_ENDPOINT,
+            self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
+            self._failures(settings.rate_limit_login_failures, self._email_and_address),
+            self._failures(settings.rate_limit_email_failures, _login_email),
+            self._check_blocks,
+        )
+        app.register_error_handler(RateLimitExceeded, self.answer)
+
+    def _user_limit(self) -> str:
+        if request.method in {"GET", "HEAD"}:
+            return self.settings.rate_limit_read
+        return self.settings.rate_limit_write
+
+    @staticmethod
+    def _email_and_address() -> str:
+        return f"{_login_email()}|{_address()}"
+
+    def _failures(self, limit: str, key: Callable[[], str]) -> Callable[..., Any]:
+        def remember(breach: RequestLimit) -> None:
+            if key is self._email_and_address:
+                self.blocks.add(key(), self._reset_at(breach))
+
+        return self.limiter.limit(
+            lambda: limit, key_func=key, deduct_when=_failed, on_breach=remember
         )
 
+    def _check_blocks(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """The view, refused while this process holds a login throttle for its caller."""
 
-def limits(settings: Settings) -> dict[str, int]:
-    return {
-        "auth": settings.rate_limit_auth,
-        "write": settings.rate_limit_write,
-        "read": settings.rate_limit_read,
-    }
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            retry_after = self.blocks.retry_after(self._email_and_address())
+            if retry_after is not None:
+                g.retry_after = retry_after
+                raise RateLimited(
+                    "too many failed logins for this email from this address; wait",
+                    details={"limit": self.settings.rate_limit_login_failures},
+                )
+            return view(*args, **kwargs)
+
+        return checked
+
+    @staticmethod
+    def _wrap(app: Flask, endpoint: str, *decorators: Callable[..., Any]) -> None:
+        """Decorate a registered view: the last decorator runs first."""
+        view = app.view_functions[endpoint]
+        for decorate in decorators:
+            view = decorate(view)
+        app.view_functions[endpoint] = view
+
+    @staticmethod
+    def _reset_at(breach: RequestLimit) -> float:
+        """When the breached window lets the next request in (epoch seconds)."""
+        longest = time.time() + breach.limit.get_expiry()
+        try:
+            # flask-limiter rounds up to the next second; never past the window's length
+            return min(float(breach.reset_at), longest)
+        except Exception:  # Redis went away between the count and now
+            return longest
+
+    def answer(self, exc: RateLimitExceeded) -> Any:
+        breach = self.limiter.current_limit
+        reset_at = self._reset_at(breach) if breach else time.time() + 1
+        g.retry_after = max(1, math.ceil(reset_at - time.time()))
+        limit = str(exc.limit.limit) if exc.limit else ""
+        return handle_domain(
+            RateLimited(f"rate limited: more than {limit}; slow down", details={"limit": limit})
+        )
 
 
 def add_retry_after(response: Response) -> Response:
@@ -77,6 +186,8 @@ def add_retry_after(response: Response) -> Response:
     return response
 
 
-def init_rate_limits(app: Flask) -> None:
-    app.before_request(enforce_rate_limit)
+def init_rate_limits(app: Flask, settings: Settings) -> RateLimits | None:
     app.after_request(add_retry_after)
+    if not settings.rate_limits:
+        return None
+    return RateLimits(app, settings)

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import time
 from contextlib import ExitStack
-from pathlib import Path
 from types import FrameType
 
 import click
@@ -24,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from cli.main import _settings_or_exit, api_argv, beat_argv, worker_argv
 from cli.migrations import upgrade_head
+from models.settings import STATE_DIR
 
-STATE_DIR = Path(".bookings")
 STOP_GRACE_SECONDS = 15
 
 

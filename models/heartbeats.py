@@ -10,6 +10,8 @@ Several workers consuming one queue share its key; any of them keeps it alive.
 
 from __future__ import annotations
 
+from typing import cast
+
 from redis import Redis
 
 from models.queues import shard_queues
@@ -26,5 +28,5 @@ def heartbeat_key(queue: str) -> str:
 def shard_consumers(redis: Redis, shards: int) -> dict[str, bool]:
     """{"rooms.0": True, …}: whether a live worker consumes each shard's queue (one MGET)."""
     queues = shard_queues(shards)
-    values = redis.mget([heartbeat_key(queue) for queue in queues])
+    values = cast("list[bytes | None]", redis.mget([heartbeat_key(queue) for queue in queues]))
     return {queue: value is not None for queue, value in zip(queues, values, strict=True)}

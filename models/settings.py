@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
+
+from limits import parse_many
 
 from models.domain.passwords import DEFAULT_COST, MIN_COST
 
@@ -25,8 +29,43 @@ def _int(name: str, default: int, *, minimum: int = 1) -> int:
     return value
 
 
-# Used only when BOOKINGS_ENV=development and SECRET_KEY is unset.
-DEV_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
+def _limit(name: str, default: str) -> str:
+    """A flask-limiter limit ("10 per 15 minutes"); a bare number means per minute."""
+    raw = os.environ.get(name, "").strip() or default
+    if raw.isdigit():
+        raw = f"{raw} per minute"
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        example = "'300 per minute'"
+        raise SettingsError(f"{name} must be a limit such as {example}, got {raw!r}") from exc
+    return raw
+
+
+# Where `bookings up` keeps its embedded servers and, in development, the signing secret.
+STATE_DIR = Path(".bookings")
+
+
+def development_secret(folder: Path) -> str:
+    """The signing secret of a development data folder: random, made on first use and kept
+    in `folder/secret_key` (mode 0600). Never a constant of the code: anyone can read that
+    and forge an admin's token."""
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written whole under a name of our own, then linked into place: a process that
+        # starts at the same moment sees no file or the whole file, and both keep the first.
+        draft = folder / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)
@@ -35,7 +74,7 @@ class Settings:
     redis_url: str
     broker_url: str
     env: str = "production"
-    secret_key: str = DEV_SECRET
+    secret_key: str = ""
     shards: int = 8
     audit_retention_days: int = 90
     request_retention_days: int = 30
@@ -55,11 +94,12 @@ class Settings:
     sweep_stale_seconds: float = 5.0
     # log2 of scrypt's cost n: 14 is OWASP's floor (~50 ms a hash); tests use a cheap one.
     password_cost: int = DEFAULT_COST
-    # Requests per rate_limit_window_seconds: per address on /v1/auth, per user elsewhere.
-    rate_limit_auth: int = 300
-    rate_limit_write: int = 1200
-    rate_limit_read: int = 6000
-    rate_limit_window_seconds: int = 60
+    # flask-limiter limits, moving windows in Redis (api/rate_limit.py says who is counted).
+    rate_limit_write: str = "1200 per minute"  # per user
+    rate_limit_read: str = "6000 per minute"  # per user
+    rate_limit_auth: str = "300 per minute"  # per address, register and token apart
+    rate_limit_login_failures: str = "10 per 15 minutes"  # per email and address
+    rate_limit_email_failures: str = "100 per 15 minutes"  # per email, every address
 
     @property
     def is_production(self) -> bool:
@@ -91,7 +131,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         redis_url=redis_url,
         broker_url=os.environ.get("CELERY_BROKER_URL") or redis_url,
         env=env,
-        secret_key=secret or DEV_SECRET,
+        secret_key=secret or development_secret(STATE_DIR),
         shards=_int("BOOKINGS_SHARDS", 8),
         audit_retention_days=_int("AUDIT_RETENTION_DAYS", 90),
         request_retention_days=_int("REQUEST_RETENTION_DAYS", 30),
@@ -105,8 +145,13 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         housekeeping_seconds=_int("HOUSEKEEPING_SECONDS", 30),
         sweep_stale_seconds=_int("SWEEP_STALE_SECONDS", 5),
         password_cost=_int("PASSWORD_COST", DEFAULT_COST, minimum=MIN_COST),
-        rate_limit_auth=_int("RATE_LIMIT_AUTH", 300),
-        rate_limit_write=_int("RATE_LIMIT_WRITE", 1200),
-        rate_limit_read=_int("RATE_LIMIT_READ", 6000),
-        rate_limit_window_seconds=_int("RATE_LIMIT_WINDOW_SECONDS", 60),
+        rate_limit_write=_limit("RATE_LIMIT_WRITE", Settings.rate_limit_write),
+        rate_limit_read=_limit("RATE_LIMIT_READ", Settings.rate_limit_read),
+        rate_limit_auth=_limit("RATE_LIMIT_AUTH", Settings.rate_limit_auth),
+        rate_limit_login_failures=_limit(
+            "RATE_LIMIT_LOGIN_FAILURES", Settings.rate_limit_login_failures
+        ),
+        rate_limit_email_failures=_limit(
+            "RATE_LIMIT_EMAIL_FAILURES", Settings.rate_limit_email_failures
+        ),
     )

@@ -109,7 +109,7 @@ def get_booking(booking_id: uuid.UUID) -> Booking:
 def _as_seen_by_others(booking: Booking) -> dict[str, Any]:
     """Another person's booking: when and where, not what or who or how to join."""
     shown = {name: getattr(booking, name) for name in BookingSchema().fields}
-    shown.update(title=None, description=None, attendees=[], meeting=None)
+    shown.update(organizer_id=None, title=None, description=None, attendees=[], meeting=None)
     return shown
 
 

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
+from typing import cast
 
 from redis import Redis
 from redis.connection import Connection
@@ -168,7 +169,7 @@ class RoomTurn:
             room_lock_name(self.room_id),
         ]
         args = ["" if seq is None else str(seq), self.token, str(self.lock_ttl_ms)]
-        return int(self.redis.eval(_START, 3, *keys, *args))
+        return int(cast(str, self.redis.eval(_START, 3, *keys, *args)))
 
     def finish(self, last_seq: int | None, *, failed_seq: int | None = None) -> None:
         """Record how far the room is decided and release its lock, if still ours.

@@ -29,6 +29,7 @@ from redis import Redis
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli.embedded import EmbeddedRedis
 from models.locks import decided_through_name, room_lock_name, wake_marker_name
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
@@ -162,7 +163,7 @@ def clean_tables(sessions: sessionmaker[Session], redis: Redis) -> Iterator[None
         room_lock_name("*"),
         wake_marker_name("*"),
         decided_through_name("*"),
-        "ratelimit:*",
+        "LIMITS:LIMITER/ratelimit/*",
     ):
         for key in redis.scan_iter(pattern):
             redis.delete(key)
@@ -222,3 +223,13 @@ def make_room(api: Api, admin: dict[str, str]) -> Callable[..., str]:
 @pytest.fixture
 def room(make_room: Callable[..., str]) -> str:
     return make_room()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A Redis of this test's own on a spare port, so freezing it touches nobody else."""
+    server = EmbeddedRedis(tmp_path / "redis", persist=False)
+    yield server
+    if server.proc.poll() is None:
+        os.kill(server.proc.pid, signal.SIGCONT)  # a test may have frozen it
+    server.stop()

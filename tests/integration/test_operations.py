@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from email.message import Message
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from models.settings import load_settings
 from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
 
@@ -111,29 +109,6 @@ def test_docs_page_renders_the_spec_without_the_internet(client) -> None:  # typ
     assert "swagger-ui" in html and "/openapi.json" in html
     assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/docs/assets/swagger-ui.css").status_code == 200
-
-
-def test_rate_limits_answer_429_with_retry_after(api: Api, user: dict[str, str]) -> None:
-    from api import create_app
-
-    settings = dataclasses.replace(load_settings(), rate_limits=True, rate_limit_auth=5)
-    limited = create_app(settings).test_client()
-    body = {"email": "nobody@example.com", "password": "wrong-password"}
-    statuses = [
-        limited.post(
-            "/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"}
-        ).status_code
-        for _ in range(settings.rate_limit_auth + 1)
-    ]
-
-    assert statuses[:-1] == [401] * settings.rate_limit_auth
-    last = limited.post("/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert last.status_code == 429
-    assert last.json["error"]["code"] == "RATE_LIMITED"
-    assert 0 < int(last.headers["Retry-After"]) <= 60
-    other = limited.post("/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": "10.9.8.6"})
-    assert other.status_code == 401  # limits are per client
-    assert limited.get("/v1/users/me", headers=user).status_code == 200
 
 
 def test_worker_logs_are_json_lines_with_task_and_room(

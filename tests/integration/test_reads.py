@@ -259,9 +259,11 @@ def test_room_bookings_hide_others_details_from_non_admins(
     other, own = page["items"]
     assert (other["title"], other["description"], other["meeting"]) == (None, None, None)
     assert other["attendees"] == []
+    assert other["organizer_id"] is None  # who books what is not every user's to read
     assert other["start_time"] and other["end_time"]
     assert other["status"] == "CONFIRMED"
     assert own["title"] == "Alice's review"
+    assert own["organizer_id"] is not None
     assert own["description"] == "quarterly numbers"
     assert own["attendees"] == ["x@example.com"]
     assert own["meeting"]["external_meeting_url"] == "https://meet.example.com/q"
@@ -269,6 +271,7 @@ def test_room_bookings_hide_others_details_from_non_admins(
     as_admin = api.page(admin, f"/v1/rooms/{room}/bookings")
     assert [b["title"] for b in as_admin["items"]] == ["Bob's secret", "Alice's review"]
     assert all(b["meeting"] is not None for b in as_admin["items"])
+    assert all(b["organizer_id"] is not None for b in as_admin["items"])
 
 
 def test_room_bookings_window_and_unknown_room(

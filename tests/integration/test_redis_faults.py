@@ -7,7 +7,6 @@ import os
 import signal
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,6 @@ from cli.embedded import EmbeddedRedis
 from models.settings import load_settings
 from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import Api, booking_body, count_rows, future
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A Redis of this test's own on a spare port, so freezing it touches nobody else."""
-    server = EmbeddedRedis(tmp_path / "redis", persist=False)
-    yield server
-    os.kill(server.proc.pid, signal.SIGCONT)
-    server.stop()
 
 
 def test_a_frozen_redis_does_not_hold_up_writes_or_health(

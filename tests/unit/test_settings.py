@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 
-from models.settings import DEV_SECRET, SettingsError, load_settings
+from models.settings import SettingsError, development_secret, load_settings
 
 BASE = {"DATABASE_URL": "postgresql+psycopg://u@h/db", "REDIS_URL": "redis://h:6379/0"}
 
@@ -25,7 +28,8 @@ def env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         "RATE_LIMIT_AUTH",
         "RATE_LIMIT_WRITE",
         "RATE_LIMIT_READ",
-        "RATE_LIMIT_WINDOW_SECONDS",
+        "RATE_LIMIT_LOGIN_FAILURES",
+        "RATE_LIMIT_EMAIL_FAILURES",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE.items():
@@ -43,11 +47,21 @@ def test_production_refuses_a_missing_or_short_secret(env) -> None:  # type: ign
     assert load_settings().secret_key == "x" * 32
 
 
-def test_development_uses_a_development_secret(env) -> None:  # type: ignore[no-untyped-def]
+def test_development_signs_with_a_random_secret_kept_in_its_data_folder(
+    env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     env.setenv("BOOKINGS_ENV", "development")
+    env.chdir(tmp_path)
     settings = load_settings()
-    assert settings.secret_key == DEV_SECRET
+    kept = tmp_path / ".bookings" / "secret_key"
+
+    assert settings.secret_key == kept.read_text().strip()
+    assert len(settings.secret_key) >= 32
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert load_settings().secret_key == settings.secret_key  # the next start finds it
+    assert development_secret(tmp_path / "another") != settings.secret_key
     assert not settings.is_production
+    assert list((tmp_path / ".bookings").iterdir()) == [kept]  # no draft left behind
 
 
 def test_defaults_and_broker_fallback(env) -> None:  # type: ignore[no-untyped-def]
@@ -68,21 +82,25 @@ def test_costs_and_intervals_default_to_production_and_come_from_the_environment
     assert settings.password_cost == 14  # scrypt n = 2**14
     assert (settings.sweep_seconds, settings.housekeeping_seconds) == (5, 30)
     assert settings.sweep_stale_seconds == 5
-    assert (settings.rate_limit_auth, settings.rate_limit_window_seconds) == (300, 60)
+    assert settings.rate_limit_auth == "300 per minute"
+    assert settings.rate_limit_login_failures == "10 per 15 minutes"
     for name, value in {
         "PASSWORD_COST": "4",
         "SWEEP_SECONDS": "1",
         "HOUSEKEEPING_SECONDS": "2",
         "SWEEP_STALE_SECONDS": "3",
         "RATE_LIMIT_AUTH": "5",
-        "RATE_LIMIT_WINDOW_SECONDS": "7",
+        "RATE_LIMIT_LOGIN_FAILURES": "3 per hour",
     }.items():
         env.setenv(name, value)
     settings = load_settings()
     assert settings.password_cost == 4
     assert (settings.sweep_seconds, settings.housekeeping_seconds) == (1, 2)
     assert settings.sweep_stale_seconds == 3
-    assert (settings.rate_limit_auth, settings.rate_limit_window_seconds) == (5, 7)
+    assert (settings.rate_limit_auth, settings.rate_limit_login_failures) == (
+        "5 per minute",
+        "3 per hour",
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,6 +112,7 @@ def test_costs_and_intervals_default_to_production_and_come_from_the_environment
         ("BOOKINGS_ENV", "staging", "production or development"),
         ("DATABASE_URL", "", "DATABASE_URL is not set"),
         ("PASSWORD_COST", "3", "at least 4"),
+        ("RATE_LIMIT_WRITE", "lots", "a limit such as"),
     ],
 )
 def test_bad_values_are_refused_by_name(env, name: str, value: str, words: str) -> None:  # type: ignore[no-untyped-def]
