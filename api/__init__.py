@@ -8,6 +8,7 @@ from flask_smorest import Api
 from redis import Redis
 
 from api.auth import PrincipalCache, init_auth
+from api.auth_events import listener_for
 from api.context import Services, init_context
 from api.errors import register_error_handlers
 from api.long_polls import WaitSlots
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             sender=sender,
             waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
             principals=PrincipalCache(),
+            auth_events=listener_for(settings.database_url),
             wait_slots=WaitSlots(settings.api_threads),
         ),
     )

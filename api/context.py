@@ -15,6 +15,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from api.auth import PrincipalCache
+    from api.auth_events import AuthListener
     from api.long_polls import WaitSlots
     from api.queue import TaskSender
     from models.domain.identity import Principal
@@ -29,6 +30,7 @@ class Services:
     sender: TaskSender
     waker: BackgroundWaker
     principals: PrincipalCache
+    auth_events: AuthListener
     wait_slots: WaitSlots
 
 

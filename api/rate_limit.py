@@ -6,7 +6,8 @@ Who is counted:
   of logins does not shut registration for everyone behind the same address;
 - failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
   email from every address (a guesser with many addresses). Once over, the login answers
-  429 until the window passes, even with the right password.
+  429 until the window passes, even with the right password;
+- refused password changes per user, as failed logins (a stolen token must not guess).
 
 RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 REDIS_TIMEOUT = 0.5  # seconds: a limiter must not make the API wait on a stuck Redis
 LOGIN_ENDPOINT = "auth.token"
 REGISTER_ENDPOINT = "auth.register"
+PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 (an endpoint name)
 
 
 def _address() -> str:
@@ -56,6 +58,14 @@ def _user_key() -> str:
 
 def _failed(response: Response) -> bool:
     return response.status_code == 401
+
+
+def _caller() -> str:
+    return str(g.user.id)
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 422  # a wrong current password (or a too short new one)
 
 
 class LoginBlocks:
@@ -115,6 +125,14 @@ class RateLimits:
             self._failures(settings.rate_limit_login_failures, self._email_and_address),
             self._failures(settings.rate_limit_email_failures, _login_email),
             self._check_blocks,
+        )
+        # A stolen token must not guess its user's password through the password change.
+        self._wrap(
+            app,
+            PASSWORD_CHANGE_ENDPOINT,
+            self.limiter.limit(
+                lambda: settings.rate_limit_login_failures, key_func=_caller, deduct_when=_refused
+            ),
         )
         app.register_error_handler(RateLimitExceeded, self.answer)
 

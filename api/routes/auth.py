@@ -1,13 +1,20 @@
-"""Registration, tokens and the caller's own profile."""
+"""Registration, tokens, logout, and the caller's own profile and password."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
-from api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from api.schemas.users import (
+    PasswordChangeSchema,
+    RegisterSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+)
 from models.domain.tokens import issue_token
 from models.errors import Unauthorized
 from models.services import accounts
@@ -35,7 +42,9 @@ def token(body: dict[str, Any]) -> dict[str, Any]:
     user = accounts.authenticate(db(), **body, cost=settings.password_cost)
     ttl = settings.token_ttl_seconds
     return {
-        "access_token": issue_token(user.id, secret=settings.secret_key, ttl_seconds=ttl),
+        "access_token": issue_token(
+            user.id, version=user.token_version, secret=settings.secret_key, ttl_seconds=ttl
+        ),
         "token_type": "Bearer",
         "expires_in": ttl,
     }
@@ -48,3 +57,30 @@ def me() -> User:
     if user is None:
         raise Unauthorized("the token's user no longer exists")
     return user
+
+
+@blp.route("/users/me/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+def change_password(body: dict[str, Any]) -> None:
+    """Every token issued before the change stops working (401), this one included."""
+    svc = services()
+    user_id = current_user().id
+    heard = svc.auth_events.handled
+    with transaction() as session:
+        accounts.change_password(session, user_id, **body, cost=svc.settings.password_cost)
+    svc.principals.forget(user_id)  # this process at once; the others hear the trigger
+    svc.auth_events.wait_heard(f"user:{user_id}", after=heard)
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+def logout() -> None:
+    """This token stops working (401); the user's other tokens go on."""
+    claims = g.token
+    events = services().auth_events
+    heard = events.handled
+    with transaction() as session:
+        accounts.logout(session, claims)
+    events.revoke(claims.token_id, claims.expires)
+    events.wait_heard(f"token:{claims.token_id}", after=heard)

@@ -19,6 +19,11 @@ class TokenRequestSchema(Schema):
     password = fields.Str(required=True, load_only=True, validate=validate.Length(1, 1024))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.Str(required=True, load_only=True, validate=validate.Length(1, 1024))
+    new_password = fields.Str(required=True, load_only=True, validate=validate.Length(8, 1024))
+
+
 class TokenSchema(Schema):
     access_token = fields.Str()
     token_type = fields.Str()

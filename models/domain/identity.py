@@ -25,6 +25,7 @@ class Principal:
 
     id: uuid.UUID
     role: Role
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:

@@ -1,4 +1,4 @@
-"""Registering users, checking passwords, making admins.
+"""Registering users, checking and changing passwords, logging out, making admins.
 
 `cost` is the password-hash cost (Settings.password_cost); it defaults to the production
 one, so a caller that does not pass it gets production-strength hashes.
@@ -6,15 +6,19 @@ one, so a caller that does not pass it gets production-strength hashes.
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.domain.passwords import DEFAULT_COST, hash_password, verify_password
-from models.errors import Conflict, Unauthorized
-from models.tables.users import Role, User
+from models.domain.tokens import TokenClaims
+from models.errors import Conflict, Unauthorized, ValidationFailed
+from models.tables.users import RevokedToken, Role, User
 
 
 @cache
@@ -56,6 +60,45 @@ def authenticate(session: Session, *, email: str, password: str, cost: int = DEF
     return user
 
 
+def change_password(
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    current_password: str,
+    new_password: str,
+    cost: int = DEFAULT_COST,
+) -> User:
+    """Set a new password and bump the token version: every token issued before stops
+    working, the caller's own included (the client logs in again)."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise Unauthorized("the token's user no longer exists")
+    if not verify_password(current_password, user.password_hash):
+        raise ValidationFailed(
+            "the current password is wrong",
+            details={"current_password": ["is not the current password"]},
+        )
+    user.password_hash = hash_password(new_password, cost=cost)
+    user.token_version += 1
+    session.flush()
+    return user
+
+
+def logout(session: Session, claims: TokenClaims) -> None:
+    """Revoke one token until its own expiry; forget the revocations that have expired."""
+    now = datetime.now(UTC)
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    session.execute(
+        insert(RevokedToken)
+        .values(
+            jti=claims.token_id,
+            user_id=claims.user_id,
+            expires_at=datetime.fromtimestamp(claims.expires, UTC),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 def create_admin(
     session: Session,
     *,
@@ -77,5 +120,6 @@ def create_admin(
     else:
         user.role = Role.ADMIN
         user.password_hash = hash_password(password, cost=cost)
+        user.token_version += 1  # a new password: the old one's tokens stop working
     session.flush()
     return user

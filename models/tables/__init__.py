@@ -6,7 +6,7 @@ from models.tables.bookings import Booking, BookingSeries, BookingStatus, Meetin
 from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
-from models.tables.users import Role, User
+from models.tables.users import RevokedToken, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -19,6 +19,7 @@ __all__ = [
     "MeetingState",
     "RequestKind",
     "RequestStatus",
+    "RevokedToken",
     "Role",
     "Room",
     "Ticket",

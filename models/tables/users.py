@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base, UUIDPk, enum_column, utcnow
@@ -26,7 +28,22 @@ class User(UUIDPk, Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), default=utcnow
     )
+    # Tokens carry the version they were issued under; a password change bumps it, and
+    # every token issued before stops working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class RevokedToken(Base):
+    """A token logged out before its expiry; kept until then, deleted after."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.embedded import free_port
+from models.domain.tokens import read_token
 from models.tables.requests import BookingRequest, RequestStatus
-from tests.helpers import booking_body, future, request_count, stored_request, wait_until
+from tests.helpers import Api, booking_body, future, request_count, stored_request, wait_until
 from tests.roles import start_role, stop_role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,3 +200,20 @@ def test_long_polls_cannot_take_every_thread(
         for thread in polls:
             thread.join(30)
     assert answers[4:] == [(200, "FAILED")] * 2
+
+
+def test_a_logout_in_one_process_holds_in_another(
+    server: Server, api: Api, user: dict[str, str], app: Flask
+) -> None:
+    """The server process writes the logout; this process hears it from Postgres."""
+    events = app.extensions["bookings"].auth_events
+    assert api.client.get("/v1/users/me", headers=user).status_code == 200  # listening
+    heard = events.handled
+
+    status, _, _ = server.request("POST", "/v1/auth/logout", headers=user)
+
+    assert status == 204
+    token_id = read_token(user["Authorization"].split()[1], secret=os.environ["SECRET_KEY"])
+    assert events.wait_heard(f"token:{token_id.token_id}", after=heard, timeout=10)
+    assert api.client.get("/v1/users/me", headers=user).status_code == 401
+    assert server.request("GET", "/v1/users/me", headers=user)[0] == 401

@@ -314,7 +314,9 @@ def test_a_token_signed_with_another_secret_is_401(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
     """A well-formed token for a real user, signed with a foreign key, is refused."""
-    forged = issue_token(uuid.UUID(api.me(user)), secret="another-secret-" * 4, ttl_seconds=600)
+    forged = issue_token(
+        uuid.UUID(api.me(user)), version=0, secret="another-secret-" * 4, ttl_seconds=600
+    )
     headers = {"Authorization": f"Bearer {forged}"}
 
     assert_error(post_booking(api.client, headers, booking_body(room, future())), 401)
@@ -325,7 +327,7 @@ def test_a_token_for_a_user_that_does_not_exist_is_401(
     api: Api, room: str, sessions: sessionmaker[Session]
 ) -> None:
     """A validly signed token whose subject is no user is refused."""
-    ghost = issue_token(uuid.uuid4(), secret=os.environ["SECRET_KEY"], ttl_seconds=600)
+    ghost = issue_token(uuid.uuid4(), version=0, secret=os.environ["SECRET_KEY"], ttl_seconds=600)
     headers = {"Authorization": f"Bearer {ghost}"}
 
     assert_error(post_booking(api.client, headers, booking_body(room, future())), 401)
@@ -338,8 +340,9 @@ def test_an_expired_token_is_401(
     """A correctly signed token whose exp has passed is refused; a fresh one works."""
     uid = api.me(user)
     secret = os.environ["SECRET_KEY"]
-    expired = jwt.encode({"sub": uid, "exp": int(time.time()) - 60}, secret, algorithm="HS256")
-    fresh = issue_token(uuid.UUID(uid), secret=secret, ttl_seconds=600)
+    claims = {"sub": uid, "jti": str(uuid.uuid4()), "ver": 0, "exp": int(time.time()) - 60}
+    expired = jwt.encode(claims, secret, algorithm="HS256")
+    fresh = issue_token(uuid.UUID(uid), version=0, secret=secret, ttl_seconds=600)
 
     response = post_booking(
         api.client, {"Authorization": f"Bearer {expired}"}, booking_body(room, future())
