@@ -18,6 +18,7 @@ from api.rate_limit import init_rate_limits
 from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_checks
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from api.schemas.common import ErrorSchema
+from api.security_headers import init_security_headers
 from api.submit import replay_known_write
 from models.db import session_factory
 from models.services.wakeups import BackgroundWaker, RoomWaker
@@ -85,5 +86,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_rate_limits(app, settings)
     init_text_checks(app)
     app.before_request(replay_known_write)
+    init_security_headers(app)
     register_error_handlers(app)
     return app

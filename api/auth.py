@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import select
 
 from api.context import db, release_db, services
@@ -45,6 +45,10 @@ def authenticate() -> None:
         raise Unauthorized("the password was changed after this token was issued; log in again")
     g.user = principal
     g.token = claims
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "admin_only", False) and not principal.is_admin:
+        # Before anything reads the body: a non-admin learns nothing of its validity.
+        raise Forbidden("this action needs the ADMIN role")
 
 
 def _load(user_id: uuid.UUID) -> Principal | None:
@@ -115,7 +119,8 @@ class PrincipalCache:
 
 
 def admin_only(view: F) -> F:
-    """Allow the view to admins only (403 for everyone else)."""
+    """Allow the view to admins only (403 for everyone else). authenticate() checks the
+    mark before the body is read; the wrapper checks again, should a route skip it."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -123,6 +128,7 @@ def admin_only(view: F) -> F:
             raise Forbidden("this action needs the ADMIN role")
         return view(*args, **kwargs)
 
+    wrapper.admin_only = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 

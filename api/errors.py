@@ -32,6 +32,16 @@ class UnsupportedMediaType(DomainError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class UriTooLong(DomainError):
+    status = 414
+    code = "URI_TOO_LONG"
+
+
+class HeadersTooLarge(DomainError):
+    status = 431
+    code = "HEADERS_TOO_LARGE"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "RATE_LIMITED"
@@ -45,9 +55,11 @@ _CODES = {
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
+    431: "HEADERS_TOO_LARGE",
     503: "SERVICE_UNAVAILABLE",
 }
 

@@ -32,7 +32,7 @@ class QueueDepth(Collector):
         with self.app.app_context():
             sender = services().sender
             try:
-                for queue, depth in sender.queue_depths().items():
+                for queue, depth in sender.recent_queue_depths().items():
                     gauge.add_metric([queue], depth)
             except (OSError, BrokerError):
                 pass  # the broker is down: /readyz says so; the gauge is simply absent

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
+from typing import Any, TypeVar
 
 from amqp.exceptions import ChannelError
 from celery import Celery
@@ -17,6 +20,9 @@ from models.queues import DECIDE_ROOM
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DEPTH_TTL = 2.0  # seconds a process answers /metrics' queue depths from memory
+T = TypeVar("T")
 
 
 class TaskSender:
@@ -33,6 +39,12 @@ class TaskSender:
         self._lock = threading.Lock()
         self._producer: Producer | None = None
         self._producer_pid = 0
+        self._read_lock = threading.Lock()
+        self._reader: Any = None  # a kombu Connection kept for queue depths and pings
+        self._reader_pid = 0
+        self._channel: Any = None
+        self._depths: dict[str, int] | None = None
+        self._depths_until = 0.0
 
     def publish_decide(self, room_id: uuid.UUID, seq: int | None) -> None:
         """Publish one decide message for the room; raises when the broker does not take it.
@@ -57,21 +69,60 @@ class TaskSender:
                 raise
 
     def queue_depths(self) -> dict[str, int]:
-        """Messages waiting in each queue (a passive declare works on Redis and RabbitMQ)."""
-        depths: dict[str, int] = {}
-        with self.celery.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            for queue in self.celery.conf.task_queues:
-                try:
-                    with conn.channel() as channel:
-                        declared = channel.queue_declare(queue=queue.name, passive=True)
-                        depths[queue.name] = int(declared.message_count)
-                except ChannelError:
-                    # Redis has no empty lists, RabbitMQ no undeclared queues: both are 0.
-                    depths[queue.name] = 0
+        """Messages waiting in each queue, asked now."""
+        with self._read_lock:
+            return self._on_reader(self._read_depths)
+
+    def recent_queue_depths(self) -> dict[str, int]:
+        """The depths, remembered for DEPTH_TTL seconds: a flood of /metrics calls asks
+        the broker at most once per DEPTH_TTL per process."""
+        now = time.monotonic()
+        if self._depths is not None and now < self._depths_until:
+            return self._depths
+        depths = self.queue_depths()
+        self._depths, self._depths_until = depths, now + DEPTH_TTL
         return depths
 
     def ping(self) -> None:
-        """Raise when the broker does not answer."""
-        with self.celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        """Raise when the broker does not answer (a passive declare on the kept channel)."""
+        with self._read_lock:
+            self._on_reader(lambda channel: self._depth(channel, self._queue_names()[0]))
+
+    def _on_reader(self, read: Callable[[Any], T]) -> T:
+        """`read(channel)` on the one connection and channel this process keeps for asking
+        the broker: a new connection (and on Redis, one client per channel) for each
+        /metrics or /readyz call was 18 connections a scrape. A kept connection that fails
+        (the broker restarted since) is dropped and one fresh one tried at once."""
+        for attempt in (1, 2):
+            fresh = self._reader is None or self._reader_pid != os.getpid()
+            try:
+                if fresh:
+                    conn = self.celery.connection_for_read()
+                    conn.ensure_connection(max_retries=1, timeout=2)
+                    self._reader, self._reader_pid = conn, os.getpid()
+                    self._channel = conn.channel()
+                return read(self._channel)
+            except Exception:
+                reader, self._reader, self._channel = self._reader, None, None
+                if reader is not None:
+                    with suppress(Exception):
+                        reader.release()
+                if fresh or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read_depths(self, channel: Any) -> dict[str, int]:
+        return {name: self._depth(channel, name) for name in self._queue_names()}
+
+    def _depth(self, channel: Any, name: str) -> int:
+        try:
+            return int(channel.queue_declare(queue=name, passive=True).message_count)
+        except ChannelError:
+            # Redis has no empty lists, RabbitMQ no undeclared queues: both are 0. RabbitMQ
+            # closes the channel that asked: open another for the next question.
+            assert self._reader is not None
+            self._channel = self._reader.channel()
+            return 0
+
+    def _queue_names(self) -> list[str]:
+        return [queue.name for queue in self.celery.conf.task_queues]

@@ -5,13 +5,31 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.errors import PayloadTooLarge, UnsupportedMediaType
+from api.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType, UriTooLong
 from models.errors import DomainError, NotFound, ValidationFailed
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 1000-item batch fits with room to spare
 # No body of the contract nests deeper than 4 (a batch's item's recurrence's list);
 # 32 leaves room and keeps every walk over a body (ours, marshmallow's) shallow.
 MAX_JSON_DEPTH = 32
+# Far below the HTTP server's own limits (hyper: a 64 KiB URI, 100 headers, which it
+# refuses with an empty 414 / 431), so whatever a client can send that is too long gets
+# the JSON error shape from here.
+MAX_URI_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 32 * 1024
+MAX_HEADERS = 64
+
+
+def check_head() -> None:
+    """Refuse absurd request lines and header sets before anything else reads them."""
+    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    if len(uri) > MAX_URI_BYTES:
+        raise UriTooLong(f"the URI is longer than {MAX_URI_BYTES} bytes")
+    headers = request.headers
+    if len(headers) > MAX_HEADERS:
+        raise HeadersTooLarge(f"more than {MAX_HEADERS} header fields")
+    if sum(len(name) + len(value) for name, value in headers.items()) > MAX_HEADER_BYTES:
+        raise HeadersTooLarge(f"the header fields add up to more than {MAX_HEADER_BYTES} bytes")
 
 
 def check_body() -> None:
@@ -100,6 +118,7 @@ def _text_problem(body: object) -> str | None:
 def init_request_checks(app: Flask) -> None:
     """Size and media type, before anything reads the body. The text checks come later
     (init_text_checks, after authentication): an anonymous caller gets 401 first."""
+    app.before_request(check_head)
     app.before_request(check_body)
 
 

@@ -82,6 +82,9 @@ class Settings:
     token_ttl_seconds: int = 3600
     log_level: str = "INFO"
     metrics_port: int | None = None
+    # With it, /metrics wants `Authorization: Bearer <it>`; without it, production serves
+    # /metrics to loopback callers only (a Prometheus on the host, a sidecar).
+    metrics_token: str | None = None
     metrics_dir: str | None = None
     # Threads per API process; each holds at most one database connection at a time, so
     # the API's connection pool has as many (more would idle, fewer would be opened and
@@ -139,6 +142,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 3600, minimum=60),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         metrics_port=_int("BOOKINGS_METRICS_PORT", 0, minimum=0) or None,
+        metrics_token=os.environ.get("METRICS_TOKEN") or None,
         metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
         api_threads=_int("API_THREADS", 16),
         sweep_seconds=_int("SWEEP_SECONDS", 5),

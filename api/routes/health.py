@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from api.context import Services, services
 from api.metrics import metrics_response
+from models.errors import Forbidden, Unauthorized
 from models.heartbeats import shard_consumers
 from models.metrics import ShardConsumers
 
@@ -52,8 +54,26 @@ def healthz() -> ResponseReturnValue:
     },
 )
 def metrics() -> ResponseReturnValue:
+    _may_scrape()
     _count_shard_consumers()
     return metrics_response()
+
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def _may_scrape() -> None:
+    """METRICS_TOKEN set: its bearer only. Unset: anyone in development, loopback callers
+    in production (the numbers say how busy each room shard is: not for the internet)."""
+    settings = services().settings
+    if settings.metrics_token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), settings.metrics_token.encode()
+        ):
+            raise Unauthorized("/metrics needs the METRICS_TOKEN bearer")
+    elif settings.is_production and request.remote_addr not in LOOPBACK:
+        raise Forbidden("/metrics answers loopback callers only unless METRICS_TOKEN is set")
 
 
 @blp.route("/readyz", methods=["GET"])

@@ -217,3 +217,14 @@ def test_a_logout_in_one_process_holds_in_another(
     assert events.wait_heard(f"token:{token_id.token_id}", after=heard, timeout=10)
     assert api.client.get("/v1/users/me", headers=user).status_code == 401
     assert server.request("GET", "/v1/users/me", headers=user)[0] == 401
+
+
+def test_over_long_uris_and_headers_over_http_are_json(
+    server: Server, user: dict[str, str]
+) -> None:
+    status, headers, document = server.request("GET", "/v1/rooms?x=" + "a" * 20_000, headers=user)
+    assert (status, document["error"]["code"]) == (414, "URI_TOO_LONG")
+    assert headers["Content-Type"] == "application/json"
+    many = {**user, **{f"X-Filler-{i}": "v" for i in range(80)}}
+    status, _, document = server.request("GET", "/v1/rooms", headers=many)
+    assert (status, document["error"]["code"]) == (431, "HEADERS_TOO_LARGE")

@@ -142,3 +142,49 @@ def test_metrics_content_type_has_one_charset(api: Api) -> None:
     params = [name for name, _ in message.get_params()[1:]]
     assert params.count("charset") == 1, message["Content-Type"]
     assert message.get_param("version") == "1.0.0"
+
+
+def test_metrics_answer_loopback_callers_or_the_metrics_token() -> None:
+    import dataclasses
+
+    from api import create_app
+    from models.settings import load_settings
+
+    settings = load_settings()
+    assert settings.is_production
+    open_to_host = create_app(settings).test_client()
+    assert open_to_host.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    far = open_to_host.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert far.status_code == 403 and far.json["error"]["code"] == "FORBIDDEN"
+
+    token = "scrape-" + "x" * 30
+    guarded = create_app(dataclasses.replace(settings, metrics_token=token)).test_client()
+    far_addr = {"REMOTE_ADDR": "203.0.113.9"}
+    assert guarded.get("/metrics").status_code == 401
+    wrong = {"Authorization": "Bearer not-it"}
+    assert guarded.get("/metrics", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {token}"}
+    assert guarded.get("/metrics", headers=right, environ_base=far_addr).status_code == 200
+
+
+def test_a_flood_of_scrapes_and_probes_keeps_one_broker_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api import create_app
+
+    app = create_app()
+    sender = app.extensions["bookings"].sender
+    opened: list[object] = []
+    connect = sender.celery.connection_for_read
+
+    def counted() -> Any:
+        opened.append(1)
+        return connect()
+
+    monkeypatch.setattr(sender.celery, "connection_for_read", counted)
+    client = app.test_client()
+    for _ in range(30):
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+    assert len(opened) == 1

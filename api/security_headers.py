@@ -1,0 +1,51 @@
+"""Security headers on every response.
+
+- `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and no framing, always;
+- `Cache-Control: no-store` on everything under /v1: answers there are a user's own
+  (bookings, tokens), and no proxy or browser may keep them;
+- a Content-Security-Policy: nothing at all for the JSON API; for the /docs page, its
+  own scripts and styles and the one inline script that starts Swagger UI, by hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from flask import Flask, Response, request
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_csp(page: bytes) -> str:
+    """The docs page's policy, allowing exactly the inline scripts it carries."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(page)
+    )
+    return (
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/docs"):
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            headers["Content-Security-Policy"] = docs_csp(response.get_data())
+    else:
+        headers.setdefault("Content-Security-Policy", API_CSP)
+    if request.path.startswith("/v1/"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_security_headers(app: Flask) -> None:
+    app.after_request(add_security_headers)
