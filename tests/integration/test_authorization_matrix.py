@@ -1,0 +1,240 @@
+"""Every operation of the live OpenAPI document, for every kind of caller.
+
+The operations come from /openapi.json, so an endpoint added tomorrow is in the matrix
+without anyone touching this file (an operation this file has no body for is sent `{}`).
+The callers: anonymous, the owner of the resources in the path, another user, an admin,
+a deleted user and a demoted admin. The rules:
+
+- public operations (`security: []`) never answer 401/403; every other one answers 401
+  to anonymous callers and deleted users;
+- operations marked `x-roles: [ADMIN]` answer 403 to users and demoted admins, and
+  never 401/403 to an admin;
+- another user never gets a 2xx on the owner's booking, series, task or ticket, and no
+  answer to anyone but the owner and admins carries the owner's private text;
+- nothing answers 5xx, and every error has the one JSON shape.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from models.services import accounts
+from tests.helpers import Api, booking_body, future, undecided, wait_until
+
+PRIVATE = "PRIVATE-0b6c1e"  # in the owner's titles, descriptions and attendees
+OWNED = {"booking_id", "series_id", "task_id", "ticket_id"}
+# The contract's admin-only operations (../shared/API.md). The spec's x-roles must say the
+# same: a route that lost its admin check would otherwise lose its row in the matrix too.
+ADMIN_ONLY = {
+    ("POST", "/v1/rooms"),
+    ("PATCH", "/v1/rooms/{room_id}"),
+    ("DELETE", "/v1/rooms/{room_id}"),
+    ("PATCH", "/v1/tickets/{ticket_id}"),
+    ("GET", "/v1/audit"),
+}
+CALLERS = ["anonymous", "deleted", "other", "demoted", "owner", "admin"]
+
+
+def live_operations() -> list[tuple[str, str, dict[str, Any]]]:
+    from api import create_app
+
+    spec = create_app().test_client().get("/openapi.json").json
+    return [
+        (method.upper(), path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+OPERATIONS = live_operations()
+
+
+@dataclass
+class World:
+    headers: dict[str, dict[str, str]]
+    ids: dict[str, str]
+    room: str
+
+
+def bodies(world: World) -> dict[tuple[str, str], Any]:
+    """Valid bodies where the operation needs one, so a write gets past validation."""
+    start = future(hours=30)
+    return {
+        ("POST", "/v1/auth/register"): {
+            "email": f"{uuid.uuid4().hex[:10]}@example.com",
+            "name": "New",
+            "password": "password-123",
+        },
+        ("POST", "/v1/auth/token"): {"email": "owner@example.com", "password": "password-123"},
+        ("POST", "/v1/users/me/password"): {
+            "current_password": "password-123",
+            "new_password": "password-456",
+        },
+        ("POST", "/v1/rooms"): {"name": f"Room {uuid.uuid4().hex[:6]}", "capacity": 4},
+        ("PATCH", "/v1/rooms/{room_id}"): {"capacity": 6},
+        ("POST", "/v1/bookings"): booking_body(world.room, start),
+        ("POST", "/v1/bookings/recurring"): {
+            **booking_body(world.room, start + timedelta(hours=2)),
+            "recurrence": {"freq": "DAILY", "count": 2},
+        },
+        ("POST", "/v1/bookings/batch"): {
+            "items": [booking_body(world.room, start + timedelta(hours=4))]
+        },
+        ("POST", "/v1/tickets"): {"title": "Broken", "description": "The screen"},
+        ("PATCH", "/v1/tickets/{ticket_id}"): {"status": "IN_PROGRESS"},
+    }
+
+
+def make_world(
+    api: Api, admin: dict[str, str], app: Flask, sessions: sessionmaker[Session]
+) -> World:
+    events = app.extensions["bookings"].auth_events
+    cost = app.extensions["bookings"].settings.password_cost
+    owner = api.register_and_login("owner@example.com", "Owner")
+    other = api.register_and_login("other@example.com", "Other")
+    deleted = api.register_and_login("deleted@example.com", "Gone")
+    with sessions.begin() as session:
+        accounts.create_admin(session, email="demoted@example.com", password="pw-12345", cost=cost)
+    demoted = api.login("demoted@example.com", "pw-12345")
+    room = api.create_room(admin, name="Matrix", capacity=8).json["id"]
+
+    private = {"title": PRIVATE, "description": PRIVATE, "attendees": [f"{PRIVATE}@example.com"]}
+    task_id = api.book(owner, booking_body(room, future(hours=2), **private))
+    done = api.wait_task(owner, task_id)
+    assert done["status"] == "SUCCEEDED", done
+    booking_id = done["result"]["booking_id"]
+    series = api.client.post(
+        "/v1/bookings/recurring",
+        json={
+            **booking_body(room, future(hours=5), **private),
+            "recurrence": {"freq": "WEEKLY", "count": 2},
+        },
+        headers=owner,
+    )
+    series_doc = api.wait_task(owner, series.json["task_id"])
+    assert series_doc["status"] == "SUCCEEDED", series_doc
+    series_id = series_doc["result"]["series_id"]
+    ticket = api.open_ticket(owner, title=PRIVATE, description=PRIVATE)
+    join_code = api.client.get(f"/v1/bookings/{booking_id}", headers=owner).json["meeting"][
+        "join_code"
+    ]
+
+    heard = events.handled
+    with sessions.begin() as session:
+        session.execute(text("DELETE FROM users WHERE email = 'deleted@example.com'"))
+        session.execute(text("UPDATE users SET role = 'USER' WHERE email = 'demoted@example.com'"))
+    wait_until(lambda: events.handled >= heard + 2, 10, "the listener to hear both changes")
+
+    return World(
+        headers={
+            "anonymous": {},
+            "deleted": deleted,
+            "other": other,
+            "demoted": demoted,
+            "owner": owner,
+            "admin": admin,
+        },
+        ids={
+            "room_id": room,
+            "booking_id": booking_id,
+            "series_id": series_id,
+            "task_id": task_id,
+            "ticket_id": ticket["id"],
+            "join_code": join_code,
+        },
+        room=room,
+    )
+
+
+@pytest.fixture
+def world(
+    api: Api,
+    admin: dict[str, str],
+    app: Flask,
+    sessions: sessionmaker[Session],
+    worker: object,
+) -> Iterator[World]:
+    made = make_world(api, admin, app, sessions)
+    yield made
+    # What the matrix's writes queued is decided before the tables are cleaned.
+    wait_until(lambda: not undecided(sessions), 60, "the matrix's writes to be decided")
+
+
+def call(api: Api, world: World, method: str, path: str, caller: str) -> TestResponse:
+    url = path
+    for name, value in world.ids.items():
+        url = url.replace("{" + name + "}", value)
+    assert "{" not in url, f"no id for a path parameter of {path}: add it to the world"
+    body = bodies(world).get((method, path), {} if method in {"POST", "PUT", "PATCH"} else None)
+    return api.client.open(url, method=method, json=body, headers=world.headers[caller])
+
+
+def check(response: TestResponse, method: str, path: str, op: dict[str, Any], caller: str) -> None:
+    where = f"{method} {path} as {caller}: {response.status_code} {response.get_data()[:300]!r}"
+    status = response.status_code
+    public = op.get("security") == []
+    admin_only = "ADMIN" in op.get("x-roles", [])
+    owned = any("{" + name + "}" in path for name in OWNED)
+
+    assert status < 500, where
+    if status >= 400 and response.is_json:
+        assert set(response.json) == {"error"}, where
+        assert set(response.json["error"]) == {"code", "message", "details"}, where
+    if public:
+        assert status not in {401, 403}, where
+        return
+    if caller in {"anonymous", "deleted"}:
+        assert status == 401, where
+    elif admin_only and caller != "admin":
+        assert status == 403, where
+    elif caller == "admin":
+        assert status not in {401, 403} or path.endswith("/check-in"), where  # organizer's
+    elif caller == "other" and owned:
+        assert status in {403, 404}, where
+    else:
+        assert status != 401, where
+    if caller not in {"owner", "admin"}:
+        assert PRIVATE not in response.get_data(as_text=True), where
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "op"),
+    OPERATIONS,
+    ids=[f"{method} {path}" for method, path, _ in OPERATIONS],
+)
+def test_every_operation_answers_every_caller_as_it_should(
+    api: Api, world: World, method: str, path: str, op: dict[str, Any]
+) -> None:
+    for caller in CALLERS:  # the owner and the admin last: their writes change the world
+        check(call(api, world, method, path, caller), method, path, op, caller)
+
+
+def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:
+    """The spec is where the matrix comes from: a route missing from it would be missed."""
+    documented = {(m, p) for m, p, _ in OPERATIONS}
+    served: set[tuple[str, str]] = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in {"static", "docs_assets"} or rule.rule.startswith("/docs"):
+            continue
+        if rule.rule in {"/openapi.json"}:
+            continue
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            served.add((method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)))
+    assert served <= documented, served - documented
+
+
+def test_the_spec_marks_exactly_the_contracts_admin_operations() -> None:
+    marked = {(m, p) for m, p, op in OPERATIONS if "ADMIN" in op.get("x-roles", [])}
+    assert marked == ADMIN_ONLY
