@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LOGS: list[Path] = []  # every role's log, scanned for secrets at the end of the suite
 
 
 def start_role(
@@ -17,6 +18,7 @@ def start_role(
 ) -> subprocess.Popen[bytes]:
     """`python -m cli ARGS` from the project root, its output in `log`, in a new session so
     that a signal to its group reaches every child (celery's pool, granian's workers)."""
+    LOGS.append(log)
     return subprocess.Popen(
         [sys.executable, "-m", "cli", *args],
         cwd=ROOT,

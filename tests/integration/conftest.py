@@ -9,6 +9,7 @@ PROMETHEUS_MULTIPROC_DIR when it is imported.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from tests import services
@@ -33,7 +34,8 @@ from cli.embedded import EmbeddedRedis
 from models.locks import decided_through_name, room_lock_name, wake_marker_name
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
-from tests.roles import start_role, stop_role
+from tests.log_secrets import Captured, file_lines, leaks
+from tests.roles import LOGS, start_role, stop_role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,6 +84,19 @@ def worker_is_idle(app: Flask) -> bool:
     inspect = celery.control.inspect(timeout=2, limit=1)
     replies = [inspect.active(), inspect.reserved(), inspect.scheduled()]
     return all(reply and not any(reply.values()) for reply in replies)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_in_logs() -> Iterator[Captured]:
+    """Every log line of the suite, this process's and its roles', free of passwords,
+    hashes, tokens and the signing key (tests/log_secrets.py)."""
+    captured = Captured()
+    root = logging.getLogger()
+    root.addHandler(captured)
+    yield captured
+    root.removeHandler(captured)
+    found = leaks(captured.lines + file_lines(LOGS))
+    assert not found, "secrets in the logs:\n  " + "\n  ".join(found[:20])
 
 
 @pytest.fixture(scope="session")
