@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install run test lint format bench profile clean
+.PHONY: install run test lint format audit bench profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy api worker models cli celeryconfig.py
+
+# pip-audit over the installed packages (.ci/audit says when nothing could be audited).
+audit: install
+	.ci/audit
 
 format: install
 	$(BIN)/ruff format .

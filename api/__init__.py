@@ -19,6 +19,7 @@ from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_ch
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
+from api.spec_rules import text_patterns
 from api.submit import replay_known_write
 from models.db import session_factory
 from models.services.wakeups import BackgroundWaker, RoomWaker
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.ma_plugin.converter.add_attribute_function(text_patterns)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -69,7 +69,7 @@ def create_batch(body: dict[str, Any]) -> Any:
 
 
 @blp.route("/bookings/<uuid:booking_id>/cancel", methods=["POST"])
-@blp.arguments(CancelInSchema)
+@blp.arguments(CancelInSchema, required=False)  # the reason is optional
 @blp.response(202, ACCEPTED)
 def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
     booking = visible_booking(db(), booking_id, current_user())
@@ -77,7 +77,7 @@ def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
 
 
 @blp.route("/series/<uuid:series_id>/cancel", methods=["POST"])
-@blp.arguments(SeriesCancelInSchema)
+@blp.arguments(SeriesCancelInSchema, required=False)
 @blp.response(202, ACCEPTED)
 def cancel_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
     """Cancel the series' occurrences from a time on (default: every future one)."""

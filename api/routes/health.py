@@ -9,10 +9,12 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.context import Services, services
 from api.metrics import metrics_response
+from api.schemas.common import ErrorSchema
 from models.errors import Forbidden, Unauthorized
 from models.heartbeats import shard_consumers
 from models.metrics import ShardConsumers
@@ -36,8 +38,18 @@ def _count_shard_consumers() -> None:
         extensions["bookings_shard_consumers"] = collector
 
 
+class HealthSchema(Schema):
+    status = fields.Str(required=True)
+
+
+class ReadySchema(Schema):
+    status = fields.Str(required=True)
+    checks = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+
+
 @blp.route("/healthz", methods=["GET"])
 @blp.doc(security=[])
+@blp.response(200, HealthSchema)
 def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
@@ -78,6 +90,8 @@ def _may_scrape() -> None:
 
 @blp.route("/readyz", methods=["GET"])
 @blp.doc(security=[])
+@blp.response(200, ReadySchema)
+@blp.alt_response(503, schema=ErrorSchema, description="A backing service is down")
 def readyz() -> ResponseReturnValue:
     """Ready when the database, Redis and the broker answer and every room shard's queue
     has a live consumer (a worker's heartbeat in Redis, models/heartbeats.py)."""

@@ -74,7 +74,7 @@ def get_room(room_id: uuid.UUID) -> Room:
 
 @blp.route("/<uuid:room_id>", methods=["PATCH"])
 @admin_only
-@blp.arguments(RoomPatchSchema(partial=True))
+@blp.arguments(RoomPatchSchema(partial=True), required=False)  # no body: nothing changes
 @blp.response(200, RoomSchema)
 def patch_room(body: dict[str, Any], room_id: uuid.UUID) -> Room:
     with transaction() as session:

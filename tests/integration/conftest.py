@@ -34,6 +34,7 @@ from cli.embedded import EmbeddedRedis
 from models.locks import decided_through_name, room_lock_name, wake_marker_name
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
+from tests.http_server import Server, serve
 from tests.log_secrets import Captured, file_lines, leaks
 from tests.roles import LOGS, start_role, stop_role
 
@@ -248,3 +249,9 @@ def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     if server.proc.poll() is None:
         os.kill(server.proc.pid, signal.SIGCONT)  # a test may have frozen it
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
+    """`bookings api` as deployed, serving the suite's database (tests/http_server.py)."""
+    yield from serve(tmp_path_factory)

@@ -8,75 +8,19 @@ JSON shape.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import suppress
-from email.message import Message
-from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.embedded import free_port
 from models.domain.tokens import read_token
 from models.tables.requests import BookingRequest, RequestStatus
 from tests.helpers import Api, booking_body, future, request_count, stored_request, wait_until
-from tests.roles import start_role, stop_role
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Server:
-    def __init__(self, port: int, log: Path) -> None:
-        self.port, self.log = port, log
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | Iterator[bytes] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Message, Any]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            chunked = body is not None and not isinstance(body, bytes)
-            # The server may answer (a 413) and close before the body is all sent.
-            with suppress(BrokenPipeError, ConnectionResetError):
-                conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
-            response = conn.getresponse()
-            raw = response.read()
-            document = json.loads(raw) if raw else None
-            return response.status, response.headers, document
-        finally:
-            conn.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("api") / "api.log"
-    argv = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
-    proc = start_role(argv, log)
-    running = Server(port, log)
-
-    def healthy() -> bool:
-        assert proc.poll() is None, f"the API exited:\n{log.read_text()[-3000:]}"
-        try:
-            return running.request("GET", "/healthz")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(healthy, 60, lambda: f"the API to listen:\n{log.read_text()[-3000:]}")
-        yield running
-    finally:
-        stop_role(proc)
+from tests.http_server import Server
 
 
 def bearer(headers: dict[str, str]) -> dict[str, str]:
