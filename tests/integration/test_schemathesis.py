@@ -54,7 +54,10 @@ def schemathesis(server: Server, token: str, log: Path, *selection: str) -> None
         f"Authorization: Bearer {token}",
         *selection,
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    # In the test's own folder: schemathesis keeps a cache of what it found where it runs.
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=600, check=False, cwd=log.parent
+    )
     log.write_text(done.stdout + done.stderr)
     summary = "\n".join(done.stdout.splitlines()[-40:])
     print(summary)  # the figures (cases generated, passed) for the run's log
