@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.tokens import read_token
 from models.tables.requests import BookingRequest, RequestStatus
-from tests.helpers import Api, booking_body, future, request_count, stored_request, wait_until
+from tests.helpers import (
+    Api,
+    booking_body,
+    future,
+    request_count,
+    stored_request,
+    undecided,
+    wait_until,
+)
 from tests.http_server import Server
 
 
@@ -172,3 +181,28 @@ def test_over_long_uris_and_headers_over_http_are_json(
     many = {**user, **{f"X-Filler-{i}": "v" for i in range(80)}}
     status, _, document = server.request("GET", "/v1/rooms", headers=many)
     assert (status, document["error"]["code"]) == (431, "HEADERS_TOO_LARGE")
+
+
+def test_forty_identical_idempotent_requests_at_once_make_one(
+    server: Server, worker: object, user: dict[str, str], room: str, sessions: sessionmaker[Session]
+) -> None:
+    body = json.dumps(booking_body(room, future(9), title="Once")).encode()
+    headers = {**bearer(user), "Idempotency-Key": "forty-at-once"}
+    answers: list[tuple[int, Any]] = []
+    gate = threading.Barrier(40)
+
+    def send() -> None:
+        gate.wait()
+        status, _, document = server.request("POST", "/v1/bookings", body, headers)
+        answers.append((status, document))
+
+    threads = [threading.Thread(target=send) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert [status for status, _ in answers] == [202] * 40
+    assert len({document["task_id"] for _, document in answers}) == 1
+    assert request_count(sessions) == 1
+    wait_until(lambda: not undecided(sessions), 30, "the one request to be decided")

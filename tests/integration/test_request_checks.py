@@ -121,3 +121,48 @@ def patch_at_once(
     for thread in threads:
         thread.join(30)
     return answers
+
+
+MALFORMED_DATES = [
+    "2027-03-01T09:00:00",  # no offset
+    "2027-13-45T25:61:61Z",
+    "10000-01-01T00:00:00Z",
+    "-0001-01-01T00:00:00Z",
+    "2027-03-01T09:00:00+25:00",
+    "1e309",
+    "99999999999999999999",
+    "",
+]
+EXTREME_DATES = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"]
+
+
+def date_parameters(app: Flask) -> list[tuple[str, str]]:
+    """(path, parameter) for every date-time query parameter of the live spec."""
+    spec = app.test_client().get("/openapi.json").json
+    found = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "get":
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "query" and schema.get("format") == "date-time":
+                    found.append((path, parameter["name"]))
+    return found
+
+
+def test_absurd_dates_in_every_date_query_parameter_are_4xx_in_the_error_shape(
+    api: Api, app: Flask, user: dict[str, str], admin: dict[str, str], room: str
+) -> None:
+    parameters = date_parameters(app)
+    assert len(parameters) >= 8, parameters  # availability, lists, calendars, audit
+    for path, name in parameters:
+        url = path.replace("{room_id}", room)
+        for value in MALFORMED_DATES + EXTREME_DATES:
+            response = api.client.get(url, query_string={name: value}, headers=admin)
+            where = f"{url}?{name}={value!r}: {response.status_code}"
+            assert response.status_code < 500, where
+            if value in MALFORMED_DATES:
+                assert_error(response, 422)
+            elif response.status_code >= 400:
+                assert set(response.json["error"]) == {"code", "message", "details"}, where
