@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from models.queues import (
     DECIDE_ROOM,
@@ -64,7 +64,10 @@ class RoomRouter:
 
 
 def task_queues(shards: int) -> list[Queue]:
-    return [Queue(name) for name in shard_queues(shards)] + [Queue(MAINTENANCE_QUEUE)]
+    """Each queue bound to a direct exchange of its own name by its own routing key, so
+    `inspect active_queues` and the worker banner say what each queue is."""
+    names = [*shard_queues(shards), MAINTENANCE_QUEUE]
+    return [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names]
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

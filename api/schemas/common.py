@@ -6,7 +6,7 @@ from functools import cache
 
 from marshmallow import Schema, fields, validate
 
-from models.domain.booking_input import OneLine, Trimmed
+from models.domain.booking_input import AwareTime, OneLine, Trimmed
 
 __all__ = ["ErrorSchema", "OneLine", "PageQuery", "Trimmed", "WindowQuery", "page_of"]
 
@@ -17,8 +17,8 @@ class PageQuery(Schema):
 
 
 class WindowQuery(PageQuery):
-    from_ = fields.AwareDateTime(data_key="from", format="iso")
-    to = fields.AwareDateTime(format="iso")
+    from_ = AwareTime(data_key="from", format="iso")
+    to = AwareTime(format="iso")
 
 
 @cache

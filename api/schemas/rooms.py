@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.common import OneLine, PageQuery
-from models.domain.booking_input import iana_zone
+from models.domain.booking_input import AwareTime, iana_zone
 from models.tables.base import utcnow
 
 CALENDAR_PAST = timedelta(days=30)
@@ -41,8 +41,8 @@ class RoomSchema(Schema):
     timezone = fields.Str()
     auto_release_minutes = fields.Int(allow_none=True)
     active = fields.Bool()
-    created_at = fields.AwareDateTime(format="iso")
-    updated_at = fields.AwareDateTime(format="iso")
+    created_at = AwareTime(format="iso")
+    updated_at = AwareTime(format="iso")
 
 
 class RoomQuery(PageQuery):
@@ -53,8 +53,8 @@ class RoomQuery(PageQuery):
 
 
 class AvailabilityQuery(PageQuery):
-    start_time = fields.AwareDateTime(required=True, format="iso")
-    end_time = fields.AwareDateTime(required=True, format="iso")
+    start_time = AwareTime(required=True, format="iso")
+    end_time = AwareTime(required=True, format="iso")
     capacity_min = fields.Int(validate=validate.Range(1, 10_000))
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
 
@@ -67,10 +67,10 @@ class AvailabilityQuery(PageQuery):
 class CalendarQuery(Schema):
     """The feed's window: from now minus 30 days to 365 days ahead unless given."""
 
-    from_ = fields.AwareDateTime(
+    from_ = AwareTime(
         data_key="from", format="iso", metadata={"description": "default: now minus 30 days"}
     )
-    to = fields.AwareDateTime(
+    to = AwareTime(
         format="iso", metadata={"description": "default: 365 days after now (or after from)"}
     )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from models.domain.booking_input import AwareTime
+
 
 class TaskSchema(Schema):
     task_id = fields.UUID(attribute="id")
     kind = fields.Str(attribute="kind.value")
     status = fields.Str()
-    created_at = fields.AwareDateTime(format="iso")
-    updated_at = fields.AwareDateTime(format="iso")
+    created_at = AwareTime(format="iso")
+    updated_at = AwareTime(format="iso")
     result = fields.Dict(allow_none=True)
     error = fields.Dict(allow_none=True)
     progress = fields.Dict(allow_none=True)

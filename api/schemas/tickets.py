@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import OneLine, PageQuery, Trimmed
+from models.domain.booking_input import AwareTime
 from models.tables.tickets import TicketStatus
 
 
@@ -25,8 +26,8 @@ class TicketSchema(Schema):
     title = fields.Str()
     description = fields.Str()
     status = fields.Enum(TicketStatus, by_value=True)
-    created_at = fields.AwareDateTime(format="iso")
-    updated_at = fields.AwareDateTime(format="iso")
+    created_at = AwareTime(format="iso")
+    updated_at = AwareTime(format="iso")
 
 
 class TicketQuery(PageQuery):

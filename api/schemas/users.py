@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import OneLine
+from models.domain.booking_input import AwareTime
 from models.tables.users import Role
 
 
@@ -35,4 +36,4 @@ class UserSchema(Schema):
     email = fields.Str()
     name = fields.Str()
     role = fields.Enum(Role, by_value=True)
-    created_at = fields.AwareDateTime(format="iso")
+    created_at = AwareTime(format="iso")

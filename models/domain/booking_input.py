@@ -27,6 +27,14 @@ from models.tables.bookings import ConflictPolicy
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
+class AwareTime(fields.AwareDateTime):
+    """An ISO 8601 time with an offset; one without says how to fix it."""
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow merges it with its parents')
+        "invalid_awareness": "add an offset such as Z or +01:00 (a time without one is ambiguous)"
+    }
+
+
 class Trimmed(fields.Str):
     """A string without surrounding whitespace or invisible characters, so a blank value
     (spaces, U+200B, U+FEFF, ...) fails Length(1, …)."""
@@ -58,8 +66,8 @@ def iana_zone(name: str) -> None:
 
 class BookingInSchema(Schema):
     room_id = fields.UUID(required=True)
-    start_time = fields.AwareDateTime(required=True, format="iso")
-    end_time = fields.AwareDateTime(required=True, format="iso")
+    start_time = AwareTime(required=True, format="iso")
+    end_time = AwareTime(required=True, format="iso")
     title = OneLine(required=True, validate=validate.Length(1, 200))
     description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
     # Email addresses or names: the contract does not say, so both are taken.
@@ -82,7 +90,7 @@ class RecurrenceSchema(Schema):
     freq = fields.Str(required=True, validate=validate.OneOf(["DAILY", "WEEKLY", "MONTHLY"]))
     interval = fields.Int(load_default=1, strict=True, validate=validate.Range(1, 366))
     count = fields.Int(strict=True, validate=validate.Range(1, MAX_OCCURRENCES))
-    until = fields.AwareDateTime(format="iso")
+    until = AwareTime(format="iso")
     by_weekday = fields.List(
         fields.Str(validate=validate.OneOf(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])),
         validate=validate.Length(1, 7),

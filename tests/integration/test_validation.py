@@ -130,6 +130,7 @@ def test_a_time_without_an_offset_is_422(
     error = assert_error(post_booking(api.client, user, body), 422, "VALIDATION_ERROR")
 
     assert {"start_time", "end_time"} <= set(error["details"]), error
+    assert "add an offset such as Z or +01:00" in error["details"]["start_time"][0]
     assert request_count(sessions) == 0
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +61,35 @@ def test_celery_finds_the_app_as_worker_celery() -> None:
     assert worker.celery is app
     with pytest.raises(AttributeError):
         worker.nothing_here  # noqa: B018
+
+
+def test_celery_commands_without_settings_say_what_is_missing(tmp_path: Path) -> None:
+    """`celery -A worker …` with no environment (and no .bookings/env where it runs)."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    env["PYTHONPATH"] = str(root)
+    celery = str(Path(sys.executable).parent / "celery")
+    done = subprocess.run(
+        [celery, "-A", "worker", "report"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Error: DATABASE_URL is not set" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "amqp://guest" not in done.stdout
+
+
+def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
+    queues = celeryconfig.task_queues(4)
+    assert [q.name for q in queues] == ["rooms.0", "rooms.1", "rooms.2", "rooms.3", "maintenance"]
+    for queue in queues:
+        assert queue.exchange.name == queue.name
+        assert queue.routing_key == queue.name

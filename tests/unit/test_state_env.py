@@ -1,0 +1,59 @@
+"""`bookings up` tells the other commands where its servers are, and refuses a busy port."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from cli import embedded
+from cli.up import run_everything
+from models.state_env import load_state_env, remove_state_env, write_state_env
+
+URLS = {
+    "DATABASE_URL": "postgresql+psycopg://postgres@/bookings?host=/tmp/x y",
+    "REDIS_URL": "redis://127.0.0.1:6390/0",
+}
+
+
+def test_the_env_file_round_trips_and_fills_only_what_is_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "env"
+    for name, value in URLS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    write_state_env(path)
+    assert "export DATABASE_URL=" in path.read_text()
+
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("REDIS_URL", "redis://elsewhere:6379/0")  # the caller's own wins
+    assert load_state_env(path)
+    assert os.environ["DATABASE_URL"] == URLS["DATABASE_URL"]
+    assert os.environ["REDIS_URL"] == "redis://elsewhere:6379/0"
+
+    remove_state_env(path)
+    monkeypatch.delenv("DATABASE_URL")
+    assert not load_state_env(path)
+
+
+def test_an_embedded_redis_keeps_its_port_while_it_is_free(tmp_path: Path) -> None:
+    first = embedded.kept_port(tmp_path)
+    assert embedded.kept_port(tmp_path) == first
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", first))
+        taken.listen()
+        assert embedded.kept_port(tmp_path) != first
+
+
+def test_up_on_a_busy_port_says_so_and_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run_everything(port, "127.0.0.1") == 2
+    message = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is taken" in message
+    assert f"PORT={port + 1} make run" in message
