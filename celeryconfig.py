@@ -47,6 +47,10 @@ task_publish_retry_policy = {
     "interval_max": 0.5,
 }
 task_default_queue = MAINTENANCE_QUEUE
+# Task events, so `celery events` and Flower show every task sent, started and finished
+# (their cost is measured in docs/performance.md).
+worker_send_task_events = True
+task_send_sent_event = True
 timezone = "UTC"
 
 

@@ -93,3 +93,8 @@ def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
     for queue in queues:
         assert queue.exchange.name == queue.name
         assert queue.routing_key == queue.name
+
+
+def test_task_events_are_on_for_celery_events_and_flower() -> None:
+    assert celeryconfig.worker_send_task_events is True
+    assert celeryconfig.task_send_sent_event is True
