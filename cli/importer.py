@@ -25,11 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from models.domain.booking_input import batch_payloads
-from models.domain.payloads import BatchPayload
+from models.domain.identity import Principal, Viewer
+from models.domain.payloads import BatchPayload, SeriesPayload
 from models.errors import ValidationFailed
 from models.services.accept import Waker, submit
+from models.services.booking_queries import sees_details
 from models.services.room_catalog import room_zones
 from models.services.task_status import item_counts
+from models.tables.bookings import Booking
 from models.tables.requests import BookingRequest, RequestStatus
 from models.tables.rooms import Room
 from models.tables.users import Role, User
@@ -108,9 +111,13 @@ def import_file(
             return 1
     parent = BatchPayload(len(children), file=path.name)
     accepted = submit(sessions, waker, requester_id=user.id, request=parent, children=children)
-    click.echo(f"submitted {len(children)} bookings as task {accepted.request_id}")
+    asked = sum(len(c.occurrences) if isinstance(c, SeriesPayload) else 1 for c in children)
+    click.echo(
+        f"submitted {len(children)} rows ({asked} bookings once series are expanded) "
+        f"as task {accepted.request_id}"
+    )
     follow(sessions, accepted.request_id, len(children))
-    summarize(sessions, accepted.request_id, lines)
+    summarize(sessions, accepted.request_id, lines, Principal(user.id, user.role))
     return 0
 
 
@@ -126,24 +133,66 @@ def follow(sessions: sessionmaker[Session], batch_id: uuid.UUID, total: int) -> 
             bar.set_postfix(confirmed=counts["confirmed"], rejected=counts["rejected"])
 
 
-def summarize(sessions: sessionmaker[Session], batch_id: uuid.UUID, lines: list[int]) -> None:
+def row_outcome(item: BookingRequest) -> tuple[str, int, int]:
+    """(outcome, bookings made, occurrences skipped) of one row: a series that booked
+    some of its occurrences and skipped others is "confirmed in part", not "confirmed"."""
+    if item.status != RequestStatus.SUCCEEDED:
+        return "rejected", 0, 0
+    occurrences = (item.result or {}).get("occurrences")
+    if occurrences is None:
+        return "confirmed", 1, 0
+    skipped = sum(1 for o in occurrences if o["status"] == "SKIPPED")
+    made = len(occurrences) - skipped
+    return ("confirmed in part" if skipped else "confirmed"), made, skipped
+
+
+def describe_conflicts(session: Session, error: dict[str, Any], viewer: Viewer) -> str:
+    """When and, where the importing user may see it, what the row collided with."""
+    conflicts = error.get("conflicts") or []
+    if not conflicts:
+        return ""
+    shown = conflicts[:3]
+    ids = [uuid.UUID(c["booking_id"]) for c in shown]
+    found = {b.id: b for b in session.scalars(select(Booking).where(Booking.id.in_(ids)))}
+    parts = []
+    for conflict, booking_id in zip(shown, ids, strict=True):
+        booking = found.get(booking_id)
+        what = f' "{booking.title}"' if booking and sees_details(viewer, booking) else ""
+        parts.append(f"{conflict['start_time']} to {conflict['end_time']}{what}")
+    more = f" and {len(conflicts) - len(shown)} more" if len(conflicts) > len(shown) else ""
+    return "; conflicts with " + ", ".join(parts) + more
+
+
+def summarize(
+    sessions: sessionmaker[Session], batch_id: uuid.UUID, lines: list[int], viewer: Viewer
+) -> None:
     with sessions() as session:
         items = session.scalars(
             select(BookingRequest)
             .where(BookingRequest.parent_id == batch_id)
             .order_by(BookingRequest.seq)
         ).all()
-    reasons = Counter(
-        (item.error or {}).get("code", "UNKNOWN")
-        for item in items
-        if item.status != RequestStatus.SUCCEEDED
-    )
-    confirmed = sum(1 for item in items if item.status == RequestStatus.SUCCEEDED)
-    click.echo(f"\n{'outcome':<24}{'count':>7}")
-    click.echo(f"{'confirmed':<24}{confirmed:>7}")
-    for code, count in reasons.most_common():
-        click.echo(f"{'rejected: ' + code:<24}{count:>7}")
-    for line, item in zip(lines, items, strict=True):
-        if item.status != RequestStatus.SUCCEEDED:
-            message = (item.error or {}).get("message", "")
-            click.echo(f"  line {line}: {item.status.value} {message}")
+        outcomes = [row_outcome(item) for item in items]
+        rows = Counter(outcome for outcome, _, _ in outcomes)
+        reasons = Counter(
+            (item.error or {}).get("code", "UNKNOWN")
+            for item in items
+            if item.status != RequestStatus.SUCCEEDED
+        )
+        click.echo(f"\n{'rows':<28}{'count':>7}")
+        for outcome in ("confirmed", "confirmed in part"):
+            click.echo(f"{outcome:<28}{rows[outcome]:>7}")
+        for code, count in reasons.most_common():
+            click.echo(f"{'rejected: ' + code:<28}{count:>7}")
+        made = sum(m for _, m, _ in outcomes)
+        skipped = sum(k for _, _, k in outcomes)
+        click.echo(f"{'bookings made':<28}{made:>7}")
+        if skipped:
+            click.echo(f"{'occurrences skipped':<28}{skipped:>7}")
+        for line, item, (outcome, _, skipped_here) in zip(lines, items, outcomes, strict=True):
+            if item.status != RequestStatus.SUCCEEDED:
+                error = item.error or {}
+                why = describe_conflicts(session, error, viewer)
+                click.echo(f"  line {line}: {item.status.value} {error.get('message', '')}{why}")
+            elif skipped_here:
+                click.echo(f"  line {line}: {outcome}, {skipped_here} occurrences skipped")

@@ -46,9 +46,13 @@ def test_import_csv_books_rows_and_reports_the_rejected_line(
     result = CliRunner().invoke(main, ["import", str(path), "--as", "alice@example.com"])
 
     assert result.exit_code == 0, result.output
-    assert "confirmed                     6" in result.output
-    assert "rejected: CONFLICT            1" in result.output
+    assert "submitted 7 rows (7 bookings once series are expanded)" in result.output
+    assert "confirmed                         6" in result.output
+    assert "rejected: CONFLICT                1" in result.output
+    assert "bookings made                     6" in result.output
     assert "line 8: REJECTED" in result.output  # header is line 1, the clash the 8th
+    # The clash names what it hit: alice's own booking, so with its title.
+    assert '"Sync 0"' in result.output.split("line 8: REJECTED", 1)[1]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Booking)) == 6
         attendees = session.scalars(select(Booking.attendees)).first()
@@ -73,3 +77,28 @@ def test_import_refuses_a_file_with_a_bad_row_and_submits_nothing(
     assert result.exit_code == 1
     assert "line 3" in result.output and "end_time" in result.output
     assert request_count(sessions) == 0
+
+
+def test_import_counts_the_bookings_a_series_made_and_the_occurrences_it_skipped(
+    tmp_path: Path, api: Api, user: dict[str, str], admin: dict[str, str]
+) -> None:
+    api.create_room(admin, name="Vega", capacity=4)
+    start = future()
+    later = start + timedelta(weeks=2)  # the series' third week is taken by this row
+    path = tmp_path / "series.csv"
+    path.write_text(
+        "room,start_time,end_time,title,freq,count,conflict_policy\n"
+        f"Vega,{later.isoformat()},{(later + timedelta(hours=1)).isoformat()},Taken,,,\n"
+        f"Vega,{start.isoformat()},{(start + timedelta(hours=1)).isoformat()},Weekly,WEEKLY,4,"
+        "skip_conflicts\n"
+    )
+
+    result = CliRunner().invoke(main, ["import", str(path), "--as", "alice@example.com"])
+
+    assert result.exit_code == 0, result.output
+    assert "submitted 2 rows (5 bookings once series are expanded)" in result.output
+    assert "confirmed                         1" in result.output
+    assert "confirmed in part                 1" in result.output
+    assert "bookings made                     4" in result.output
+    assert "occurrences skipped               1" in result.output
+    assert "line 3: confirmed in part, 1 occurrences skipped" in result.output
