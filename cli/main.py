@@ -184,6 +184,7 @@ def beat_argv(schedule_dir: str) -> list[str]:
 @main.command()
 def tick() -> None:
     """Run every periodic job once, now."""
+    share_metrics_dir()
     from worker.periodic import run_all
 
     _settings_or_exit(require_secret=False)
@@ -231,6 +232,7 @@ def er_diagram(check: bool) -> None:
 @main.command("seed")
 def seed_command() -> None:
     """Demo users, rooms and bookings (bookings are decided by the workers)."""
+    share_metrics_dir()  # its accepted requests count in the host's /metrics too
     from cli.seed import seed
     from models.db import session_factory
     from worker.runtime import runtime
@@ -246,6 +248,7 @@ def seed_command() -> None:
 @click.option("--as", "email", default=None, help="whose bookings (default: the first admin)")
 def import_(file: Path, email: str | None) -> None:
     """Submit a CSV or JSON file of bookings as one batch; follow it until decided."""
+    share_metrics_dir()  # before prometheus_client loads: the counts outlive this process
     from cli.importer import import_file
     from models.db import session_factory
     from worker.runtime import runtime

@@ -102,3 +102,39 @@ def test_import_counts_the_bookings_a_series_made_and_the_occurrences_it_skipped
     assert "bookings made                     4" in result.output
     assert "occurrences skipped               1" in result.output
     assert "line 3: confirmed in part, 1 occurrences skipped" in result.output
+
+
+def test_an_import_run_alone_counts_in_the_hosts_metrics(
+    tmp_path: Path, api: Api, user: dict[str, str], admin: dict[str, str]
+) -> None:
+    """`bookings import` in a shell of its own: its accepted batch lands in the metrics
+    folder the API adds up (`.bookings/metrics` where it runs), not in a dying process."""
+    import os
+    import subprocess
+    import sys
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    api.create_room(admin, name="Lyra", capacity=4)
+    path = tmp_path / "one.csv"
+    path.write_text(
+        rows_csv("Lyra", 1).splitlines()[0] + "\n" + rows_csv("Lyra", 1).splitlines()[1] + "\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "import", str(path), "--as", "alice@example.com"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path / ".bookings" / "metrics"))
+    text = generate_latest(registry).decode()
+    assert 'bookings_requests_accepted_total{kind="batch"} 1.0' in text, text[:2000]
