@@ -19,7 +19,7 @@ from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_ch
 from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
-from api.spec_rules import text_patterns
+from api.spec_rules import DocumentedErrors, field_examples, text_patterns
 from api.submit import replay_known_write
 from models.db import session_factory
 from models.services.wakeups import BackgroundWaker, RoomWaker
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Swagger UI served from the swagger-ui-bundle wheel: /docs works offline too.
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},  # a token survives reloads
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
@@ -76,6 +77,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.ma_plugin.converter.add_attribute_function(text_patterns)
+    api.ma_plugin.converter.add_attribute_function(field_examples)
+    errors = DocumentedErrors()
+    errors.init_spec(api.spec)
+    api.spec.plugins.append(errors)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -22,6 +22,7 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Audit tr
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, page_of(AuditEventSchema))
 def list_audit(query: dict[str, Any]) -> Page[AuditEvent]:
+    """The audit trail, newest first (admins)."""
     stmt = audit_search(
         booking_id=query.get("booking_id"),
         room_id=query.get("room_id"),

@@ -28,6 +28,7 @@ blp = Blueprint("auth", __name__, url_prefix="/v1", description="Users and token
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 def register(body: dict[str, Any]) -> User:
+    """Register a user (the role is USER)."""
     cost = services().settings.password_cost
     with transaction() as session:
         return accounts.register(session, **body, cost=cost)
@@ -38,6 +39,7 @@ def register(body: dict[str, Any]) -> User:
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def token(body: dict[str, Any]) -> dict[str, Any]:
+    """Log in: a bearer token for an email and password."""
     settings = services().settings
     user = accounts.authenticate(db(), **body, cost=settings.password_cost)
     ttl = settings.token_ttl_seconds
@@ -53,6 +55,7 @@ def token(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/users/me", methods=["GET"])
 @blp.response(200, UserSchema)
 def me() -> User:
+    """The caller's own profile."""
     user = db().get(User, current_user().id)
     if user is None:
         raise Unauthorized("the token's user no longer exists")

@@ -46,6 +46,7 @@ blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 @blp.arguments(BookingInSchema())  # an instance: not built again per request
 @blp.response(202, ACCEPTED)
 def create_booking(body: dict[str, Any]) -> Any:
+    """Ask for a booking: 202 with a task, decided by a worker."""
     return accept_write(booking_payload(body))  # an unknown room is a 404 from accept
 
 
@@ -53,6 +54,7 @@ def create_booking(body: dict[str, Any]) -> Any:
 @blp.arguments(RecurringInSchema())
 @blp.response(202, ACCEPTED)
 def create_series(body: dict[str, Any]) -> Any:
+    """Ask for a recurring booking (expanded at acceptance): 202 with a task."""
     room = room_catalog.get_room(db(), body["room_id"])
     return accept_write(series_payload(body, room_timezone=room.timezone, now=utcnow()))
 
@@ -61,6 +63,7 @@ def create_series(body: dict[str, Any]) -> Any:
 @blp.arguments(BatchInSchema)
 @blp.response(202, ACCEPTED)
 def create_batch(body: dict[str, Any]) -> Any:
+    """Ask for up to 1000 bookings and series at once: 202 with one task."""
     session = db()
     items = batch_payloads(
         body["items"], lambda ids: room_catalog.room_zones(session, ids), now=utcnow()
@@ -72,6 +75,7 @@ def create_batch(body: dict[str, Any]) -> Any:
 @blp.arguments(CancelInSchema, required=False)  # the reason is optional
 @blp.response(202, ACCEPTED)
 def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
+    """Ask to cancel a booking: 202 with a task."""
     booking = visible_booking(db(), booking_id, current_user())
     return accept_write(CancelPayload(booking.room_id, booking.id, body.get("reason")))
 
@@ -89,6 +93,7 @@ def cancel_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
 @blp.arguments(BookingQuery, location="query")
 @blp.response(200, page_of(BookingSchema))
 def list_bookings(query: dict[str, Any]) -> Page[Booking]:
+    """The caller's bookings (an admin's: everyone's), filtered."""
     viewer = current_user()
     stmt = booking_search(
         start=query.get("from_"),
@@ -103,6 +108,7 @@ def list_bookings(query: dict[str, Any]) -> Page[Booking]:
 @blp.route("/bookings/<uuid:booking_id>", methods=["GET"])
 @blp.response(200, BookingSchema)
 def get_booking(booking_id: uuid.UUID) -> Booking:
+    """One booking, with its meeting."""
     return visible_booking(db(), booking_id, current_user())
 
 

@@ -51,6 +51,7 @@ class ReadySchema(Schema):
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
 def healthz() -> ResponseReturnValue:
+    """Liveness: 200 while the process runs."""
     return jsonify({"status": "ok"})
 
 
@@ -66,6 +67,7 @@ def healthz() -> ResponseReturnValue:
     },
 )
 def metrics() -> ResponseReturnValue:
+    """Prometheus metrics (METRICS_TOKEN or a loopback caller in production)."""
     _may_scrape()
     _count_shard_consumers()
     return metrics_response()

@@ -19,6 +19,7 @@ blp = Blueprint("meetings", __name__, url_prefix="/v1", description="Meetings")
 @blp.route("/bookings/<uuid:booking_id>/check-in", methods=["POST"])
 @blp.response(200, MeetingSchema)
 def check_in_booking(booking_id: uuid.UUID) -> Meeting:
+    """Check in to a booking's meeting (its organizer)."""
     with transaction() as session:
         return check_in(session, booking_id=booking_id, user=current_user(), now=utcnow())
 
@@ -26,6 +27,7 @@ def check_in_booking(booking_id: uuid.UUID) -> Meeting:
 @blp.route("/meetings/<string:join_code>", methods=["GET"])
 @blp.response(200, MeetingViewSchema)
 def get_meeting(join_code: str) -> dict[str, Any]:
+    """A meeting by its join code: where and when."""
     meeting = meeting_by_code(db(), join_code)
     booking = meeting.booking
     return {

@@ -36,6 +36,7 @@ blp = Blueprint("rooms", __name__, url_prefix="/v1/rooms", description="Rooms")
 @blp.arguments(RoomInSchema)
 @blp.response(201, RoomSchema)
 def create_room(body: dict[str, Any]) -> Room:
+    """Create a room (admins)."""
     with transaction() as session:
         return room_catalog.create_room(session, normalize_amenities(body))
 
@@ -44,6 +45,7 @@ def create_room(body: dict[str, Any]) -> Room:
 @blp.arguments(RoomQuery, location="query")
 @blp.response(200, page_of(RoomSchema))
 def list_rooms(query: dict[str, Any]) -> Page[Room]:
+    """Active rooms, filtered by capacity, amenities and location."""
     stmt = room_catalog.room_search(
         capacity_min=query.get("capacity_min"),
         amenities=query.get("amenity"),
@@ -69,6 +71,7 @@ def room_availability(query: dict[str, Any]) -> Page[Room]:
 @blp.route("/<uuid:room_id>", methods=["GET"])
 @blp.response(200, RoomSchema)
 def get_room(room_id: uuid.UUID) -> Room:
+    """One room."""
     return room_catalog.get_room(db(), room_id)
 
 
@@ -77,6 +80,7 @@ def get_room(room_id: uuid.UUID) -> Room:
 @blp.arguments(RoomPatchSchema(partial=True), required=False)  # no body: nothing changes
 @blp.response(200, RoomSchema)
 def patch_room(body: dict[str, Any], room_id: uuid.UUID) -> Room:
+    """Change a room (admins)."""
     with transaction() as session:
         return room_catalog.update_room(session, room_id, normalize_amenities(body))
 
@@ -85,6 +89,7 @@ def patch_room(body: dict[str, Any], room_id: uuid.UUID) -> Room:
 @admin_only
 @blp.response(204)
 def delete_room(room_id: uuid.UUID) -> None:
+    """Retire a room (admins): it becomes inactive, its history stays."""
     with transaction() as session:
         room_catalog.deactivate_room(session, room_id)
 

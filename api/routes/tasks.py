@@ -23,6 +23,7 @@ POLL_FAST, POLL_SLOW, FAST_FOR = 0.02, 0.1, 1.0
 @blp.arguments(TaskQuery, location="query")
 @blp.response(200, TaskSchema)
 def get_task(query: dict[str, Any], task_id: uuid.UUID) -> dict[str, Any]:
+    """A task: its status and outcome; ?wait=N holds the answer until it is decided."""
     session = db()
     viewer = current_user()
     found = visible_request(session, task_id, viewer)

@@ -22,6 +22,7 @@ blp = Blueprint("tickets", __name__, url_prefix="/v1/tickets", description="Tick
 @blp.arguments(TicketInSchema)
 @blp.response(201, TicketSchema)
 def create_ticket(body: dict[str, Any]) -> Ticket:
+    """Open a ticket about a room or the service."""
     with transaction() as session:
         return ticket_desk.open_ticket(session, user=current_user(), fields=body)
 
@@ -30,6 +31,7 @@ def create_ticket(body: dict[str, Any]) -> Ticket:
 @blp.arguments(TicketQuery, location="query")
 @blp.response(200, page_of(TicketSchema))
 def list_tickets(query: dict[str, Any]) -> Page[Ticket]:
+    """The caller's tickets (an admin's: everyone's)."""
     stmt = ticket_desk.ticket_search(
         current_user(), status=query.get("status"), room_id=query.get("room_id")
     )
@@ -39,6 +41,7 @@ def list_tickets(query: dict[str, Any]) -> Page[Ticket]:
 @blp.route("/<uuid:ticket_id>", methods=["GET"])
 @blp.response(200, TicketSchema)
 def get_ticket(ticket_id: uuid.UUID) -> Ticket:
+    """One ticket."""
     return ticket_desk.visible_ticket(db(), ticket_id, current_user())
 
 
@@ -47,6 +50,7 @@ def get_ticket(ticket_id: uuid.UUID) -> Ticket:
 @blp.arguments(TicketPatchSchema)
 @blp.response(200, TicketSchema)
 def patch_ticket(body: dict[str, Any], ticket_id: uuid.UUID) -> Ticket:
+    """Move a ticket to another status (admins)."""
     with transaction() as session:
         ticket = ticket_desk.visible_ticket(session, ticket_id, current_user(), for_update=True)
         return ticket_desk.move_ticket(session, ticket, body["status"])

@@ -51,7 +51,20 @@ class TaskAcceptedSchema(Schema):
 
 
 class BatchInSchema(Schema):
-    items = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 1000))
+    # Each item is a booking body or a recurring one; batch_payloads validates them with
+    # those schemas, item by item, so the spec says so.
+    items = fields.List(
+        fields.Dict(
+            metadata={
+                "anyOf": [
+                    {"$ref": "#/components/schemas/BookingIn"},
+                    {"$ref": "#/components/schemas/RecurringIn"},
+                ]
+            }
+        ),
+        required=True,
+        validate=validate.Length(1, 1000),
+    )
 
 
 class SeriesCancelInSchema(Schema):

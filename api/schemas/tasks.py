@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from models.domain.booking_input import AwareTime
+from models.tables.requests import RequestStatus
 
 
 class TaskSchema(Schema):
     task_id = fields.UUID(attribute="id")
     kind = fields.Str(attribute="kind.value")
-    status = fields.Str()
+    status = fields.Str(metadata={"enum": [s.value for s in RequestStatus]})
     created_at = AwareTime(format="iso")
     updated_at = AwareTime(format="iso")
     result = fields.Dict(allow_none=True)

@@ -2,7 +2,9 @@
 (granian), the suite's database and its worker: generated, boundary and stateful cases,
 every check but one.
 
-The one left out, positive_data_acceptance, says "a request the schema allows must not
+Two are left out. use_after_free says "after a DELETE, the resource answers 404": the
+contract's DELETE of a room retires it and keeps its history (its calendar, its
+bookings) readable. positive_data_acceptance says "a request the schema allows must not
 be refused". The contract has rules between fields that an OpenAPI 3.0 schema cannot say
 (an end after its start, a start in the future, one of count or until, an IANA zone
 name, a batch item that is a booking), so that check flags each of them as a refusal of
@@ -45,7 +47,7 @@ def schemathesis(server: Server, token: str, log: Path, *selection: str) -> None
         "--checks",
         "all",
         "--exclude-checks",
-        "positive_data_acceptance",
+        "positive_data_acceptance,use_after_free",
         "--max-examples",
         EXAMPLES,
         "--generation-deterministic",
