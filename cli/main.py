@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -67,14 +69,48 @@ def migrate() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")  # noqa: S104
 @click.option("--workers", default=2, show_default=True, type=int, help="processes")
 @click.option("--threads", default=None, type=int, help="per process [default: API_THREADS]")
-def api(port: int, host: str, workers: int, threads: int | None) -> None:
+@click.option("--access-log", is_flag=True, help="a JSON line per request (costs CPU per request)")
+def api(port: int, host: str, workers: int, threads: int | None, access_log: bool) -> None:
     """Serve the HTTP API with granian (a Rust HTTP server calling the WSGI app)."""
     if threads is not None:
         os.environ["API_THREADS"] = str(threads)  # the app sizes its connection pool by it
     settings = _settings_or_exit()  # refuse to start, saying why, before forking anything
     share_metrics_dir()
     argv = api_argv(port, workers=workers, threads=settings.api_threads, host=host)
+    argv += granian_logging(settings.log_level, access_log=access_log)
     os.execv(sys.executable, argv)
+
+
+ACCESS_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
+
+
+def granian_logging(level: str, *, access_log: bool = False) -> list[str]:
+    """granian's own lines (start, stop, a worker respawned) and, if asked, its access
+    log, as the JSON lines every other role writes (models/logs.py)."""
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "models.logs.JsonFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "_granian": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "granian.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        },
+    }
+    fd, path = tempfile.mkstemp(prefix="bookings-granian-logging-", suffix=".json")
+    with os.fdopen(fd, "w") as file:
+        json.dump(config, file)
+    argv = ["--log-config", path, "--log-level", level.lower()]
+    if access_log:
+        argv += ["--access-log", "--access-log-fmt", ACCESS_FORMAT]
+    return argv
 
 
 def api_argv(port: int, *, workers: int, threads: int, host: str) -> list[str]:

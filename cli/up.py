@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from cli.main import _settings_or_exit, api_argv, beat_argv, worker_argv
+from cli.main import _settings_or_exit, api_argv, beat_argv, granian_logging, worker_argv
 from cli.migrations import upgrade_head
 from models.settings import STATE_DIR
 from models.state_env import remove_state_env, write_state_env
@@ -124,6 +124,8 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
         start_embedded_services(stack)
         env_file = write_state_env()
         stack.callback(remove_state_env)
+        click.echo(f"database: {make_url(os.environ['DATABASE_URL'])!r}")  # password hidden
+        click.echo(f"redis:    {make_url(os.environ['REDIS_URL'])!r}")
         click.echo(f"servers: {env_file} (`. {env_file}` points a shell at them)")
         settings = _settings_or_exit()
         ensure_database(settings.database_url)
@@ -131,7 +133,8 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
         upgrade_head(settings.database_url)
         _seed_first_run()
         roles = {
-            "api": api_argv(port, workers=2, threads=settings.api_threads, host=host),
+            "api": api_argv(port, workers=2, threads=settings.api_threads, host=host)
+            + granian_logging(settings.log_level),
             "worker": worker_argv(None, None),
             "beat": beat_argv(str(STATE_DIR)),
         }

@@ -206,3 +206,12 @@ def test_forty_identical_idempotent_requests_at_once_make_one(
     assert len({document["task_id"] for _, document in answers}) == 1
     assert request_count(sessions) == 1
     wait_until(lambda: not undecided(sessions), 30, "the one request to be decided")
+
+
+def test_the_servers_own_log_lines_are_json(server: Server) -> None:
+    assert server.request("GET", "/healthz")[0] == 200
+    lines = [line for line in server.log.read_text().splitlines() if line.strip()]
+    assert lines, "the server wrote nothing"
+    for line in lines:
+        record = json.loads(line)  # every line, granian's own included
+        assert {"ts", "level", "logger", "message"} <= set(record), line

@@ -30,3 +30,19 @@ def test_bookings_says_its_version() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"bookings, version {version('bookings')}"
+
+
+def test_granian_logs_as_json_and_the_access_log_is_opt_in() -> None:
+    import importlib
+    import json
+    from pathlib import Path
+
+    from cli.main import granian_logging
+
+    quiet = granian_logging("INFO")
+    assert "--access-log" not in quiet
+    config = json.loads(Path(quiet[quiet.index("--log-config") + 1]).read_text())
+    module, _, name = config["formatters"]["json"]["()"].rpartition(".")
+    assert getattr(importlib.import_module(module), name).__name__ == "JsonFormatter"
+    assert config["loggers"]["granian.access"]["handlers"] == ["stderr"]
+    assert "--access-log" in granian_logging("INFO", access_log=True)
