@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.main import main
 from models.tables.bookings import Booking
-from tests.helpers import Api, future, request_count
+from tests.helpers import Api, future, request_count, wait_decided
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -138,3 +138,18 @@ def test_an_import_run_alone_counts_in_the_hosts_metrics(
     MultiProcessCollector(registry, path=str(tmp_path / ".bookings" / "metrics"))
     text = generate_latest(registry).decode()
     assert 'bookings_requests_accepted_total{kind="batch"} 1.0' in text, text[:2000]
+
+
+def test_a_second_run_does_not_print_the_demo_logins_again(
+    capsys: pytest.CaptureFixture[str], worker: object, sessions: sessionmaker[Session]
+) -> None:
+    from cli.up import _seed_first_run
+
+    _seed_first_run()
+    first = capsys.readouterr().out
+    _seed_first_run()
+    second = capsys.readouterr().out
+
+    assert "demo login: admin@example.com / demo-password-1" in first
+    assert "demo login" not in second and "already there" in second
+    wait_decided(sessions)  # the demo bookings, decided by the worker

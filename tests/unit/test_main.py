@@ -46,3 +46,10 @@ def test_granian_logs_as_json_and_the_access_log_is_opt_in() -> None:
     assert getattr(importlib.import_module(module), name).__name__ == "JsonFormatter"
     assert config["loggers"]["granian.access"]["handlers"] == ["stderr"]
     assert "--access-log" in granian_logging("INFO", access_log=True)
+
+
+def test_bookings_up_listens_on_loopback_unless_told() -> None:
+    from cli.main import main
+
+    host = next(p for p in main.commands["up"].params if p.name == "host")
+    assert host.default == "127.0.0.1"
