@@ -118,6 +118,9 @@ class DocumentedErrors(BasePlugin):
             )
 
 
+EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
 def _day(days: int, hour: int) -> str:
     """A time this many days ahead: an example that is valid whenever the spec is read."""
     when = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
@@ -154,6 +157,22 @@ def _examples() -> dict[str, Any]:
         "conflict_policy": "skip_conflicts",
         "reason": "Moved online",
         "join_code": "K7QX2MPA",
+        "created_at": _day(0, 8),
+        "updated_at": _day(0, 8),
+        "at": _day(0, 8),
+        "total": 1,
+        "limit": 50,
+        "offset": 0,
+        "role": "USER",
+        "kind": "booking",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "status_url": f"/v1/tasks/{EXAMPLE_ID}",
+        "active": True,
+        "action": "booking.created",
+        "cancel_reason": "Moved online",
+        "code": "VALIDATION_ERROR",
+        "message": "the request is invalid",
     }
 
 
@@ -165,4 +184,8 @@ def field_examples(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, A
     if "example" in ret or name is None:
         return {}
     examples = _examples()
-    return {"example": examples[name]} if name in examples else {}
+    if name in examples:
+        return {"example": examples[name]}
+    if ret.get("format") == "uuid":
+        return {"example": EXAMPLE_ID}
+    return {}
