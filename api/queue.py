@@ -76,23 +76,23 @@ class TaskSender:
     def recent_queue_depths(self) -> dict[str, int]:
         """The depths, remembered for DEPTH_TTL seconds: a flood of /metrics calls asks
         the broker at most once per DEPTH_TTL per process."""
-        now = time.monotonic()
-        if self._depths is not None and now < self._depths_until:
+        with self._read_lock:
+            now = time.monotonic()
+            if self._depths is None or now >= self._depths_until:
+                self._depths = self._on_reader(self._read_depths)
+                self._depths_until = now + DEPTH_TTL
             return self._depths
-        depths = self.queue_depths()
-        self._depths, self._depths_until = depths, now + DEPTH_TTL
-        return depths
 
     def ping(self) -> None:
         """Raise when the broker does not answer (a passive declare on the kept channel)."""
         with self._read_lock:
-            self._on_reader(lambda channel: self._depth(channel, self._queue_names()[0]))
+            self._on_reader(lambda: self._depth(self._queue_names()[0]))
 
-    def _on_reader(self, read: Callable[[Any], T]) -> T:
-        """`read(channel)` on the one connection and channel this process keeps for asking
-        the broker: a new connection (and on Redis, one client per channel) for each
-        /metrics or /readyz call was 18 connections a scrape. A kept connection that fails
-        (the broker restarted since) is dropped and one fresh one tried at once."""
+    def _on_reader(self, read: Callable[[], T]) -> T:
+        """`read()` on the one connection and channel this process keeps for asking the
+        broker: a new connection (and on Redis, one client per channel) for each /metrics
+        or /readyz call was 18 connections a scrape. A kept connection that fails (the
+        broker restarted since) is dropped and one fresh one tried at once."""
         for attempt in (1, 2):
             fresh = self._reader is None or self._reader_pid != os.getpid()
             try:
@@ -101,27 +101,31 @@ class TaskSender:
                     conn.ensure_connection(max_retries=1, timeout=2)
                     self._reader, self._reader_pid = conn, os.getpid()
                     self._channel = conn.channel()
-                return read(self._channel)
+                return read()
             except Exception:
                 reader, self._reader, self._channel = self._reader, None, None
                 if reader is not None:
                     with suppress(Exception):
-                        reader.release()
+                        reader.release()  # closes its channels, and their clients
                 if fresh or attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _read_depths(self, channel: Any) -> dict[str, int]:
-        return {name: self._depth(channel, name) for name in self._queue_names()}
+    def _read_depths(self) -> dict[str, int]:
+        return {name: self._depth(name) for name in self._queue_names()}
 
-    def _depth(self, channel: Any, name: str) -> int:
+    def _depth(self, name: str) -> int:
         try:
-            return int(channel.queue_declare(queue=name, passive=True).message_count)
+            return int(self._channel.queue_declare(queue=name, passive=True).message_count)
         except ChannelError:
-            # Redis has no empty lists, RabbitMQ no undeclared queues: both are 0. RabbitMQ
-            # closes the channel that asked: open another for the next question.
+            # Redis has no empty lists, RabbitMQ no undeclared queues: both are 0. Redis's
+            # channel stays usable (a new one each time would be a new client each time);
+            # RabbitMQ closes the channel that asked, so that one is replaced.
             assert self._reader is not None
-            self._channel = self._reader.channel()
+            if self._reader.transport.driver_type != "redis":
+                with suppress(Exception):
+                    self._channel.close()
+                self._channel = self._reader.channel()
             return 0
 
     def _queue_names(self) -> list[str]:

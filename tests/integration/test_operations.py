@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from redis import Redis
 
 from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
@@ -168,7 +169,7 @@ def test_metrics_answer_loopback_callers_or_the_metrics_token() -> None:
 
 
 def test_a_flood_of_scrapes_and_probes_keeps_one_broker_connection(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, redis: Redis
 ) -> None:
     from api import create_app
 
@@ -183,8 +184,14 @@ def test_a_flood_of_scrapes_and_probes_keeps_one_broker_connection(
 
     monkeypatch.setattr(sender.celery, "connection_for_read", counted)
     client = app.test_client()
+    client.get("/metrics")
+    client.get("/readyz")
+    clients_before = redis.info("clients")["connected_clients"]
     for _ in range(30):
         assert client.get("/metrics").status_code == 200
         assert client.get("/readyz").status_code == 200
+        sender._depths_until = 0.0  # as if every scrape came after the 2 s cache
 
     assert len(opened) == 1
+    # Not a Redis client per scrape either (one per empty queue, when the broker is Redis).
+    assert redis.info("clients")["connected_clients"] - clients_before <= 3
