@@ -17,7 +17,7 @@ from api.context import db, release_db, services
 from models.domain.identity import Principal
 from models.domain.tokens import TokenClaims, read_token
 from models.errors import Forbidden, Unauthorized
-from models.tables.users import User
+from models.tables.users import RevokedToken, User
 
 PUBLIC_ENDPOINTS = {"static", "docs_assets", "auth.register", "auth.token"}
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
@@ -35,11 +35,24 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token")
     svc = services()
-    svc.auth_events.watch(svc.principals)  # the first request of a process starts it
     claims = svc.principals.claims_of(token.strip(), svc.settings.secret_key)
-    if svc.auth_events.is_revoked(claims.token_id):
+    events = svc.auth_events
+    events.watch(svc.principals)  # the first request of a process starts its listener
+    if events.connected:
+        revoked = events.is_revoked(claims.token_id)
+        principal = svc.principals.get(claims.user_id, lambda: _load(claims.user_id))
+        if principal is not None and claims.version > principal.token_version:
+            # A token newer than what this process remembers (the password was changed
+            # through another process a moment ago): look again before refusing it.
+            svc.principals.forget(claims.user_id)
+            principal = svc.principals.get(claims.user_id, lambda: _load(claims.user_id))
+    else:
+        # Nobody is listening for changes (the process just started, or the listener's
+        # connection is being made again): ask the database, never the cache.
+        revoked = _logged_out(claims.token_id)
+        principal = _load(claims.user_id)
+    if revoked:
         raise Unauthorized("this token was logged out")
-    principal = svc.principals.get(claims.user_id, lambda: _load(claims.user_id))
     if principal is None:
         raise Unauthorized("the token's user no longer exists")
     if principal.token_version != claims.version:
@@ -50,6 +63,12 @@ def authenticate() -> None:
     if getattr(view, "admin_only", False) and not principal.is_admin:
         # Before anything reads the body: a non-admin learns nothing of its validity.
         raise Forbidden("this action needs the ADMIN role")
+
+
+def _logged_out(token_id: uuid.UUID) -> bool:
+    found = db().execute(select(RevokedToken.jti).where(RevokedToken.jti == token_id)).first()
+    release_db()
+    return found is not None
 
 
 def _load(user_id: uuid.UUID) -> Principal | None:

@@ -10,7 +10,8 @@ connection of its own, in a thread, and
 So authentication asks the database nothing on most requests, and a logout, a password
 change or a demotion holds on the next request. If the connection breaks, the thread
 reconnects, loads the logged-out tokens again and empties the caches: what changed while
-it was away is not missed.
+it was away is not missed. While it is not connected (a process's first moments, a
+reconnection), authentication asks the database on every request instead.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "auth_changes"
 RECONNECT_SECONDS = 0.5
 QUIET_SECONDS = 5.0  # with nothing heard for this long, ask the connection if it lives
-CONNECT_TIMEOUT = 3  # seconds: the first request of a process waits at most this long
+CONNECT_TIMEOUT = 3  # seconds, for each attempt of the listener thread
 
 
 class Forgetful(Protocol):
@@ -56,20 +57,21 @@ class AuthListener:
         self._recent: deque[tuple[int, str]] = deque(maxlen=1000)  # (number, payload) heard
         self.handled = 0  # notifications handled so far
         self.connects = 0  # connections made (a reconnect adds one)
+        self.connected = False  # listening now: what this process knows is current
 
     def watch(self, cache: Forgetful) -> None:
         """Listen in this process if not yet, and tell `cache` of changed users.
 
-        The first call of a process connects and loads the logged-out tokens; it raises
-        psycopg.OperationalError when the database is away (the API answers 503)."""
+        Never waits: the thread connects (and loads the logged-out tokens) by itself.
+        Until it has, `connected` is False and authentication asks the database."""
         if self._running() and cache in self._caches:
             return
         with self._lock:
             if not self._running():
-                conn = self._connect()
+                self.connected = False
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
-                    target=self._listen, args=(conn,), name="auth-listener", daemon=True
+                    target=self._listen, name="auth-listener", daemon=True
                 )
                 self._thread.start()
             self._caches.add(cache)
@@ -132,10 +134,12 @@ class AuthListener:
             cache.forget_all()  # whatever changed while nobody listened
         with self._heard:
             self.connects += 1
+            self.connected = True
             self._heard.notify_all()
         return conn
 
-    def _listen(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _listen(self) -> None:
+        conn = self._reconnect(wait=False)
         while True:
             try:
                 for note in conn.notifies(timeout=QUIET_SECONDS):
@@ -143,18 +147,21 @@ class AuthListener:
                 conn.execute("SELECT 1")  # a broken connection says so here
                 self._prune()
             except psycopg.Error as exc:
+                self.connected = False
                 log.warning("auth listener lost its connection (%s); reconnecting", exc)
                 conn.close()
                 conn = self._reconnect()
 
-    def _reconnect(self) -> psycopg.Connection[tuple[object, ...]]:
+    def _reconnect(self, *, wait: bool = True) -> psycopg.Connection[tuple[object, ...]]:
         while True:
-            time.sleep(RECONNECT_SECONDS)
+            if wait:
+                time.sleep(RECONNECT_SECONDS)
+            wait = True
             try:
                 conn = self._connect()
             except psycopg.Error:
                 continue
-            log.info("auth listener reconnected")
+            log.info("auth listener connected")
             return conn
 
     def _handle(self, payload: str) -> None:

@@ -6,7 +6,9 @@ Who is counted:
   of logins does not shut registration for everyone behind the same address;
 - failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
   email from every address (a guesser with many addresses). Once over, the login answers
-  429 until the window passes, even with the right password;
+  429 until the window passes, even with the right password. The per-email limit spares
+  an address that has not failed for that email: guessers elsewhere cannot lock the
+  owner out, and each new address of a guesser gets one guess;
 - refused password changes per user, as failed logins (a stolen token must not guess).
 
 RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
@@ -29,6 +31,7 @@ from typing import Any, cast
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.wrappers import RequestLimit
+from limits import parse
 
 from api.errors import RateLimited, handle_domain
 from models.settings import Settings
@@ -100,6 +103,7 @@ class RateLimits:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.settings = settings
         self.blocks = LoginBlocks()
+        self._login_locks = [threading.Lock() for _ in range(64)]
         self.limiter = Limiter(
             key_func=_user_key,
             application_limits=[self._user_limit],
@@ -118,6 +122,7 @@ class RateLimits:
         self.limiter.init_app(app)  # after authentication: the per-user key needs g.user
         address_limit = self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address)
         self._wrap(app, REGISTER_ENDPOINT, address_limit)
+        self._login_view = app.view_functions[LOGIN_ENDPOINT]  # what the limits wrap
         self._wrap(
             app,
             LOGIN_ENDPOINT,
@@ -126,6 +131,7 @@ class RateLimits:
             self._failures(settings.rate_limit_email_failures, _login_email),
             self._check_blocks,
         )
+        app.teardown_request(self._release_login_lock)
         # A stolen token must not guess its user's password through the password change.
         self._wrap(
             app,
@@ -154,19 +160,49 @@ class RateLimits:
             lambda: limit, key_func=key, deduct_when=_failed, on_breach=remember
         )
 
+    def _never_failed_here(self) -> bool:
+        """No failed login for this email from this address in the window: then the
+        per-email limit spares it, so guessers elsewhere cannot lock the owner out."""
+        item = parse(self.settings.rate_limit_login_failures)
+        identifiers = ("ratelimit", self._email_and_address(), LOGIN_ENDPOINT)
+        try:
+            stats = self.limiter.limiter.get_window_stats(item, *identifiers)
+        except Exception:  # Redis away: apply the limit
+            return False
+        return bool(stats.remaining >= item.amount)
+
+    def _release_login_lock(self, _: BaseException | None = None) -> None:
+        lock = g.pop("login_lock", None)
+        if lock is not None:
+            lock.release()
+
     def _check_blocks(self, view: Callable[..., Any]) -> Callable[..., Any]:
         """The view, refused while this process holds a login throttle for its caller."""
 
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            retry_after = self.blocks.retry_after(self._email_and_address())
+            # One login at a time per email and address in this process, from the count's
+            # test to its update after the answer: concurrent guesses cannot all pass the
+            # test at 9 (across processes, at most one each can).
+            key = self._email_and_address()
+            lock = self._login_locks[hash(key) % len(self._login_locks)]
+            lock.acquire()
+            g.login_lock = lock  # released at teardown, after flask-limiter counted
+            retry_after = self.blocks.retry_after(key)
             if retry_after is not None:
                 g.retry_after = retry_after
                 raise RateLimited(
                     "too many failed logins for this email from this address; wait",
                     details={"limit": self.settings.rate_limit_login_failures},
                 )
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            except RateLimitExceeded as exc:
+                # Over the email's limit, but from an address that has not failed for it:
+                # let it try (the failure, if it is one, is still counted after).
+                if exc.limit.key_func is _login_email and self._never_failed_here():
+                    return self._login_view(*args, **kwargs)
+                raise
 
         return checked
 

@@ -104,10 +104,12 @@ def granian_logging(level: str, *, access_log: bool = False) -> list[str]:
             "granian.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         },
     }
-    fd, path = tempfile.mkstemp(prefix="bookings-granian-logging-", suffix=".json")
-    with os.fdopen(fd, "w") as file:
-        json.dump(config, file)
-    argv = ["--log-config", path, "--log-level", level.lower()]
+    # One file per level, rewritten on each start: none pile up in the temp folder.
+    path = Path(tempfile.gettempdir()) / f"bookings-granian-logging-{os.getuid()}-{level}.json"
+    draft = path.with_suffix(f".{os.getpid()}")
+    draft.write_text(json.dumps(config))
+    draft.replace(path)
+    argv = ["--log-config", str(path), "--log-level", level.lower()]
     if access_log:
         argv += ["--access-log", "--access-log-fmt", ACCESS_FORMAT]
     return argv
@@ -232,15 +234,27 @@ def tick() -> None:
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--name", default="Admin", show_default=True)
-def create_admin(email: str, password: str, name: str) -> None:
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="do nothing when the email is already registered (a deploy step run every time)",
+)
+def create_admin(email: str, password: str, name: str, if_missing: bool) -> None:
     """Make a new admin, or promote an existing user (and set the password)."""
+    from sqlalchemy import select
+
     from models.db import session_factory
     from models.services import accounts
+    from models.tables.users import User
 
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
     settings = _settings_or_exit(require_secret=False)
     with session_factory(settings.database_url).begin() as session:
+        known = select(User).where(User.email == accounts.normalize_email(email))
+        if if_missing and session.scalars(known).first() is not None:
+            click.echo(f"{email} is already registered: left as it is")
+            return
         user = accounts.create_admin(
             session, email=email, password=password, name=name, cost=settings.password_cost
         )

@@ -134,7 +134,8 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         redis_url=redis_url,
         broker_url=os.environ.get("CELERY_BROKER_URL") or redis_url,
         env=env,
-        secret_key=secret or development_secret(STATE_DIR),
+        # Production roles that sign nothing (worker, beat, migrate) may go without one.
+        secret_key=secret or (development_secret(STATE_DIR) if env == "development" else ""),
         shards=_int("BOOKINGS_SHARDS", 8),
         audit_retention_days=_int("AUDIT_RETENTION_DAYS", 90),
         request_retention_days=_int("REQUEST_RETENTION_DAYS", 30),

@@ -15,11 +15,16 @@ from pathlib import Path
 from models.settings import STATE_DIR
 
 ENV_FILE = STATE_DIR / "env"
-NAMES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "BOOKINGS_ENV")
+# Where the servers are, nothing more: a file left behind must not switch a production
+# shell to development.
+NAMES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
 
 def write_state_env(path: Path = ENV_FILE) -> Path:
-    lines = ["# written by `bookings up` while it runs; source it: . .bookings/env"]
+    lines = [
+        "# written by `bookings up` while it runs; source it: . .bookings/env",
+        f"# pid {os.getpid()}",
+    ]
     lines += [
         f"export {name}={shlex.quote(os.environ[name])}" for name in NAMES if os.environ.get(name)
     ]
@@ -36,13 +41,29 @@ def load_state_env(path: Path = ENV_FILE) -> bool:
         return False
     if not path.is_file():
         return False
-    for line in path.read_text().splitlines():
+    text = path.read_text()
+    if not _writer_alive(text):
+        return False  # left behind by a `bookings up` that was killed: its servers are gone
+    for line in text.splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             name, _, value = words[1].partition("=")
             if name in NAMES:
                 os.environ.setdefault(name, value)
     return True
+
+
+def _writer_alive(text: str) -> bool:
+    for line in text.splitlines():
+        if line.startswith("# pid "):
+            try:
+                os.kill(int(line.split()[2]), 0)
+            except (ProcessLookupError, ValueError, IndexError):
+                return False
+            except PermissionError:
+                return True  # alive, another user's
+            return True
+    return False
 
 
 def remove_state_env(path: Path = ENV_FILE) -> None:

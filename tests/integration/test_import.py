@@ -153,3 +153,14 @@ def test_a_second_run_does_not_print_the_demo_logins_again(
     assert "demo login: admin@example.com / demo-password-1" in first
     assert "demo login" not in second and "already there" in second
     wait_decided(sessions)  # the demo bookings, decided by the worker
+
+
+def test_create_admin_if_missing_never_resets_a_password(api: Api) -> None:
+    first = ["create-admin", "--email", "ops@example.com", "--password", "first-password"]
+    again = ["create-admin", "--if-missing", "--email", "ops@example.com", "--password", "x" * 9]
+
+    assert CliRunner().invoke(main, first).exit_code == 0
+    second = CliRunner().invoke(main, again)
+
+    assert second.exit_code == 0 and "left as it is" in second.output
+    api.login("ops@example.com", "first-password")  # still the first one

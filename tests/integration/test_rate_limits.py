@@ -73,10 +73,42 @@ def test_successful_logins_are_not_failures(api: Api) -> None:
 def test_failed_logins_for_one_email_are_counted_across_addresses(api: Api) -> None:
     client = limited_client(rate_limit_email_failures="3 per 15 minutes")
     email = registered(api)
+    guessers = [address() for _ in range(3)]
 
-    assert [login(client, email, "wrong", address()).status_code for _ in range(3)] == [401] * 3
+    assert [login(client, email, "wrong", a).status_code for a in guessers] == [401] * 3
 
-    assert_throttled(login(client, email, RIGHT, address()), 15 * 60)
+    # Over the email's limit: every address that has failed for it is refused...
+    for guesser in guessers:
+        assert_throttled(login(client, email, RIGHT, guesser), 15 * 60)
+    # ...but not the owner's own, which has not: guessers cannot lock the owner out.
+    assert login(client, email, RIGHT, address()).status_code == 200
+    # A new guesser address gets one guess, then it is refused too.
+    newcomer = address()
+    assert login(client, email, "wrong", newcomer).status_code == 401
+    assert_throttled(login(client, email, "wrong", newcomer), 15 * 60)
+
+
+def test_concurrent_guesses_cannot_slip_past_the_limit(api: Api) -> None:
+    """Twenty guesses at once for one email from one address: at most 10 are checked."""
+    import threading
+
+    client = limited_client()
+    email, addr = registered(api), address()
+    statuses: list[int] = []
+    gate = threading.Barrier(20)
+
+    def guess() -> None:
+        gate.wait()
+        statuses.append(login(client, email, "wrong", addr).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert statuses.count(401) == 10, statuses
+    assert statuses.count(429) == 10
 
 
 def test_a_login_flood_from_one_address_leaves_registration_open(api: Api) -> None:

@@ -17,7 +17,10 @@ NEW = "a-new-password-456"
 
 
 def listener(app: Flask) -> AuthListener:
+    """The app's listener, once it listens (it connects in a thread of its own)."""
     events: AuthListener = app.extensions["bookings"].auth_events
+    app.test_client().get("/v1/users/me")  # any authenticated call starts it
+    assert events.wait_connects(1, timeout=10), "the auth listener did not connect"
     return events
 
 
@@ -48,6 +51,7 @@ def test_a_process_that_starts_after_a_logout_reads_it_from_the_database(
 
     fresh = AuthListener(database)  # what a new API process makes
     fresh.watch(PrincipalCache())
+    assert fresh.wait_connects(1, timeout=10)
     assert fresh.is_revoked(token_id.token_id)
     assert not fresh.is_revoked(uuid.uuid4())
 
@@ -137,3 +141,36 @@ def test_changes_made_while_the_listener_was_cut_off_hold_once_it_is_back(
     assert events.wait_connects(connects + 1, timeout=20)
 
     assert_error(api.create_room(admin, name="After", capacity=2), 403)
+
+
+class NeverListening(AuthListener):
+    """A listener that has not connected yet (a process's first moments)."""
+
+    def watch(self, cache: object) -> None:  # type: ignore[override]
+        self.connected = False
+
+
+def test_before_the_listener_connects_the_database_is_asked(
+    api: Api, user: dict[str, str], database: str, sessions: sessionmaker[Session]
+) -> None:
+    """A logout made in another process is not missed while this one cannot hear it."""
+    from api import create_app
+    from models.domain.tokens import read_token
+    from models.settings import load_settings
+
+    app = create_app(load_settings())
+    app.extensions["bookings"].auth_events = NeverListening(database)
+    deaf = app.test_client()
+    assert deaf.get("/v1/users/me", headers=user).status_code == 200
+    claims = read_token(user["Authorization"].split()[1], secret=os.environ["SECRET_KEY"])
+
+    with sessions.begin() as session:  # the other process's logout, as it writes it
+        session.execute(
+            text(
+                "INSERT INTO revoked_tokens (jti, user_id, expires_at) "
+                "VALUES (:jti, :user, now() + interval '1 hour')"
+            ),
+            {"jti": claims.token_id, "user": claims.user_id},
+        )
+
+    assert_error(deaf.get("/v1/users/me", headers=user), 401)

@@ -26,7 +26,7 @@ EXPECTED_ENV = {
     "BOOKINGS_SHARDS": "${BOOKINGS_SHARDS:-8}",
     "AUDIT_RETENTION_DAYS": "${AUDIT_RETENTION_DAYS:-90}",
     "LOG_LEVEL": "${LOG_LEVEL:-INFO}",
-    "CELERY_BROKER_URL": "${CELERY_BROKER_URL:-redis://redis:6379/0}",
+    "CELERY_BROKER_URL": "${CELERY_BROKER_URL:-${REDIS_URL:-redis://redis:6379/0}}",
     "REQUEST_RETENTION_DAYS": "${REQUEST_RETENTION_DAYS:-30}",
     "TOKEN_TTL_SECONDS": "${TOKEN_TTL_SECONDS:-3600}",
     "RATE_LIMITS": "${RATE_LIMITS:-on}",
@@ -306,7 +306,7 @@ def test_the_first_admin_comes_from_the_environment_once_migrated(
     assert one_shot.get("restart") == "no"
     assert _depends_on(one_shot)["migrate"]["condition"] == "service_completed_successfully"
     script = " ".join(_argv(one_shot["command"]))
-    assert "bookings create-admin" in script and "$$ADMIN_EMAIL" in script
+    assert "bookings create-admin --if-missing" in script and "$$ADMIN_EMAIL" in script
     assert _environment(one_shot)["ADMIN_PASSWORD"] == "${ADMIN_PASSWORD:-}"
 
 

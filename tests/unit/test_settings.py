@@ -120,3 +120,12 @@ def test_bad_values_are_refused_by_name(env, name: str, value: str, words: str) 
     env.setenv(name, value)
     with pytest.raises(SettingsError, match=words):
         load_settings()
+
+
+def test_production_roles_that_sign_nothing_need_no_secret_and_write_none(
+    env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    env.chdir(tmp_path)
+    settings = load_settings(require_secret=False)
+    assert settings.secret_key == ""
+    assert not (tmp_path / ".bookings").exists()

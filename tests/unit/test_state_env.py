@@ -57,3 +57,19 @@ def test_up_on_a_busy_port_says_so_and_exits_non_zero(capsys: pytest.CaptureFixt
     message = capsys.readouterr().err
     assert f"port {port} on 127.0.0.1 is taken" in message
     assert f"PORT={port + 1} make run" in message
+
+
+def test_a_file_left_by_a_dead_bookings_up_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "env"
+    for name, value in URLS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BOOKINGS_ENV", "development")
+    write_state_env(path)
+    assert "BOOKINGS_ENV" not in path.read_text()  # a leftover never switches the mode
+    text = path.read_text().replace(f"# pid {os.getpid()}", "# pid 999999999")
+    path.write_text(text)
+    monkeypatch.delenv("DATABASE_URL")
+    assert not load_state_env(path)
+    assert "DATABASE_URL" not in os.environ
