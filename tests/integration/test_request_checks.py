@@ -166,3 +166,12 @@ def test_absurd_dates_in_every_date_query_parameter_are_4xx_in_the_error_shape(
                 assert_error(response, 422)
             elif response.status_code >= 400:
                 assert set(response.json["error"]) == {"code", "message", "details"}, where
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/v1/rooms?location=a%00b", "/v1/bookings?status=%00", "/v1/rooms?amenity=x%00&amenity=y"],
+)
+def test_a_nul_in_a_query_is_422(api: Api, user: dict[str, str], url: str) -> None:
+    error = assert_error(api.client.get(url, headers=user), 422)
+    assert "NUL" in error["message"]
