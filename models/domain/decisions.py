@@ -14,9 +14,17 @@ class Refusal:
     code: str
     message: str
     conflicts: list[dict[str, str]] = field(default_factory=list)
+    rule: dict[str, Any] | None = None  # a room policy's refusal: {"name", "limit"}
 
     def as_error(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "conflicts": self.conflicts}
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "conflicts": self.conflicts,
+        }
+        if self.rule is not None:
+            error["rule"] = self.rule
+        return error
 
 
 def refuse_booking(
