@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from kombu.exceptions import OperationalError as BrokerError
-from psycopg import OperationalError as PsycopgDown
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseDown
@@ -109,9 +108,7 @@ def handle_domain(exc: DomainError) -> ResponseReturnValue:
 
 def handle_unavailable(exc: Exception) -> ResponseReturnValue:
     which = (
-        "database"
-        if isinstance(exc, DatabaseDown | InterfaceError | PoolExhausted | PsycopgDown)
-        else "broker"
+        "database" if isinstance(exc, DatabaseDown | InterfaceError | PoolExhausted) else "broker"
     )
     log.warning("%s unavailable: %s", which, exc.__class__.__name__)
     return error_response(
@@ -140,7 +137,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DatabaseDown, handle_unavailable)
     app.register_error_handler(InterfaceError, handle_unavailable)
     app.register_error_handler(PoolExhausted, handle_unavailable)
-    app.register_error_handler(PsycopgDown, handle_unavailable)  # the auth listener's own
     app.register_error_handler(BrokerError, handle_unavailable)
     app.register_error_handler(RedisConnectionError, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -39,3 +39,15 @@ def stop_role(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def run_apart(
+    argv: Sequence[str], cwd: Path, *, without: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """A short command in a process of its own, from `cwd`, with this project importable
+    and the environment variables `without` names removed; its output captured."""
+    env = {name: value for name, value in os.environ.items() if name not in without}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )

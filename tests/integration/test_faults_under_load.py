@@ -25,13 +25,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import Flask
+from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.embedded import EmbeddedPostgres
 from models.db import session_factory
-from models.locks import ROOM_LOCK_TTL_SECONDS
+from models.locks import ROOM_LOCK_TTL_SECONDS, room_lock_name
 from models.services import accounts
 from models.settings import load_settings
 from tests.faults import RedisServer, Worker, wait_until
@@ -136,6 +137,12 @@ def load(stack: Stack) -> Iterator[Load]:
     running.stop()
 
 
+def sent_more(load: Load, count: int, what: str) -> None:
+    """Until the load has had `count` more requests accepted: the fault meets traffic."""
+    target = len(load.sent) + count
+    wait_until(lambda: len(load.sent) >= target, 60, f"{count} requests accepted {what}")
+
+
 def recover(stack: Stack, load: Load, fault: str, since: float) -> None:
     """The time until a new request is decided, then until everything sent is."""
     probe: Sent | None = None
@@ -172,30 +179,30 @@ def recover(stack: Stack, load: Load, fault: str, since: float) -> None:
 
 def test_a_worker_killed_three_times(stack: Stack, load: Load) -> None:
     load.start()
-    time.sleep(2)
+    sent_more(load, 40, "before the first kill")
     worker = stack.workers[0]
     for _ in range(3):
         assert worker.proc is not None
         os.killpg(worker.proc.pid, signal.SIGKILL)  # the supervisor, celery, its pool
         worker.proc.wait()
         worker.start()
-        time.sleep(1.5)
+        sent_more(load, 30, "by the restarted worker's API")
     # The dead workers' room locks hold their rooms until the TTL runs out.
     recover(stack, load, "3 worker SIGKILLs", time.monotonic())
 
 
 def test_redis_restarted_with_its_locks_messages_and_markers_gone(stack: Stack, load: Load) -> None:
     load.start()
-    time.sleep(2)
+    sent_more(load, 40, "before Redis goes")
     stack.redis.stop(signal.SIGKILL)
-    time.sleep(2)  # writes go on meanwhile: they need only the database
+    sent_more(load, 40, "while Redis is away")  # writes need only the database
     stack.redis.start()
     recover(stack, load, "a Redis restart", time.monotonic())
 
 
 def test_every_postgres_backend_terminated(stack: Stack, load: Load) -> None:
     load.start()
-    time.sleep(2)
+    sent_more(load, 40, "before the first termination")
     for _ in range(3):
         with stack.sessions() as session:
             killed = session.scalar(
@@ -205,7 +212,7 @@ def test_every_postgres_backend_terminated(stack: Stack, load: Load) -> None:
                 )
             )
         assert killed, "no backend to terminate"
-        time.sleep(1)
+        sent_more(load, 20, "after a round of terminations")
     recover(stack, load, "3 rounds of pg_terminate_backend", time.monotonic())
 
 
@@ -216,12 +223,25 @@ def test_a_worker_stalled_past_its_lock_ttl(stack: Stack, load: Load) -> None:
     stalled = stack.workers[0]
     try:
         load.start()
-        time.sleep(2)
+        sent_more(load, 40, "before the stall")
         assert stalled.proc is not None
+        locks = Redis.from_url(stack.redis.url(0))
         os.killpg(stalled.proc.pid, signal.SIGSTOP)
+        stalled_at = time.monotonic()
+        held = {key: locks.get(key) for key in locks.scan_iter(room_lock_name("*"))}
         before = len(load.sent) - undecided_count(stack.sessions, load.sent)
-        time.sleep(ROOM_LOCK_TTL_SECONDS + 3)
+
+        def taken_over() -> bool:
+            """Past the lock TTL, every lock held when the worker stopped has expired, and
+            the other worker has decided requests meanwhile."""
+            expired = all(locks.get(key) != token for key, token in held.items())
+            decided = len(load.sent) - undecided_count(stack.sessions, load.sent) - before
+            past_ttl = time.monotonic() - stalled_at > ROOM_LOCK_TTL_SECONDS + 1
+            return past_ttl and expired and decided > 0
+
+        wait_until(taken_over, ROOM_LOCK_TTL_SECONDS + 30, "the other worker to take over")
         during = len(load.sent) - undecided_count(stack.sessions, load.sent) - before
+        locks.close()
         os.killpg(stalled.proc.pid, signal.SIGCONT)
         print(f"\n[stall] {during} requests decided by the other worker during the stall")
         assert during > 0, "nothing was decided while one worker was stalled"
@@ -238,7 +258,7 @@ def test_two_workers_and_two_beats(stack: Stack, load: Load) -> None:
     second_beat = stack.start_beat()
     try:
         load.start()
-        time.sleep(8)
+        sent_more(load, 200, "with two workers and two beats")
         recover(stack, load, "two workers and two beats", time.monotonic())
     finally:
         other.stop()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.main import main
 from models.tables.bookings import Booking
 from tests.helpers import Api, future, request_count, wait_decided
+from tests.roles import run_apart
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -109,8 +110,6 @@ def test_an_import_run_alone_counts_in_the_hosts_metrics(
 ) -> None:
     """`bookings import` in a shell of its own: its accepted batch lands in the metrics
     folder the API adds up (`.bookings/metrics` where it runs), not in a dying process."""
-    import os
-    import subprocess
     import sys
 
     from prometheus_client import CollectorRegistry, generate_latest
@@ -118,19 +117,11 @@ def test_an_import_run_alone_counts_in_the_hosts_metrics(
 
     api.create_room(admin, name="Lyra", capacity=4)
     path = tmp_path / "one.csv"
-    path.write_text(
-        rows_csv("Lyra", 1).splitlines()[0] + "\n" + rows_csv("Lyra", 1).splitlines()[1] + "\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    done = subprocess.run(
+    path.write_text("\n".join(rows_csv("Lyra", 1).splitlines()[:2]) + "\n")  # no clash row
+    done = run_apart(
         [sys.executable, "-m", "cli", "import", str(path), "--as", "alice@example.com"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        tmp_path,
+        without=("PROMETHEUS_MULTIPROC_DIR",),
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

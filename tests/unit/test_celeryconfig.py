@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 import celeryconfig
 from models.queues import DECIDE_ROOM, END_MEETINGS, SWEEP, room_queue
 from models.settings import Settings
+from tests.roles import run_apart
 
 ROOM = uuid.UUID("0b5c8f7e-3f1e-4d6a-9a57-1f0e9b3c2d11")
 
@@ -65,22 +64,11 @@ def test_celery_finds_the_app_as_worker_celery() -> None:
 
 def test_celery_commands_without_settings_say_what_is_missing(tmp_path: Path) -> None:
     """`celery -A worker …` with no environment (and no .bookings/env where it runs)."""
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-    }
-    env["PYTHONPATH"] = str(root)
     celery = str(Path(sys.executable).parent / "celery")
-    done = subprocess.run(
+    done = run_apart(
         [celery, "-A", "worker", "report"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        tmp_path,
+        without=("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"),
     )
     assert "Error: DATABASE_URL is not set" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr

