@@ -15,6 +15,7 @@ from kombu import Exchange, Queue
 from models.queues import (
     DECIDE_ROOM,
     END_MEETINGS,
+    EXPIRE_WAITING,
     MAINTENANCE_QUEUE,
     PURGE_AUDIT,
     PURGE_REQUESTS,
@@ -81,6 +82,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "sweep-queued-requests": {"task": SWEEP, "schedule": settings.sweep_seconds},
         "end-meetings": {"task": END_MEETINGS, "schedule": every},
         "release-no-shows": {"task": RELEASE_NO_SHOWS, "schedule": every},
+        "expire-waiting": {"task": EXPIRE_WAITING, "schedule": every},
         "purge-audit": {"task": PURGE_AUDIT, "schedule": every},
         "purge-requests": {"task": PURGE_REQUESTS, "schedule": every},
     }

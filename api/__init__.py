@@ -16,7 +16,18 @@ from api.metrics import init_metrics
 from api.queue import TaskSender
 from api.rate_limit import init_rate_limits
 from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_checks
-from api.routes import audit, auth, bookings, health, meetings, rooms, tasks, tickets
+from api.routes import (
+    approvals,
+    audit,
+    auth,
+    bookings,
+    closures,
+    health,
+    meetings,
+    rooms,
+    tasks,
+    tickets,
+)
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
 from api.spec_rules import DocumentedErrors, field_examples, text_patterns
@@ -84,7 +95,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for module in (health, auth, rooms, bookings, meetings, tasks, tickets, audit):
+    for module in (
+        health,
+        auth,
+        rooms,
+        closures,
+        bookings,
+        approvals,
+        meetings,
+        tasks,
+        tickets,
+        audit,
+    ):
         api.register_blueprint(module.blp)
     init_metrics(app, settings.metrics_dir)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_assets", docs_asset)

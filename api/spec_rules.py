@@ -155,6 +155,7 @@ def _examples() -> dict[str, Any]:
         "count": 10,
         "by_weekday": ["MO", "WE"],
         "conflict_policy": "skip_conflicts",
+        "waitlist": False,
         "reason": "Moved online",
         "join_code": "K7QX2MPA",
         "created_at": _day(0, 8),

@@ -63,6 +63,9 @@ IDEMPOTENT_ENDPOINTS = {
     "bookings.create_batch",
     "bookings.cancel_booking",
     "bookings.cancel_series",
+    "closures.close_room",
+    "approvals.approve_booking",
+    "approvals.decline_booking",
 }
 
 

@@ -1,10 +1,12 @@
 -- wrk script: POST /v1/bookings with windows that never conflict.
 --
 -- [BENCH_RATE=R] wrk -t T -c C -d D --latency -s bench/load.lua URL -- ROOMS_FILE TOKEN \
---     BASE_EPOCH SLOT_SECONDS THREADS MAX_PER_THREAD
+--     BASE_EPOCH SLOT_SECONDS THREADS MAX_PER_THREAD [GAP_SECONDS]
 --
 -- ROOMS_FILE   one room id per line
--- BASE_EPOCH   first window start (UTC seconds); SLOT_SECONDS the window length
+-- BASE_EPOCH   first window start (UTC seconds); SLOT_SECONDS the slot length
+-- GAP_SECONDS  (default 0) each window ends this long before the next slot starts, so
+--              rooms with a buffer of at most GAP_SECONDS accept every window
 -- THREADS      the -t value: thread k sends request numbers k, k+T, k+2T, ... so every
 --              request of the run has its own number i; room = rooms[i % #rooms],
 --              window = BASE + (i // #rooms) * SLOT: distinct (room, window) per request.
@@ -51,6 +53,7 @@ function init(args)
   slot = tonumber(args[4])
   nthreads = tonumber(args[5])
   cap = tonumber(args[6])
+  gap = tonumber(args[7] or "0")
   sent = 0
   responses = 0
   non202 = 0
@@ -70,7 +73,7 @@ function request()
   local start = base + math.floor(i / #rooms) * slot
   local body = string.format(
     '{"room_id":"%s","start_time":"%s","end_time":"%s","title":"bench %d"}',
-    room, iso(start), iso(start + slot), i
+    room, iso(start), iso(start + slot - gap), i
   )
   return wrk.format(nil, "/v1/bookings", nil, body)
 end

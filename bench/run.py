@@ -8,7 +8,11 @@ One run (`make bench`, or `python bench/run.py`):
 3. hot       the same into ONE room;
 4. paced     100 requests/s for 10 s; p50/p99 of decided_at - accepted_at;
 5. series    a 52-week series (POST /v1/bookings/recurring), POST -> SUCCEEDED;
-6. batch     1000 items over 50 rooms (POST /v1/bookings/batch), accepted and all decided.
+6. batch     1000 items over 50 rooms (POST /v1/bookings/batch), accepted and all decided;
+7. policies  spread again, by a user (not exempt) into 100 rooms that each have a policy
+             (opening hours, a 5-minute buffer, daily and weekly quotas, duration, notice,
+             horizon), windows 5 minutes apart: the cost of deciding with rules;
+8. dry_run   POST /v1/bookings/check, one at a time, beside GET /v1/rooms/{id}: latency.
 
 The system is started with `python -m cli migrate|create-admin|worker|api` (bench/stack.py)
 on a database of its own (created here, dropped at the end) and Redis db 12 (flushed).
@@ -71,7 +75,24 @@ GOALS = {
     "cpu_worker_ms_per_booking": "<= 0.7",
     "paced_p99_ms": "<= 50",
     "batch_1000_decided_s": "<= 1",
+    "policy_worker_cpu_vs_spread": "<= 1.2",
 }
+
+# Every room of the policies scenario: every rule that costs something to check, none
+# that refuses the bench's windows (tomorrow on, 10 minutes each, 5 minutes apart).
+POLICY = {
+    "min_duration_minutes": 5,
+    "max_duration_minutes": 240,
+    "min_notice_minutes": 1,
+    "horizon_days": 365,
+    "buffer_minutes": 5,
+    "opening_hours": {
+        day: [["00:00", "24:00"]] for day in ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    },
+    "max_minutes_per_user_per_day": 24 * 60,
+    "max_minutes_per_user_per_week": 7 * 24 * 60,
+}
+POLICY_GAP = timedelta(minutes=5)
 
 
 def tomorrow() -> datetime:
@@ -140,6 +161,7 @@ class Bench:
         self.conn: psycopg.Connection[Any] | None = None
         self.sampler: CpuSampler | None = None
         self.token = ""
+        self.user_token = ""  # a USER: held to room policies (the admin is exempt)
         self.load_before = os.getloadavg()[0]
 
     # -- lifecycle -------------------------------------------------------------------
@@ -170,6 +192,12 @@ class Bench:
         )
         assert status == 200, doc
         self.token = doc["access_token"]
+        user = {"email": "bench-user@example.com", "name": "Bench", "password": "bench-pw-1"}
+        status, doc = self.stack.http("POST", "/v1/auth/register", user)
+        assert status == 201, doc
+        status, doc = self.stack.http("POST", "/v1/auth/token", user)
+        assert status == 200, doc
+        self.user_token = doc["access_token"]
 
     def close(self) -> None:
         if self.sampler is not None:
@@ -188,12 +216,15 @@ class Bench:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def rooms(self, prefix: str, count: int) -> list[str]:
+    def rooms(self, prefix: str, count: int, policy: dict[str, Any] | None = None) -> list[str]:
         ids = []
         for i in range(count):
-            status, doc = self.stack.http(
-                "POST", "/v1/rooms", {"name": f"{prefix}-{i}", "capacity": 10}, self.token
-            )
+            body = {
+                "name": f"{prefix}-{i}",
+                "capacity": 10,
+                **({"policy": policy} if policy else {}),
+            }
+            status, doc = self.stack.http("POST", "/v1/rooms", body, self.token)
             assert status == 201, doc
             ids.append(doc["id"])
         return ids
@@ -384,6 +415,8 @@ class Bench:
         seconds: float,
         max_requests: int,
         rate: int | None = None,
+        token: str | None = None,
+        gap: timedelta = timedelta(0),
     ) -> None:
         """Run wrk into scenario.rooms; record its summary and its own CPU (rusage)."""
         rooms_file = self.scratch / f"{scenario.name}.rooms"
@@ -401,11 +434,12 @@ class Bench:
             self.stack.base_url,
             "--",
             str(rooms_file),
-            self.token,
+            token or self.token,
             str(int(tomorrow().timestamp())),
             str(int(SLOT.total_seconds())),
             str(threads),
             str(max(1, max_requests // threads)),
+            str(int(gap.total_seconds())),
         ]
         env = {**os.environ, "BENCH_RATE": str(rate or 0)}
         out_path = self.scratch / f"{scenario.name}.wrk.txt"
@@ -440,6 +474,8 @@ class Bench:
         seconds: float,
         max_requests: int,
         rate: int | None = None,
+        as_user: bool = False,
+        gap: timedelta = timedelta(0),
     ) -> Scenario:
         scenario = Scenario(name, rooms)
         with self.measured(scenario):
@@ -451,6 +487,8 @@ class Bench:
                 seconds=seconds,
                 max_requests=max_requests,
                 rate=rate,
+                token=self.user_token if as_user else None,
+                gap=gap,
             )
             load_s = time.monotonic() - wrk_cpu_start
             drained = self.wait_decided(rooms)
@@ -522,6 +560,46 @@ class Bench:
         self.check(scenario, expect_bookings=items)
         return scenario
 
+    def dry_run(self, runs: int = 300) -> Scenario:
+        """POST /v1/bookings/check against a policy room holding bookings, one at a time,
+        beside GET /v1/rooms/{id} (the API's plainest read) on the same connection type."""
+        [room] = self.rooms("dry-run", 1, POLICY)
+        base = tomorrow() + timedelta(days=3)
+        for i in range(20):  # something to check against: its calendar and the quota
+            task = self.post("/v1/bookings", booking(room, base + i * SLOT, SLOT - POLICY_GAP))
+            self.wait_task(task)
+        scenario = Scenario("dry_run", [room])
+        checks, reads = [], []
+        with self.measured(scenario):
+            for i in range(runs):
+                body = booking(room, base + (i % 40) * SLOT, SLOT - POLICY_GAP)
+                began = time.perf_counter()
+                status, doc = self.stack.http("POST", "/v1/bookings/check", body, self.user_token)
+                checks.append(time.perf_counter() - began)
+                assert status == 200 and "ok" in doc, doc
+                began = time.perf_counter()
+                status, _ = self.stack.http("GET", f"/v1/rooms/{room}", token=self.user_token)
+                reads.append(time.perf_counter() - began)
+                assert status == 200
+        scenario.requests = runs
+        scenario.bookings = runs
+        scenario.decided_per_s = runs / sum(checks)
+        checks_ms = sorted(1000 * t for t in checks)
+        reads_ms = sorted(1000 * t for t in reads)
+        scenario.p50_ms = statistics.median(checks_ms)
+        scenario.p99_ms = checks_ms[int(0.99 * (len(checks_ms) - 1))]
+        scenario.extra["get_room_ms"] = {
+            "p50": round(statistics.median(reads_ms), 2),
+            "p99": round(reads_ms[int(0.99 * (len(reads_ms) - 1))], 2),
+        }
+        written = self.sql_conn.execute(
+            "SELECT count(*) FROM booking_requests WHERE room_id = %s", (room,)
+        ).fetchone()
+        scenario.checks = {"requests_written": written[0] if written else None}
+        if scenario.checks["requests_written"] != 20:
+            scenario.checks["failures"] = ["the dry run wrote requests"]
+        return scenario
+
 
 def booking(room: str, start: datetime, length: timedelta) -> dict[str, Any]:
     return {
@@ -539,6 +617,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         if s.name != "baseline":
             s.ratio = s.decided_per_s / base if base else None
     spread, hot, paced, batch = (by_name.get(n) for n in ("spread", "hot", "paced", "batch_1000"))
+    policies = by_name.get("policies")
 
     def per(s: Scenario | None, group: str) -> float | None:
         return None if s is None else s.cpu_per_booking().get(group)
@@ -550,6 +629,11 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "cpu_worker_ms_per_booking": per(spread, "worker"),
         "paced_p99_ms": paced and paced.p99_ms,
         "batch_1000_decided_s": batch and batch.extra.get("decided_s"),
+        "policy_worker_cpu_vs_spread": (
+            per(policies, "worker") / per(spread, "worker")  # type: ignore[operator]
+            if per(policies, "worker") and per(spread, "worker")
+            else None
+        ),
     }
     limits = {
         "spread_ratio": (0.25, ">="),
@@ -558,6 +642,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "cpu_worker_ms_per_booking": (0.7, "<="),
         "paced_p99_ms": (50.0, "<="),
         "batch_1000_decided_s": (1.0, "<="),
+        "policy_worker_cpu_vs_spread": (1.2, "<="),
     }
     goals = {}
     for key, (limit, op) in limits.items():
@@ -641,6 +726,13 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
             f"(rows: {batch.extra['decided_s_from_rows']} s)"
         )
     print("series_52: p50/p99 columns are the median/max of POST -> SUCCEEDED over 5 series")
+    dry = next((s for s in results if s.name == "dry_run"), None)
+    if dry:
+        reads = dry.extra["get_room_ms"]
+        print(
+            f"dry_run: POST /v1/bookings/check p50/p99 {dry.p50_ms:.2f}/{dry.p99_ms:.2f} ms, "
+            f"GET /v1/rooms/{{id}} p50/p99 {reads['p50']:.2f}/{reads['p99']:.2f} ms (one at a time)"
+        )
     print(
         "decided/s = decided / (max(decided_at) - min(accepted_at)) from booking_requests;"
         " ratio = decided/s / baseline/s; latency = decided_at - accepted_at"
@@ -670,6 +762,17 @@ SCENARIOS = {
     ),
     "series_52": lambda bench: bench.series(),
     "batch_1000": lambda bench: bench.batch(),
+    "policies": lambda bench: bench.http_scenario(
+        "policies",
+        bench.rooms("policies", 100, POLICY),
+        threads=2,
+        connections=16,
+        seconds=SECONDS,
+        max_requests=MAX_REQUESTS,
+        as_user=True,
+        gap=POLICY_GAP,
+    ),
+    "dry_run": lambda bench: bench.dry_run(),
 }
 
 

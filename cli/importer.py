@@ -2,8 +2,8 @@
 
 CSV columns (a header row names them; only the first five are required):
   room | room_id, start_time, end_time, title, [description], [attendees: a;b],
-  [external_meeting_url], and for a recurring row: freq, [interval], count | until,
-  [by_weekday: MO;WE], [timezone], [conflict_policy].
+  [external_meeting_url], [waitlist: true|false], and for a recurring row: freq,
+  [interval], count | until, [by_weekday: MO;WE], [timezone], [conflict_policy].
 JSON: a list of booking / recurring bodies exactly as POST /v1/bookings/batch takes them,
 or {"items": [...]}; a "room" name may stand in for "room_id".
 """
@@ -38,12 +38,17 @@ from models.tables.rooms import Room
 from models.tables.users import Role, User
 
 RECURRENCE_COLUMNS = ("freq", "interval", "count", "until", "by_weekday")
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
     if "attendees" in item:
         item["attendees"] = [a.strip() for a in item["attendees"].split(";") if a.strip()]
+    if "waitlist" in item:
+        flag = item["waitlist"].strip().lower()
+        # Anything else is left as written: validation names the row and the column.
+        item["waitlist"] = _FLAGS.get(flag, item["waitlist"])
     if "freq" in item:
         rule: dict[str, Any] = {k: item.pop(k) for k in RECURRENCE_COLUMNS if k in item}
         for number in ("interval", "count"):
@@ -133,17 +138,26 @@ def follow(sessions: sessionmaker[Session], batch_id: uuid.UUID, total: int) -> 
             bar.set_postfix(confirmed=counts["confirmed"], rejected=counts["rejected"])
 
 
+OUTCOMES = ("confirmed", "confirmed in part", "pending", "pending in part", "waitlisted")
+
+
 def row_outcome(item: BookingRequest) -> tuple[str, int, int]:
     """(outcome, bookings made, occurrences skipped) of one row: a series that booked
-    some of its occurrences and skipped others is "confirmed in part", not "confirmed"."""
+    some of its occurrences and skipped others is "confirmed in part", not "confirmed";
+    in a room that requires approval the bookings are "pending"; a row that waits for
+    its slot is "waitlisted"."""
+    if item.status == RequestStatus.WAITLISTED:
+        return "waitlisted", 0, 0
     if item.status != RequestStatus.SUCCEEDED:
         return "rejected", 0, 0
-    occurrences = (item.result or {}).get("occurrences")
+    result = item.result or {}
+    state = "pending" if result.get("booking_status") == "PENDING" else "confirmed"
+    occurrences = result.get("occurrences")
     if occurrences is None:
-        return "confirmed", 1, 0
+        return state, 1, 0
     skipped = sum(1 for o in occurrences if o["status"] == "SKIPPED")
     made = len(occurrences) - skipped
-    return ("confirmed in part" if skipped else "confirmed"), made, skipped
+    return (f"{state} in part" if skipped else state), made, skipped
 
 
 def describe_conflicts(session: Session, error: dict[str, Any], viewer: Viewer) -> str:
@@ -177,11 +191,12 @@ def summarize(
         reasons = Counter(
             (item.error or {}).get("code", "UNKNOWN")
             for item in items
-            if item.status != RequestStatus.SUCCEEDED
+            if item.status in (RequestStatus.REJECTED, RequestStatus.FAILED)
         )
         click.echo(f"\n{'rows':<28}{'count':>7}")
-        for outcome in ("confirmed", "confirmed in part"):
-            click.echo(f"{outcome:<28}{rows[outcome]:>7}")
+        for outcome in OUTCOMES:
+            if outcome in ("confirmed", "confirmed in part") or rows[outcome]:
+                click.echo(f"{outcome:<28}{rows[outcome]:>7}")
         for code, count in reasons.most_common():
             click.echo(f"{'rejected: ' + code:<28}{count:>7}")
         made = sum(m for _, m, _ in outcomes)
@@ -190,7 +205,7 @@ def summarize(
         if skipped:
             click.echo(f"{'occurrences skipped':<28}{skipped:>7}")
         for line, item, (outcome, _, skipped_here) in zip(lines, items, outcomes, strict=True):
-            if item.status != RequestStatus.SUCCEEDED:
+            if item.status in (RequestStatus.REJECTED, RequestStatus.FAILED):
                 error = item.error or {}
                 why = describe_conflicts(session, error, viewer)
                 click.echo(f"  line {line}: {item.status.value} {error.get('message', '')}{why}")

@@ -24,6 +24,7 @@ JOB_LOCKS = {
     "release_no_shows": 3,
     "purge_audit": 4,
     "purge_requests": 5,
+    "expire_waiting": 6,
 }
 
 # The Redis lock a room's decider holds; it expires if its holder dies.

@@ -15,12 +15,14 @@ END_MEETINGS = "bookings.end_meetings"
 RELEASE_NO_SHOWS = "bookings.release_no_shows"
 PURGE_AUDIT = "bookings.purge_audit"
 PURGE_REQUESTS = "bookings.purge_requests"
+EXPIRE_WAITING = "bookings.expire_waiting"
 
 # Periodic task name -> the job name `bookings tick` prints.
 PERIODIC_TASKS = {
     SWEEP: "sweep",
     END_MEETINGS: "end_meetings",
     RELEASE_NO_SHOWS: "release_no_shows",
+    EXPIRE_WAITING: "expire_waiting",
     PURGE_AUDIT: "purge_audit",
     PURGE_REQUESTS: "purge_requests",
 }

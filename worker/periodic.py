@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from models.queues import END_MEETINGS, PURGE_AUDIT, PURGE_REQUESTS, RELEASE_NO_SHOWS, SWEEP
+from models.queues import (
+    END_MEETINGS,
+    EXPIRE_WAITING,
+    PURGE_AUDIT,
+    PURGE_REQUESTS,
+    RELEASE_NO_SHOWS,
+    SWEEP,
+)
 from models.services import housekeeping
 from models.tables.base import utcnow
 from worker.app import app
@@ -31,6 +38,11 @@ def release_no_shows() -> int:
     return housekeeping.release_no_shows(runtime().sessions, now=utcnow())
 
 
+@app.task(name=EXPIRE_WAITING, acks_late=True, ignore_result=True)
+def expire_waiting() -> int:
+    return housekeeping.expire_waiting(runtime().sessions, now=utcnow())
+
+
 @app.task(name=PURGE_AUDIT, acks_late=True, ignore_result=True)
 def purge_audit() -> int:
     rt = runtime()
@@ -49,6 +61,7 @@ JOBS: dict[str, Callable[[], int]] = {
     "sweep": sweep,
     "end_meetings": end_meetings,
     "release_no_shows": release_no_shows,
+    "expire_waiting": expire_waiting,
     "purge_audit": purge_audit,
     "purge_requests": purge_requests,
 }

@@ -13,6 +13,7 @@ from api.schemas.bookings import (
     BookingQuery,
     BookingSchema,
     CancelInSchema,
+    CheckResultSchema,
     SeriesCancelInSchema,
     TaskAcceptedSchema,
 )
@@ -20,6 +21,7 @@ from api.schemas.common import WindowQuery, page_of
 from api.submit import accept_write
 from models.domain.booking_input import (
     BookingInSchema,
+    CheckInSchema,
     RecurringInSchema,
     batch_payloads,
     booking_payload,
@@ -34,8 +36,9 @@ from models.services.booking_queries import (
     visible_booking,
     visible_series,
 )
+from models.services.dry_run import check_request
 from models.tables.base import utcnow
-from models.tables.bookings import Booking, BookingStatus
+from models.tables.bookings import HOLDING, Booking
 
 ACCEPTED = TaskAcceptedSchema()
 
@@ -57,6 +60,23 @@ def create_series(body: dict[str, Any]) -> Any:
     """Ask for a recurring booking (expanded at acceptance): 202 with a task."""
     room = room_catalog.get_room(db(), body["room_id"])
     return accept_write(series_payload(body, room_timezone=room.timezone, now=utcnow()))
+
+
+@blp.route("/bookings/check", methods=["POST"])
+@blp.arguments(CheckInSchema())
+@blp.response(200, CheckResultSchema())
+def check_booking(body: dict[str, Any]) -> dict[str, Any]:
+    """Dry run: what the worker would decide for this booking or series now (200), with
+    nothing written and no promise (others may book first)."""
+    session = db()
+    room = room_catalog.get_room(session, body["room_id"])
+    now = utcnow()
+    payload = (
+        series_payload(body, room_timezone=room.timezone, now=now)
+        if "recurrence" in body
+        else booking_payload(body)
+    )
+    return check_request(session, current_user(), payload, now)
 
 
 @blp.route("/bookings/batch", methods=["POST"])
@@ -123,7 +143,8 @@ def _as_seen_by_others(booking: Booking) -> dict[str, Any]:
 @blp.arguments(WindowQuery, location="query")
 @blp.response(200, page_of(BookingSchema))
 def room_bookings(query: dict[str, Any], room_id: uuid.UUID) -> dict[str, Any]:
-    """The room's confirmed bookings: everyone sees the calendar, not others' details."""
+    """The room's PENDING and CONFIRMED bookings: everyone sees the calendar, not others'
+    details."""
     session = db()
     room_catalog.get_room(session, room_id)
     viewer = current_user()
@@ -131,7 +152,7 @@ def room_bookings(query: dict[str, Any], room_id: uuid.UUID) -> dict[str, Any]:
         start=query.get("from_"),
         end=query.get("to"),
         room_id=room_id,
-        status=BookingStatus.CONFIRMED,
+        status=HOLDING,
     )
     found = page(session, stmt, limit=query["limit"], offset=query["offset"])
     items = [b if sees_details(viewer, b) else _as_seen_by_others(b) for b in found.items]

@@ -25,10 +25,12 @@ from models.domain import ical
 from models.pages import Page, page
 from models.services import room_catalog
 from models.services.booking_queries import booking_search, sees_details
-from models.tables.bookings import Booking, BookingStatus
+from models.tables.bookings import HOLDING, Booking, BookingStatus
 from models.tables.rooms import Room
 
 blp = Blueprint("rooms", __name__, url_prefix="/v1/rooms", description="Rooms")
+
+_ICAL_STATUS = {BookingStatus.PENDING: "TENTATIVE", BookingStatus.CONFIRMED: "CONFIRMED"}
 
 
 @blp.route("", methods=["POST"])
@@ -100,22 +102,32 @@ def delete_room(room_id: uuid.UUID) -> None:
     200,
     {"type": "string"},
     content_type="text/calendar",
-    description="The room's confirmed bookings as iCalendar (RFC 5545)",
+    description="The room's PENDING and CONFIRMED bookings as iCalendar (RFC 5545)",
 )
 def room_calendar(query: dict[str, Any], room_id: uuid.UUID) -> Response:
-    """The room's confirmed bookings as a calendar feed; others' details hidden from non-admins."""
+    """The room's bookings as a calendar feed (PENDING ones TENTATIVE); others' details
+    hidden from non-admins."""
     session = db()
     room = room_catalog.get_room(session, room_id)
     viewer = current_user()
     stmt = booking_search(
-        start=query["start"], end=query["end"], room_id=room_id, status=BookingStatus.CONFIRMED
+        start=query["start"], end=query["end"], room_id=room_id, status=HOLDING
     ).options(lazyload(Booking.meeting))
     events = [
         ical.CalendarEvent(
-            b.id, b.start_time, b.end_time, b.updated_at, b.title, b.description, b.attendees
+            b.id,
+            b.start_time,
+            b.end_time,
+            b.updated_at,
+            b.title,
+            b.description,
+            b.attendees,
+            status=_ICAL_STATUS[b.status],
         )
         if sees_details(viewer, b)
-        else ical.CalendarEvent.busy(b.id, b.start_time, b.end_time, b.updated_at)
+        else ical.CalendarEvent.busy(
+            b.id, b.start_time, b.end_time, b.updated_at, _ICAL_STATUS[b.status]
+        )
         for b in session.scalars(stmt)
     ]
     body = ical.render_calendar(room.name, events, location=room.location)

@@ -50,6 +50,20 @@ class TaskAcceptedSchema(Schema):
     status_url = fields.Str()
 
 
+class RefusalSchema(Schema):
+    code = fields.Str()
+    message = fields.Str()
+    rule = fields.Dict(metadata={"description": "the policy key and its limit: {name, limit}"})
+    conflicts = fields.List(fields.Dict())
+
+
+class CheckResultSchema(Schema):
+    ok = fields.Bool(metadata={"description": "the worker would decide SUCCEEDED now"})
+    refusals = fields.List(fields.Nested(RefusalSchema))
+    occurrences = fields.List(fields.Dict(), metadata={"description": "a series' occurrences"})
+    waitlisted = fields.Bool(metadata={"description": "with waitlist: it would wait"})
+
+
 class BatchInSchema(Schema):
     # Each item is a booking body or a recurring one; batch_payloads validates them with
     # those schemas, item by item, so the spec says so.

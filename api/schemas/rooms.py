@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 
 from api.schemas.common import OneLine, PageQuery
 from models.domain.booking_input import AwareTime, iana_zone
+from models.domain.policy import stored_policy
 from models.tables.base import utcnow
 
 CALENDAR_PAST = timedelta(days=30)
@@ -26,10 +35,47 @@ class RoomInSchema(Schema):
     auto_release_minutes = fields.Int(
         allow_none=True, strict=True, validate=validate.Range(1, 24 * 60)
     )
+    policy = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the room's rules (every key optional, null: no limit); "
+            "a PATCH replaces the keys it names. Checked by models/domain/policy.py: "
+            "422 names each bad key as policy.<key>",
+            "example": {
+                "max_duration_minutes": 240,
+                "buffer_minutes": 10,
+                "opening_hours": {"MO": [["08:00", "12:00"], ["13:00", "18:00"]]},
+                "max_minutes_per_user_per_week": 600,
+            },
+        },
+    )
 
 
 class RoomPatchSchema(RoomInSchema):
     """The same fields, each optional (used with partial=True)."""
+
+
+class RoomPolicySchema(Schema):
+    min_duration_minutes = fields.Int(allow_none=True)
+    max_duration_minutes = fields.Int(allow_none=True)
+    min_notice_minutes = fields.Int(allow_none=True)
+    horizon_days = fields.Int(allow_none=True)
+    buffer_minutes = fields.Int(allow_none=True)
+    opening_hours = fields.Dict(
+        keys=fields.Str(),
+        values=fields.List(fields.List(fields.Str())),
+        allow_none=True,
+        metadata={"description": "weekday (MO…SU) -> [[HH:MM, HH:MM], …] local times"},
+    )
+    max_minutes_per_user_per_day = fields.Int(allow_none=True)
+    max_minutes_per_user_per_week = fields.Int(allow_none=True)
+    requires_approval = fields.Bool()
+    approvers = fields.List(fields.UUID())
+
+    @pre_dump
+    def _every_key(self, stored: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """The stored policy with every key (a room without rules stores {})."""
+        return stored_policy(stored).as_dict()
 
 
 class RoomSchema(Schema):
@@ -40,6 +86,7 @@ class RoomSchema(Schema):
     amenities = fields.List(fields.Str())
     timezone = fields.Str()
     auto_release_minutes = fields.Int(allow_none=True)
+    policy = fields.Nested(RoomPolicySchema)
     active = fields.Bool()
     created_at = AwareTime(format="iso")
     updated_at = AwareTime(format="iso")

@@ -58,9 +58,11 @@ class OneLine(Trimmed):
 
 
 def iana_zone(name: str) -> None:
+    if len(name) > 64:  # the longest IANA name has 32 characters; rooms keep 64
+        raise ValidationError("not a known IANA time zone (e.g. Europe/Berlin)")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValidationError("not a known IANA time zone (e.g. Europe/Berlin)") from exc
 
 
@@ -76,6 +78,10 @@ class BookingInSchema(Schema):
     )
     external_meeting_url = fields.Url(
         allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)
+    )
+    waitlist = fields.Bool(
+        load_default=False,
+        metadata={"description": "refused only because the slot is taken: wait for it"},
     )
 
     @validates_schema
@@ -115,6 +121,27 @@ class RecurringInSchema(BookingInSchema):
     @validates_schema
     def _window(self, data: dict[str, Any], **_: Any) -> None:
         """Each occurrence's window is checked when the series is expanded."""
+        if data.get("waitlist"):
+            raise ValidationError(
+                "a series cannot wait: waitlist is for single bookings", "waitlist"
+            )
+
+
+class CheckInSchema(BookingInSchema):
+    """The body of POST /v1/bookings or of POST /v1/bookings/recurring (with recurrence)."""
+
+    recurrence = fields.Nested(RecurrenceSchema)
+    timezone = fields.Str(validate=iana_zone)
+    conflict_policy = fields.Str(
+        load_default="all_or_nothing", validate=validate.OneOf(["all_or_nothing", "skip_conflicts"])
+    )
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **kw: Any) -> None:
+        if "recurrence" in data:
+            RecurringInSchema._window(self, data, **kw)
+        else:
+            BookingInSchema._window(self, data, **kw)
 
 
 def booking_payload(body: dict[str, Any]) -> BookingPayload:
@@ -127,6 +154,7 @@ def booking_payload(body: dict[str, Any]) -> BookingPayload:
         description=body.get("description"),
         attendees=tuple(body.get("attendees") or ()),
         external_meeting_url=body.get("external_meeting_url"),
+        waitlist=bool(body.get("waitlist")),
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.domain.calendar import RoomCalendar
@@ -31,12 +32,15 @@ def refuse_booking(
     *,
     room_active: bool,
     capacity: int,
-    calendar: RoomCalendar,
+    calendar: RoomCalendar | None,
     start: datetime,
     end: datetime,
-    attendees: list[str],
+    attendees: Sequence[str],
+    buffer: timedelta = timedelta(0),
 ) -> Refusal | None:
-    """Why this booking cannot be confirmed, or None when it can."""
+    """Why this booking cannot be confirmed, or None when it can. With a calendar, a slot
+    overlapping the window widened by `buffer` on each side is a CONFLICT naming it
+    (a booking ending at 10:00 blocks a start before 10:10 with a 10-minute buffer)."""
     if not room_active:
         return Refusal("ROOM_INACTIVE", "the room is no longer bookable")
     if len(attendees) > capacity:
@@ -44,19 +48,25 @@ def refuse_booking(
             "CAPACITY_EXCEEDED",
             f"{len(attendees)} attendees do not fit a room for {capacity}",
         )
-    clashes = calendar.conflicts(start, end)
+    if calendar is None:
+        return None
+    clashes = calendar.conflicts(start - buffer, end + buffer)
     if clashes:
-        return Refusal(
-            "CONFLICT",
-            "the room is already booked in that window",
-            [c.as_conflict() for c in clashes],
+        overlapping = any(c.start < end and start < c.end for c in clashes)
+        message = (
+            "the room is already booked in that window"
+            if overlapping
+            else f"the room keeps {buffer // timedelta(minutes=1)} minutes between bookings"
         )
+        return Refusal("CONFLICT", message, [c.as_conflict() for c in clashes])
     return None
 
 
 def refuse_cancel(*, status: str, end: datetime, now: datetime) -> Refusal | None:
-    if status != "CONFIRMED":
-        return Refusal("NOT_CANCELLABLE", f"the booking is {status.lower()}, not confirmed")
+    if status not in ("PENDING", "CONFIRMED"):
+        return Refusal(
+            "NOT_CANCELLABLE", f"the booking is {status.lower()}, not pending or confirmed"
+        )
     if end <= now:
         return Refusal("NOT_CANCELLABLE", "the booking has already ended")
     return None

@@ -16,7 +16,7 @@ UID_DOMAIN = "bookings"
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """One confirmed booking as a calendar shows it.
+    """One PENDING (TENTATIVE) or CONFIRMED booking as a calendar shows it.
 
     `stamp` is when the booking last changed: with no METHOD, DTSTAMP means exactly
     that (RFC 5545 3.8.7.2), and it keeps the feed stable between fetches.
@@ -29,13 +29,19 @@ class CalendarEvent:
     summary: str
     description: str | None = None
     attendees: Sequence[str] = ()
+    status: str = "CONFIRMED"  # the VEVENT's STATUS: CONFIRMED, or TENTATIVE when pending
 
     @classmethod
     def busy(
-        cls, booking_id: uuid.UUID, start: datetime, end: datetime, stamp: datetime
+        cls,
+        booking_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        stamp: datetime,
+        status: str = "CONFIRMED",
     ) -> CalendarEvent:
         """Someone else's booking: when, not what or who."""
-        return cls(booking_id, start, end, stamp, BUSY)
+        return cls(booking_id, start, end, stamp, BUSY, status=status)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -70,6 +76,6 @@ def render_calendar(
             event.add("description", item.description)
         for email in item.attendees:
             event.add("attendee", vCalAddress(f"mailto:{email}"))
-        event.add("status", "CONFIRMED")
+        event.add("status", item.status)
         calendar.add_component(event)
     return calendar.to_ical()

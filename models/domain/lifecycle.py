@@ -13,8 +13,13 @@ from models.tables.bookings import BookingStatus, MeetingState
 
 class BookingEvent(enum.StrEnum):
     CONFIRM = "confirm"  # a request is decided in its favour
+    REQUEST = "request"  # ... in a room that requires approval: the booking is PENDING
+    APPROVE = "approve"  # an approver (or an admin) accepts a PENDING booking
+    DECLINE = "decline"  # ... or refuses it
+    EXPIRE = "expire"  # nobody decided a PENDING booking before its start
     CANCEL = "cancel"  # its organizer (or an admin) cancels it
     RELEASE = "release"  # nobody checked in within the room's auto-release minutes
+    CLOSE = "close"  # the room is closed over it
 
 
 class MeetingEvent(enum.StrEnum):
@@ -25,8 +30,15 @@ class MeetingEvent(enum.StrEnum):
 # (state before, event) -> state after. None before CONFIRM: the booking is new.
 BOOKING_TRANSITIONS: dict[tuple[BookingStatus | None, BookingEvent], BookingStatus] = {
     (None, BookingEvent.CONFIRM): BookingStatus.CONFIRMED,
+    (None, BookingEvent.REQUEST): BookingStatus.PENDING,
+    (BookingStatus.PENDING, BookingEvent.APPROVE): BookingStatus.CONFIRMED,
+    (BookingStatus.PENDING, BookingEvent.DECLINE): BookingStatus.CANCELLED,
+    (BookingStatus.PENDING, BookingEvent.EXPIRE): BookingStatus.CANCELLED,
+    (BookingStatus.PENDING, BookingEvent.CANCEL): BookingStatus.CANCELLED,
+    (BookingStatus.PENDING, BookingEvent.CLOSE): BookingStatus.CANCELLED,
     (BookingStatus.CONFIRMED, BookingEvent.CANCEL): BookingStatus.CANCELLED,
     (BookingStatus.CONFIRMED, BookingEvent.RELEASE): BookingStatus.CANCELLED,
+    (BookingStatus.CONFIRMED, BookingEvent.CLOSE): BookingStatus.CANCELLED,
 }
 
 MEETING_TRANSITIONS: dict[tuple[MeetingState, MeetingEvent], MeetingState] = {
@@ -39,8 +51,13 @@ MEETING_TRANSITIONS: dict[tuple[MeetingState, MeetingEvent], MeetingState] = {
 # The audit log's name for each event.
 AUDIT_ACTIONS: dict[BookingEvent | MeetingEvent, str] = {
     BookingEvent.CONFIRM: "booking.created",
+    BookingEvent.REQUEST: "booking.requested",
+    BookingEvent.APPROVE: "booking.approved",
+    BookingEvent.DECLINE: "booking.declined",
+    BookingEvent.EXPIRE: "booking.approval_expired",
     BookingEvent.CANCEL: "booking.cancelled",
     BookingEvent.RELEASE: "booking.released",
+    BookingEvent.CLOSE: "booking.closed",
     MeetingEvent.CHECK_IN: "booking.checked_in",
 }
 

@@ -27,6 +27,7 @@ class BookingPayload:
     description: str | None = None
     attendees: tuple[str, ...] = ()
     external_meeting_url: str | None = None
+    waitlist: bool = False  # refused only for a conflict: wait for the slot to free
 
     kind = RequestKind.BOOKING
 
@@ -39,6 +40,7 @@ class BookingPayload:
             "description": self.description,
             "attendees": list(self.attendees),
             "external_meeting_url": self.external_meeting_url,
+            **({"waitlist": True} if self.waitlist else {}),
         }
 
     @classmethod
@@ -51,6 +53,7 @@ class BookingPayload:
             description=data.get("description"),
             attendees=tuple(data.get("attendees") or ()),
             external_meeting_url=data.get("external_meeting_url"),
+            waitlist=bool(data.get("waitlist")),
         )
 
 
@@ -135,6 +138,64 @@ class SeriesCancelPayload:
 
 
 @dataclass(frozen=True)
+class ClosurePayload:
+    """Close the room for a window: its bookings there are cancelled, requests refused."""
+
+    room_id: uuid.UUID
+    start: datetime
+    end: datetime
+    reason: str | None = None
+
+    kind = RequestKind.CLOSURE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "room_id": str(self.room_id),
+            "start_time": self.start.isoformat(),
+            "end_time": self.end.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], room_id: uuid.UUID) -> ClosurePayload:
+        return cls(
+            room_id,
+            datetime.fromisoformat(data["start_time"]),
+            datetime.fromisoformat(data["end_time"]),
+            data.get("reason"),
+        )
+
+
+@dataclass(frozen=True)
+class ApprovalPayload:
+    """Approve (PENDING -> CONFIRMED) or decline (PENDING -> CANCELLED) a booking."""
+
+    room_id: uuid.UUID
+    booking_id: uuid.UUID
+    approve: bool
+    reason: str | None = None
+
+    kind = RequestKind.APPROVAL
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "room_id": str(self.room_id),
+            "booking_id": str(self.booking_id),
+            "decision": "approve" if self.approve else "decline",
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], room_id: uuid.UUID) -> ApprovalPayload:
+        return cls(
+            room_id,
+            uuid.UUID(data["booking_id"]),
+            data["decision"] == "approve",
+            data.get("reason"),
+        )
+
+
+@dataclass(frozen=True)
 class BatchPayload:
     """A batch's parent row: its items are requests of their own."""
 
@@ -152,7 +213,14 @@ class BatchPayload:
         return cls(int(data["items"]), data.get("file"))
 
 
-RoomPayload = BookingPayload | SeriesPayload | CancelPayload | SeriesCancelPayload
+RoomPayload = (
+    BookingPayload
+    | SeriesPayload
+    | CancelPayload
+    | SeriesCancelPayload
+    | ClosurePayload
+    | ApprovalPayload
+)
 Payload = RoomPayload | BatchPayload
 
 
@@ -168,4 +236,8 @@ def room_payload_from_json(
         if "series_id" in data:
             return SeriesCancelPayload.from_json(data, room_id)
         return CancelPayload.from_json(data, room_id)
+    if kind == RequestKind.CLOSURE:
+        return ClosurePayload.from_json(data, room_id)
+    if kind == RequestKind.APPROVAL:
+        return ApprovalPayload.from_json(data, room_id)
     raise ValueError(f"a {kind.value} request is not decided by a room")

@@ -2,12 +2,10 @@
 
 Pure rules, like models/domain/decisions.py: no database, no clock but the `now` given.
 The keys are the contract's (`policy` in ../shared/API.md, "Room policies"); every key
-is optional and None means no limit. This module holds the rules a single window can
-break on its own (duration, notice, horizon, opening hours) and the policy's shape;
-buffers, quotas and approvals need the room's state and are applied by the decider.
-
-Not wired in yet: the room's `policy` column, the API's schema and the decider's use of
-`refuse_by_policy` are the next steps of issue 11.
+is optional and None means no limit. This module holds the policy's shape, the rules a
+window breaks on its own (duration, notice, horizon, opening hours) and the quotas
+(given the requester's other bookings); the engine (models/domain/engine.py) applies
+them with buffers, closures and approval to every occurrence it decides.
 """
 
 from __future__ import annotations
@@ -15,9 +13,9 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +51,17 @@ class RoomPolicy:
     max_minutes_per_user_per_week: int | None = None
     requires_approval: bool = False
     approvers: tuple[uuid.UUID, ...] = field(default_factory=tuple)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes or 0)
+
+    @property
+    def has_quota(self) -> bool:
+        return (
+            self.max_minutes_per_user_per_day is not None
+            or self.max_minutes_per_user_per_week is not None
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The policy as the API shows it and the room row stores it."""
@@ -118,6 +127,22 @@ def parse_policy(data: Mapping[str, Any], base: RoomPolicy | None = None) -> Roo
             errors.setdefault(f"policy.{high}", []).append(f"must not be below {low}")
     if errors:
         raise ValidationFailed("the room policy is invalid", details=errors)
+    return policy
+
+
+_PARSED: dict[str, RoomPolicy] = {}  # stored policies by their JSON text (few distinct)
+
+
+def stored_policy(stored: Mapping[str, Any] | None) -> RoomPolicy:
+    """A room's policy as the rooms table stores it (RoomPolicy.as_dict), parsed once."""
+    if not stored:
+        return RoomPolicy()
+    key = repr(sorted(stored.items()))
+    policy = _PARSED.get(key)
+    if policy is None:
+        if len(_PARSED) > 1000:
+            _PARSED.clear()
+        policy = _PARSED[key] = parse_policy(stored)
     return policy
 
 
@@ -241,3 +266,71 @@ def _inside_opening_hours(
         if opens <= local_start and local_end <= closes:
             return True
     return False
+
+
+def refuse_by_quota(
+    policy: RoomPolicy,
+    *,
+    zone: str,
+    booked: Iterable[tuple[datetime, datetime]],
+    start: datetime,
+    end: datetime,
+) -> Refusal | None:
+    """QUOTA_EXCEEDED when [start, end) added to the requester's `booked` windows (their
+    PENDING and CONFIRMED bookings of the room) exceeds a daily or weekly quota. Days are
+    the room's local calendar days and weeks ISO weeks (Monday to Sunday) there; a window
+    counts the minutes it spends in each, so a 23- or 25-hour DST day is measured as it is."""
+    if not policy.has_quota:
+        return None
+    tz = ZoneInfo(zone)
+    windows = list(booked)
+    for key, limit, periods in (
+        ("max_minutes_per_user_per_day", policy.max_minutes_per_user_per_day, _days),
+        ("max_minutes_per_user_per_week", policy.max_minutes_per_user_per_week, _weeks),
+    ):
+        if limit is None:
+            continue
+        for period_start, period_end in periods(tz, start, end):
+            used = sum(
+                (_overlap(s, e, period_start, period_end) for s, e in windows), timedelta(0)
+            ) + _overlap(start, end, period_start, period_end)
+            if used > timedelta(minutes=limit):
+                period = "day" if key.endswith("day") else "week"
+                return _refusal(
+                    "QUOTA_EXCEEDED",
+                    f"this booking would take the requester past {limit} minutes "
+                    f"in this room in one {period}",
+                    key,
+                    limit,
+                )
+    return None
+
+
+def _overlap(start: datetime, end: datetime, low: datetime, high: datetime) -> timedelta:
+    return max(timedelta(0), min(end, high) - max(start, low))
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz)
+
+
+def _days(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The local days [start, end) touches, as aware [midnight, next midnight) windows."""
+    day, last = start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+    found = []
+    while day <= last:
+        found.append((_midnight(day, tz), _midnight(day + timedelta(days=1), tz)))
+        day += timedelta(days=1)
+    return found
+
+
+def _weeks(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The ISO weeks (local Monday midnight to the next) that [start, end) touches."""
+    first = start.astimezone(tz).date()
+    monday = first - timedelta(days=first.weekday())
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    found = []
+    while monday <= last:
+        found.append((_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz)))
+        monday += timedelta(days=7)
+    return found

@@ -13,6 +13,7 @@ from models.errors import NotFound
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingSeries, BookingStatus
 from models.tables.requests import BookingRequest
+from models.tables.rooms import Room
 
 
 def sees_details(viewer: Viewer, booking: Booking) -> bool:
@@ -26,6 +27,37 @@ def visible_booking(session: Session, booking_id: uuid.UUID, viewer: Viewer) -> 
     if booking is None or not sees_details(viewer, booking):
         raise NotFound("no such booking")
     return booking
+
+
+def may_approve(viewer: Viewer, approvers: list[str]) -> bool:
+    """Admins, and the room's approvers (its policy's `approvers`, as stored)."""
+    return viewer.is_admin or str(viewer.id) in approvers
+
+
+def approvable_booking(session: Session, booking_id: uuid.UUID, viewer: Viewer) -> Booking:
+    """The booking if the viewer may approve or decline it; 404 otherwise (no leak)."""
+    found = session.execute(
+        select(Booking, Room.policy)
+        .join(Room, Room.id == Booking.room_id)
+        .where(Booking.id == booking_id)
+    ).first()
+    if found is None or not may_approve(viewer, (found[1] or {}).get("approvers") or []):
+        raise NotFound("no such booking")
+    return found[0]
+
+
+def approvals_search(viewer: Viewer) -> Select[Booking]:
+    """PENDING bookings the viewer may decide, oldest request first."""
+    stmt = (
+        select(Booking)
+        .where(Booking.status == BookingStatus.PENDING)
+        .order_by(Booking.created_at, Booking.id)
+    )
+    if not viewer.is_admin:
+        stmt = stmt.join(Room, Room.id == Booking.room_id).where(
+            Room.policy["approvers"].has_key(str(viewer.id))  # JSONB ?: in the array
+        )
+    return stmt
 
 
 def visible_series(session: Session, series_id: uuid.UUID, viewer: Viewer) -> BookingSeries:
@@ -48,9 +80,10 @@ def booking_search(
     end: datetime | None = None,
     room_id: uuid.UUID | None = None,
     organizer_id: uuid.UUID | None = None,
-    status: BookingStatus | None = None,
+    status: BookingStatus | tuple[BookingStatus, ...] | None = None,
 ) -> Select[Booking]:
-    """Bookings overlapping [start, end), by start; the caller applies who may see them."""
+    """Bookings overlapping [start, end), by start; the caller applies who may see them.
+    `status`: one status, or a tuple of statuses any of which matches."""
     stmt = select(Booking).order_by(Booking.start_time, Booking.id)
     if organizer_id is not None:
         stmt = stmt.where(Booking.organizer_id == organizer_id)
@@ -60,7 +93,9 @@ def booking_search(
         stmt = stmt.where(Booking.start_time < end)
     if room_id is not None:
         stmt = stmt.where(Booking.room_id == room_id)
-    if status is not None:
+    if isinstance(status, tuple):
+        stmt = stmt.where(Booking.status.in_(status))
+    elif status is not None:
         stmt = stmt.where(Booking.status == status)
     return stmt
 

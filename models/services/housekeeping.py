@@ -1,4 +1,5 @@
-"""Periodic housekeeping: end finished meetings, release no-shows, purge old rows.
+"""Periodic housekeeping: end finished meetings, release no-shows, expire approvals and
+waitlisted requests at their start, purge old rows.
 
 Every job is idempotent and takes a transaction-scoped advisory lock first, so two runs
 at once (two beats, a tick during beat) do the work once: the second finds it taken.
@@ -10,16 +11,17 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, Delete, delete, exists, func, select, update
+from sqlalchemy import CursorResult, DateTime, Delete, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from models.domain.engine import CancelBooking
+from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBooking
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
 from models.services.booking_writes import cancel_bookings
+from models.services.room_decisions import decide_waitlist
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.tables.requests import FINISHED, BookingRequest
+from models.tables.requests import FINISHED, BookingRequest, RequestStatus
 from models.tables.rooms import Room
 
 CHUNK = 1000
@@ -89,12 +91,19 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
             .limit(RELEASE_CHUNK)
         ).all()
         released = 0
-        for room_id in sorted({room for _, room in due}):
-            # Under the room's decide lock: never interleaved with its worker's batch.
-            session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
+        rooms = sorted({room for _, room in due})
+        _lock_rooms(session, rooms)
         for booking_id, room_id in due:
             released += _release(session, booking_id, room_id, now)
+        for room_id in rooms:
+            decide_waitlist(session, room_id, now)  # a freed slot goes to the next waiter
         return released
+
+
+def _lock_rooms(session: Session, rooms: list[uuid.UUID]) -> None:
+    """The rooms' decide locks, in order: never interleaved with their workers' batches."""
+    for room_id in rooms:
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
 
 
 def _release(session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: datetime) -> int:
@@ -108,6 +117,68 @@ def _release(session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: d
     release = CancelBooking(booking.id, None, NO_SHOW, BookingEvent.RELEASE)
     cancel_bookings(session, room_id, [release], now)
     return 1
+
+
+def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """What waited past its start: PENDING bookings nobody approved are cancelled
+    (APPROVAL_EXPIRED, which may let a waiter in), and WAITLISTED requests are REJECTED
+    (WAITLIST_EXPIRED). Answers how many of both."""
+    expired = 0
+    while True:
+        done = _expire_chunk(sessions, now)
+        if done == SKIPPED:
+            return SKIPPED if expired == 0 else expired
+        expired += done
+        if done < RELEASE_CHUNK:
+            break
+    with sessions.begin() as session:
+        if not exclusive(session, "expire_waiting"):
+            return expired
+        # Row by row against the deciders: one that holds a waiter (FOR UPDATE) wins,
+        # and this statement then skips the row it no longer finds WAITLISTED.
+        result: CursorResult[tuple[()]] = session.execute(  # type: ignore[assignment]
+            update(BookingRequest)
+            .where(
+                BookingRequest.status == RequestStatus.WAITLISTED,
+                BookingRequest.payload["start_time"].astext.cast(DateTime(timezone=True)) <= now,
+            )
+            .values(
+                status=RequestStatus.REJECTED,
+                error={"code": "WAITLIST_EXPIRED", "message": EXPIRED_MESSAGE},
+                progress={"total": 1, "done": 1, "confirmed": 0, "rejected": 1},
+                decided_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return expired + (result.rowcount or 0)
+
+
+def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
+    with sessions.begin() as session:
+        if not exclusive(session, "expire_waiting"):
+            return SKIPPED
+        due = session.execute(
+            select(Booking.id, Booking.room_id)
+            .where(Booking.status == BookingStatus.PENDING, Booking.start_time <= now)
+            .order_by(Booking.room_id, Booking.start_time)
+            .limit(RELEASE_CHUNK)
+        ).all()
+        rooms = sorted({room for _, room in due})
+        _lock_rooms(session, rooms)
+        expired = 0
+        for booking_id, room_id in due:
+            status = session.scalar(
+                select(Booking.status).where(Booking.id == booking_id).with_for_update()
+            )
+            if status is None or booking_after(status, BookingEvent.EXPIRE) is None:
+                continue  # decided meanwhile
+            expire = CancelBooking(booking_id, None, APPROVAL_EXPIRED, BookingEvent.EXPIRE)
+            cancel_bookings(session, room_id, [expire], now)
+            expired += 1
+        for room_id in rooms:
+            decide_waitlist(session, room_id, now)
+        return expired
 
 
 def _delete_in_chunks(

@@ -24,27 +24,31 @@ from models.domain.calendar import RoomCalendar, Slot
 from models.domain.decisions import Refusal
 from models.domain.engine import (
     BookingFacts,
+    Closure,
     Outcome,
     RoomFacts,
     RoomRequest,
     RoomSnapshot,
     decide,
-    decide_one,
     failed,
+    promote,
     rejected,
     windows,
 )
 from models.domain.payloads import (
+    ApprovalPayload,
     CancelPayload,
+    ClosurePayload,
     SeriesCancelPayload,
     room_payload_from_json,
 )
+from models.domain.policy import stored_policy
 from models.domain.rules import MAX_DURATION
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
 from models.tables.base import utcnow
-from models.tables.bookings import Booking, BookingStatus
+from models.tables.bookings import HOLDING, Booking, RoomClosure
 from models.tables.requests import RequestKind
 
 log = logging.getLogger(__name__)
@@ -89,9 +93,9 @@ def decide_queued(
         now = utcnow()
         requests, outcomes = _parse(rows, room_id)
         if careful:
-            outcomes += [_decide_alone(session, room, request, now) for request in requests]
+            outcomes += [o for r in requests for o in _decide_alone(session, room, r, now)]
         else:
-            snapshot = load_snapshot(session, room_id, requests, now)
+            snapshot = load_snapshot(session, room, requests, now)
             decided = decide(room, snapshot, requests, now=now)
             write_effects(session, room_id, [e for o in decided for e in o.effects], now)
             outcomes += decided
@@ -100,6 +104,20 @@ def decide_queued(
         by_id = {o.request_id: o for o in outcomes}
         report = [(r.id, r.kind.value, by_id[r.id].status.value, r.accepted_at) for r in rows]
     return Decided(len(rows), rows[-1].seq, report, more)
+
+
+def decide_waitlist(session: Session, room_id: uuid.UUID, now: datetime) -> int:
+    """Decide the room's waitlist again after a slot was freed outside its decider (a
+    no-show release, an expired approval), in the caller's transaction, which holds the
+    room's decide lock. Answers how many waiters were decided."""
+    room = room_facts(session, room_id)
+    snapshot = load_snapshot(session, room, [], now, waitlist=True)
+    if not snapshot.waitlist:
+        return 0
+    outcomes = promote(room, snapshot, now=now)
+    write_effects(session, room_id, [e for o in outcomes for e in o.effects], now)
+    record_outcomes(session, outcomes, now)
+    return len(outcomes)
 
 
 @dataclass(frozen=True)
@@ -111,28 +129,33 @@ class _Row:
     payload: dict
     parent_id: uuid.UUID | None
     accepted_at: datetime
+    requester_is_admin: bool = False
 
 
-# The room's oldest QUEUED requests, by the partial index of QUEUED rows, row-locked.
-_QUEUED = """
-SELECT id, seq, kind, requester_id, payload, parent_id, accepted_at
-FROM booking_requests
-WHERE room_id = %(room_id)s AND status = 'QUEUED'
-ORDER BY seq
+# The room's oldest QUEUED (or its WAITLISTED) requests, by the partial index of such
+# rows, row-locked; with whether the requester is an admin (policies spare admins).
+_REQUESTS = """
+SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.parent_id, r.accepted_at,
+       u.role = 'ADMIN'
+FROM booking_requests r JOIN users u ON u.id = r.requester_id
+WHERE r.room_id = %(room_id)s AND r.status = %(status)s
+ORDER BY r.seq
 LIMIT %(limit)s
-FOR UPDATE
+FOR UPDATE OF r
 """
 
 
 def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list[_Row], bool]:
     """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences;
     and whether more may be waiting (the batch was full or cut)."""
-    params = {"room_id": room_id, "limit": batch_size}
-    found = session.connection().exec_driver_sql(_QUEUED, params).all()
+    params = {"room_id": room_id, "limit": batch_size, "status": "QUEUED"}
+    found = session.connection().exec_driver_sql(_REQUESTS, params).all()
     rows: list[_Row] = []
     weight = 0
-    for id_, seq, kind, requester_id, payload, parent_id, accepted_at in found:
-        row = _Row(id_, seq, RequestKind(kind), requester_id, payload, parent_id, accepted_at)
+    for id_, seq, kind, requester_id, payload, parent_id, accepted_at, admin in found:
+        row = _Row(
+            id_, seq, RequestKind(kind), requester_id, payload, parent_id, accepted_at, admin
+        )
         weight += _weight(row.payload)
         if rows and weight > MAX_OCCURRENCES:
             break
@@ -157,7 +180,9 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
             log.exception("request %s has an unreadable payload", row.id)
             unreadable.append(failed(row.id, "the request could not be decided"))
             continue
-        requests.append(RoomRequest(row.id, row.seq, row.requester_id, payload))
+        requests.append(
+            RoomRequest(row.id, row.seq, row.requester_id, payload, row.requester_is_admin)
+        )
     return requests, unreadable
 
 
@@ -167,30 +192,59 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
 # or capacity change waits for this transaction. The QUEUED rows are read by the next
 # statement, whose snapshot is taken once the lock is held.
 _LOCK_ROOM = """
-SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity
+SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity, timezone, policy
 FROM rooms WHERE id = %(room_id)s
 FOR SHARE
 """
+_ROOM = "SELECT 0, active, capacity, timezone, policy FROM rooms WHERE id = %(room_id)s"
 
 
 def _lock_room(session: Session, room_id: uuid.UUID) -> RoomFacts:
     params = {"namespace": LOCK_DECIDE, "key": room_lock_key(room_id), "room_id": room_id}
-    _, active, capacity = session.connection().exec_driver_sql(_LOCK_ROOM, params).one()
-    return RoomFacts(room_id, active, capacity)
+    return _facts(room_id, session.connection().exec_driver_sql(_LOCK_ROOM, params).one())
+
+
+def room_facts(session: Session, room_id: uuid.UUID) -> RoomFacts:
+    """The room's facts, without its lock (the caller holds it, or only reads)."""
+    return _facts(room_id, session.connection().exec_driver_sql(_ROOM, {"room_id": room_id}).one())
+
+
+def _facts(room_id: uuid.UUID, row: Any) -> RoomFacts:
+    _, active, capacity, timezone, policy = row
+    return RoomFacts(room_id, active, capacity, timezone, stored_policy(policy))
+
+
+# Statuses whose requests may free a slot of the room: the waitlist is loaded for them.
+_FREEING = (CancelPayload, SeriesCancelPayload, ClosurePayload, ApprovalPayload)
 
 
 def load_snapshot(
-    session: Session, room_id: uuid.UUID, requests: Sequence[RoomRequest], now: datetime
+    session: Session,
+    room: RoomFacts,
+    requests: Sequence[RoomRequest],
+    now: datetime,
+    *,
+    waitlist: bool | None = None,
 ) -> RoomSnapshot:
-    """The confirmed bookings overlapping the windows asked for, and those cancels name."""
-    spans = [w for r in requests for w in windows(r.payload)]
-    calendar = RoomCalendar()
+    """What the engine needs to decide these requests: the room's PENDING and CONFIRMED
+    slots near the windows asked for (the buffer's width around them), the closures
+    there, the requesters' bookings for quotas, the bookings that cancellations,
+    approvals and closures name, and, when a request may free a slot (or waitlist=True),
+    the room's waitlist, locked."""
+    if waitlist is None:
+        waitlist = any(isinstance(r.payload, _FREEING) for r in requests)
+    waiters = _waitlist(session, room.id) if waitlist else []
+    asked = [*requests, *waiters]
+    buffer = room.policy.buffer
+    spans = [w for r in asked for w in windows(r.payload)]
+    snapshot = RoomSnapshot(waitlist=waiters)
     if spans:
-        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        start = min(s for s, _ in spans) - buffer
+        end = max(e for _, e in spans) + buffer
         rows = session.execute(
             select(Booking.start_time, Booking.end_time, Booking.id).where(
-                Booking.room_id == room_id,
-                Booking.status == BookingStatus.CONFIRMED,
+                Booking.room_id == room.id,
+                Booking.status.in_(HOLDING),
                 Booking.start_time < end,
                 Booking.end_time > start,
                 # No booking lasts longer than MAX_DURATION, so this bounds the index
@@ -199,31 +253,114 @@ def load_snapshot(
                 Booking.start_time > start - MAX_DURATION,
             )
         ).all()
-        calendar = RoomCalendar([Slot(s, e, i) for s, e, i in rows])
-    booking_ids = [r.payload.booking_id for r in requests if isinstance(r.payload, CancelPayload)]
+        snapshot.calendar = RoomCalendar([Slot(s, e, i) for s, e, i in rows])
+        snapshot.closures = _closures(session, room.id, start, end)
+        if room.policy.has_quota:
+            _load_quota_usage(session, room, asked, snapshot, start, end)
+    snapshot.bookings = _named_bookings(session, room.id, requests, now)
+    return snapshot
+
+
+def _waitlist(session: Session, room_id: uuid.UUID) -> list[RoomRequest]:
+    params = {"room_id": room_id, "limit": 10_000, "status": "WAITLISTED"}
+    found = session.connection().exec_driver_sql(_REQUESTS, params).all()
+    rows = [_Row(r[0], r[1], RequestKind(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in found]
+    waiters, _unreadable = _parse(rows, room_id)
+    return waiters
+
+
+def _closures(
+    session: Session, room_id: uuid.UUID, start: datetime, end: datetime
+) -> list[Closure]:
+    rows = session.execute(
+        select(RoomClosure.id, RoomClosure.start_time, RoomClosure.end_time).where(
+            RoomClosure.room_id == room_id,
+            RoomClosure.start_time < end,
+            RoomClosure.end_time > start,
+        )
+    ).all()
+    return [Closure(*row) for row in rows]
+
+
+# A week on either side: the ISO weeks of every window asked for lie inside.
+_QUOTA_MARGIN = MAX_DURATION * 8
+
+
+def _load_quota_usage(
+    session: Session,
+    room: RoomFacts,
+    requests: Sequence[RoomRequest],
+    snapshot: RoomSnapshot,
+    start: datetime,
+    end: datetime,
+) -> None:
+    """Each non-exempt requester's PENDING and CONFIRMED windows in the room, around the
+    windows asked for, so quotas count every booking of the day and week."""
+    users = {r.requester_id for r in requests if not r.exempt(room)}
+    if not users:
+        return
+    rows = session.execute(
+        select(Booking.organizer_id, Booking.id, Booking.start_time, Booking.end_time).where(
+            Booking.room_id == room.id,
+            Booking.organizer_id.in_(users),
+            Booking.status.in_(HOLDING),
+            Booking.start_time < end + _QUOTA_MARGIN,
+            Booking.start_time > start - _QUOTA_MARGIN,
+        )
+    ).all()
+    for organizer, booking_id, s, e in rows:
+        snapshot.booked.setdefault(organizer, {})[booking_id] = (s, e)
+
+
+def _named_bookings(
+    session: Session, room_id: uuid.UUID, requests: Sequence[RoomRequest], now: datetime
+) -> dict[uuid.UUID, BookingFacts]:
+    """The bookings that cancellations and approvals name, a series cancel's future
+    occurrences and a closure's bookings, locked."""
+    booking_ids = [
+        r.payload.booking_id
+        for r in requests
+        if isinstance(r.payload, CancelPayload | ApprovalPayload)
+    ]
     series_ids = [
         r.payload.series_id for r in requests if isinstance(r.payload, SeriesCancelPayload)
     ]
-    bookings: dict[uuid.UUID, BookingFacts] = {}
-    if booking_ids or series_ids:
-        named = session.execute(
-            select(
-                Booking.id, Booking.start_time, Booking.end_time, Booking.status, Booking.series_id
+    closed = [
+        and_(
+            Booking.room_id == room_id,
+            Booking.status.in_(HOLDING),
+            Booking.start_time < r.payload.end,
+            Booking.end_time > r.payload.start,
+            Booking.start_time > r.payload.start - MAX_DURATION,
+        )
+        for r in requests
+        if isinstance(r.payload, ClosurePayload)
+    ]
+    if not (booking_ids or series_ids or closed):
+        return {}
+    named = session.execute(
+        select(
+            Booking.id,
+            Booking.start_time,
+            Booking.end_time,
+            Booking.status,
+            Booking.series_id,
+            Booking.organizer_id,
+        )
+        .where(
+            or_(
+                Booking.id.in_(booking_ids),
+                and_(
+                    Booking.series_id.in_(series_ids),
+                    Booking.status.in_(HOLDING),
+                    Booking.start_time >= now,
+                ),
+                *closed,
             )
-            .where(
-                or_(
-                    Booking.id.in_(booking_ids),
-                    and_(
-                        Booking.series_id.in_(series_ids),
-                        Booking.status == BookingStatus.CONFIRMED,
-                        Booking.start_time >= now,
-                    ),
-                )
-            )
-            .with_for_update()
-        ).all()
-        bookings = {row.id: BookingFacts(*row) for row in named}
-    return RoomSnapshot(calendar, bookings)
+        )
+        .with_for_update()
+    ).all()
+    return {row.id: BookingFacts(*row) for row in named}
 
 
 # Every decided request's status and task document in one statement (arrays + unnest).
@@ -238,9 +375,11 @@ WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unn
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Every request's status and task document, in one statement."""
+    """Every request's status and task document, in one statement. A request decided
+    twice in one transaction (WAITLISTED, then promoted) keeps its last outcome."""
     if not outcomes:
         return
+    outcomes = list({o.request_id: o for o in outcomes}.values())
     session.connection().exec_driver_sql(
         _RECORD_OUTCOMES,
         {
@@ -260,26 +399,27 @@ def _json(value: dict[str, Any] | None) -> Jsonb | None:
 
 def _decide_alone(
     session: Session, room: RoomFacts, request: RoomRequest, now: datetime
-) -> Outcome:
-    """Decide one request in its own savepoint, against the database's current state."""
+) -> list[Outcome]:
+    """Decide one request (and the waitlist it may free) in its own savepoint, against
+    the database's current state."""
     total = len(windows(request.payload)) or 1
     try:
         with session.begin_nested():
-            snapshot = load_snapshot(session, room.id, [request], now)
-            outcome = decide_one(room, snapshot, request, now=now)
-            write_effects(session, room.id, outcome.effects, now)
+            snapshot = load_snapshot(session, room, [request], now)
+            outcomes = decide(room, snapshot, [request], now=now)
+            write_effects(session, room.id, [e for o in outcomes for e in o.effects], now)
             session.flush()
-        return outcome
+        return outcomes
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ExclusionViolation):
             refusal = Refusal("CONFLICT", "the room is already booked in that window")
-            return rejected(request, refusal, total=total)
+            return [rejected(request, refusal, total=total)]
         log.exception("request %s refused by the database", request.id)
-        return failed(request.id, "the database refused the write", total=total)
+        return [failed(request.id, "the database refused the write", total=total)]
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the request at fault: the whole room retries
     except Exception:
         # A request that breaks its decider must not block its room forever: it is
         # recorded as FAILED (a fault, not a business outcome) and logged with its trace.
         log.exception("request %s could not be decided", request.id)
-        return failed(request.id, "the request could not be decided", total=total)
+        return [failed(request.id, "the request could not be decided", total=total)]

@@ -6,24 +6,26 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.tables.requests import FINISHED, BookingRequest, RequestKind, RequestStatus
 
 
 def item_counts(session: Session, parent_id: uuid.UUID) -> dict[str, int]:
-    """The batch's progress: items in all, decided, confirmed, rejected (or failed)."""
+    """The batch's progress: items in all, decided, confirmed, rejected (or failed). An
+    item on the waitlist counts as decided (its own task follows it further)."""
     child = BookingRequest
     row = session.execute(
         select(
             func.count(),
-            func.count().filter(child.status.in_(FINISHED)),
+            func.count().filter(child.status.in_([*FINISHED, RequestStatus.WAITLISTED])),
             func.count().filter(child.status == RequestStatus.SUCCEEDED),
+            func.count().filter(child.status.in_([RequestStatus.REJECTED, RequestStatus.FAILED])),
         ).where(child.parent_id == parent_id)
     ).one()
-    total, done, confirmed = row
-    return {"total": total, "done": done, "confirmed": confirmed, "rejected": done - confirmed}
+    total, done, confirmed, rejected = row
+    return {"total": total, "done": done, "confirmed": confirmed, "rejected": rejected}
 
 
 def item_results(session: Session, parent_id: uuid.UUID) -> list[dict[str, object]]:
@@ -45,7 +47,7 @@ def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
         for name in ("id", "kind", "status", "created_at", "updated_at", "result", "error")
     }
     doc["status"] = found.status.value
-    if found.status.finished:
+    if found.status.settled:
         doc["progress"] = found.progress
     elif found.kind == RequestKind.BATCH:
         doc["progress"] = item_counts(session, found.id)
@@ -77,3 +79,26 @@ def complete_batches(session: Session, parent_ids: set[uuid.UUID], now: datetime
         parent.result = {"items": item_results(session, parent_id)}
         parent.decided_at = now
         parent.updated_at = now
+
+
+WITHDRAWN = {"code": "WITHDRAWN", "message": "the submitter withdrew the request from the waitlist"}
+
+
+def withdraw(session: Session, found: BookingRequest, now: datetime) -> bool:
+    """A WAITLISTED request becomes REJECTED WITHDRAWN; False if it is no longer WAITLISTED.
+
+    One conditional UPDATE: a decider promoting it holds the row (FOR UPDATE), so this
+    waits for that transaction and then finds the row SUCCEEDED, and answers False."""
+    changed = session.execute(
+        update(BookingRequest)
+        .where(BookingRequest.id == found.id, BookingRequest.status == RequestStatus.WAITLISTED)
+        .values(
+            status=RequestStatus.REJECTED,
+            error=WITHDRAWN,
+            progress={"total": 1, "done": 1, "confirmed": 0, "rejected": 1},
+            decided_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]

@@ -2,7 +2,14 @@
 
 from models.tables.audit import AuditEvent
 from models.tables.base import Base
-from models.tables.bookings import Booking, BookingSeries, BookingStatus, Meeting, MeetingState
+from models.tables.bookings import (
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    Meeting,
+    MeetingState,
+    RoomClosure,
+)
 from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
@@ -22,6 +29,7 @@ __all__ = [
     "RevokedToken",
     "Role",
     "Room",
+    "RoomClosure",
     "Ticket",
     "TicketStatus",
     "User",

@@ -24,8 +24,14 @@ from models.tables.rooms import Room
 
 
 class BookingStatus(enum.StrEnum):
+    PENDING = "PENDING"  # waits for an approver; holds its slot
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
+
+
+# The statuses that hold a slot: the exclusion constraint, the decider's calendar and
+# availability all count both.
+HOLDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 
 class MeetingState(enum.StrEnum):
@@ -57,17 +63,20 @@ class Booking(UUIDPk, Timestamps, Base):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("end_time > start_time", name="end_after_start"),
-        # The guarantee: no two confirmed bookings of a room overlap; back-to-back is fine.
+        # The guarantee: no two bookings of a room that hold their slot (PENDING or
+        # CONFIRMED) overlap; back-to-back is fine.
         ExcludeConstraint(
             ("room_id", "="),
             (text("tstzrange(start_time, end_time, '[)')"), "&&"),
-            where=text("status = 'CONFIRMED'"),
+            where=text("status IN ('PENDING', 'CONFIRMED')"),
             using="gist",
             name="ex_bookings_no_overlap",
         ),
         Index("ix_bookings_room_id_start_time", "room_id", "start_time"),
         Index("ix_bookings_organizer_id_start_time", "organizer_id", "start_time"),
         Index("ix_bookings_created_at", "created_at"),
+        # Approvals to decide and to expire: a small set, by start.
+        Index("ix_bookings_pending", "start_time", postgresql_where=text("status = 'PENDING'")),
     )
 
     room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"))
@@ -112,3 +121,20 @@ class Meeting(UUIDPk, Timestamps, Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     booking: Mapped[Booking] = relationship(back_populates="meeting")
+
+
+class RoomClosure(UUIDPk, Timestamps, Base):
+    """A window in which the room cannot be booked (painting, a leak, an event)."""
+
+    __tablename__ = "room_closures"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="end_after_start"),
+        Index("ix_room_closures_room_id_start_time", "room_id", "start_time"),
+    )
+
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

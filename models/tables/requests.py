@@ -30,11 +30,14 @@ class RequestKind(enum.StrEnum):
     SERIES = "series"
     BATCH = "batch"
     CANCEL = "cancel"
+    CLOSURE = "closure"  # close a room for a window
+    APPROVAL = "approval"  # approve or decline a PENDING booking
 
 
 class RequestStatus(enum.StrEnum):
     QUEUED = "QUEUED"
     PROCESSING = "PROCESSING"
+    WAITLISTED = "WAITLISTED"  # not final: decided again when the room frees a slot
     SUCCEEDED = "SUCCEEDED"
     REJECTED = "REJECTED"
     FAILED = "FAILED"
@@ -42,6 +45,11 @@ class RequestStatus(enum.StrEnum):
     @property
     def finished(self) -> bool:
         return self in FINISHED
+
+    @property
+    def settled(self) -> bool:
+        """Decided for now: finished, or WAITLISTED (what `?wait=` waits for)."""
+        return self in FINISHED or self == RequestStatus.WAITLISTED
 
 
 FINISHED = frozenset({RequestStatus.SUCCEEDED, RequestStatus.REJECTED, RequestStatus.FAILED})
@@ -57,6 +65,13 @@ class BookingRequest(UUIDPk, Timestamps, Base):
             "room_id",
             "seq",
             postgresql_where=text("status = 'QUEUED'"),
+        ),
+        # A room's waitlist, in acceptance order.
+        Index(
+            "ix_booking_requests_waitlisted",
+            "room_id",
+            "seq",
+            postgresql_where=text("status = 'WAITLISTED'"),
         ),
         Index("ix_booking_requests_parent_id", "parent_id"),
         Index("ix_booking_requests_created_at", "created_at"),

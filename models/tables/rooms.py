@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base, Timestamps, UUIDPk
@@ -27,4 +29,8 @@ class Room(UUIDPk, Timestamps, Base):
     )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     auto_release_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The room's rules (models/domain/policy.py, RoomPolicy.as_dict); {} is no rule.
+    policy: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))

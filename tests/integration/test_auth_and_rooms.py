@@ -26,6 +26,7 @@ ROOM_FIELDS = {
     "location",
     "amenities",
     "timezone",
+    "policy",
     "auto_release_minutes",
     "active",
     "created_at",

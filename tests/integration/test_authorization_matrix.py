@@ -42,6 +42,8 @@ ADMIN_ONLY = {
     ("DELETE", "/v1/rooms/{room_id}"),
     ("PATCH", "/v1/tickets/{ticket_id}"),
     ("GET", "/v1/audit"),
+    ("POST", "/v1/rooms/{room_id}/closures"),
+    ("DELETE", "/v1/rooms/{room_id}/closures/{closure_id}"),
 }
 CALLERS = ["anonymous", "deleted", "other", "demoted", "owner", "admin"]
 
@@ -92,6 +94,12 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/bookings/batch"): {
             "items": [booking_body(world.room, start + timedelta(hours=4))]
         },
+        ("POST", "/v1/bookings/check"): booking_body(world.room, start + timedelta(hours=6)),
+        ("POST", "/v1/rooms/{room_id}/closures"): {
+            "start_time": (start + timedelta(days=40)).isoformat(),
+            "end_time": (start + timedelta(days=41)).isoformat(),
+            "reason": "Painting",
+        },
         ("POST", "/v1/tickets"): {"title": "Broken", "description": "The screen"},
         ("PATCH", "/v1/tickets/{ticket_id}"): {"status": "IN_PROGRESS"},
     }
@@ -131,6 +139,17 @@ def make_world(
         "join_code"
     ]
 
+    closing = api.client.post(
+        f"/v1/rooms/{room}/closures",
+        json={
+            "start_time": future(hours=24 * 50).isoformat(),
+            "end_time": future(hours=24 * 51).isoformat(),
+        },
+        headers=admin,
+    )
+    closed = api.wait_task(admin, closing.json["task_id"])
+    assert closed["status"] == "SUCCEEDED", closed
+
     heard = events.handled
     with sessions.begin() as session:
         session.execute(text("DELETE FROM users WHERE email = 'deleted@example.com'"))
@@ -153,6 +172,7 @@ def make_world(
             "task_id": task_id,
             "ticket_id": ticket["id"],
             "join_code": join_code,
+            "closure_id": closed["result"]["closure_id"],
         },
         room=room,
     )

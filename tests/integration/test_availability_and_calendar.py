@@ -81,6 +81,7 @@ def test_availability_is_half_open_and_ignores_cancelled_bookings(
         "amenities",
         "timezone",
         "auto_release_minutes",
+        "policy",
         "active",
         "created_at",
         "updated_at",

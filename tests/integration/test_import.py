@@ -105,6 +105,29 @@ def test_import_counts_the_bookings_a_series_made_and_the_occurrences_it_skipped
     assert "line 3: confirmed in part, 1 occurrences skipped" in result.output
 
 
+def test_import_takes_waitlist_and_counts_pending_and_waitlisted_rows(
+    tmp_path: Path, api: Api, user: dict[str, str], admin: dict[str, str]
+) -> None:
+    api.create_room(admin, name="Orion", capacity=4)
+    api.create_room(admin, name="Lyra", capacity=4, policy={"requires_approval": True})
+    start, end = future(), future() + timedelta(hours=1)
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "room,start_time,end_time,title,waitlist\n"
+        f"Orion,{start.isoformat()},{end.isoformat()},First,\n"
+        f"Orion,{start.isoformat()},{end.isoformat()},Waits,yes\n"
+        f"Lyra,{start.isoformat()},{end.isoformat()},Asks,false\n"
+    )
+
+    result = CliRunner().invoke(main, ["import", str(path), "--as", "alice@example.com"])
+
+    assert result.exit_code == 0, result.output
+    assert "confirmed                         1" in result.output
+    assert "pending                           1" in result.output
+    assert "waitlisted                        1" in result.output
+    assert "rejected" not in result.output
+
+
 def test_an_import_run_alone_counts_in_the_hosts_metrics(
     tmp_path: Path, api: Api, user: dict[str, str], admin: dict[str, str]
 ) -> None:

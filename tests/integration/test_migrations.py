@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, pool, text
+from sqlalchemy.exc import IntegrityError
 
 from cli.migrations import alembic_config, upgrade_head
 from models.tables import Base
@@ -43,7 +45,7 @@ def test_migration_from_empty_matches_the_models(empty_database: str) -> None:
         )
         assert exclusion is not None
         assert "tstzrange(start_time, end_time, '[)'" in exclusion
-        assert "WHERE" in exclusion and "CONFIRMED" in exclusion
+        assert "WHERE" in exclusion and "CONFIRMED" in exclusion and "PENDING" in exclusion
         assert conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")) == 1
 
 
@@ -61,3 +63,76 @@ def test_migration_downgrades_to_empty_and_upgrades_again(empty_database: str) -
     assert tables == 0
     upgrade_head(empty_database)
     assert _diff(empty_database) == []
+
+
+def test_0004_from_the_previous_head_keeps_bookings_and_holds_pending_slots(
+    empty_database: str,
+) -> None:
+    """Upgrading a 0003 database with bookings in it: they stay, rooms get an empty policy,
+    and the exclusion constraint now holds PENDING bookings too. Downgrading cancels what
+    0003 cannot represent."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0003")
+    engine = create_engine(empty_database, poolclass=pool.NullPool)
+    user, room = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, role) "
+                "VALUES (:id, 'a@example.com', 'A', 'x', 'USER')"
+            ),
+            {"id": user},
+        )
+        conn.execute(
+            text("INSERT INTO rooms (id, name, capacity) VALUES (:id, 'R', 4)"), {"id": room}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO bookings (id, room_id, organizer_id, start_time, end_time, title, "
+                "status) VALUES (:id, :room, :user, '2030-01-01 09:00Z', '2030-01-01 10:00Z', "
+                "'kept', 'CONFIRMED')"
+            ),
+            {"id": uuid.uuid4(), "room": room, "user": user},
+        )
+
+    upgrade_head(empty_database)
+
+    insert_pending = text(
+        "INSERT INTO bookings (id, room_id, organizer_id, start_time, end_time, title, status) "
+        "VALUES (:id, :room, :user, :start, :end, 'p', 'PENDING')"
+    )
+    with engine.begin() as conn:
+        assert conn.scalar(text("SELECT policy FROM rooms")) == {}
+        assert conn.scalar(text("SELECT title FROM bookings")) == "kept"
+        conn.execute(
+            insert_pending,
+            {
+                "id": uuid.uuid4(),
+                "room": room,
+                "user": user,
+                "start": "2030-01-01 11:00Z",
+                "end": "2030-01-01 12:00Z",
+            },
+        )
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # overlaps the PENDING one
+        conn.execute(
+            insert_pending,
+            {
+                "id": uuid.uuid4(),
+                "room": room,
+                "user": user,
+                "start": "2030-01-01 11:30Z",
+                "end": "2030-01-01 12:30Z",
+            },
+        )
+    assert _diff(empty_database) == []
+
+    command.downgrade(config, "0003")
+    with engine.connect() as conn:
+        statuses = conn.execute(
+            text("SELECT status, cancel_reason FROM bookings ORDER BY start_time")
+        )
+        assert [tuple(r) for r in statuses] == [
+            ("CONFIRMED", None),
+            ("CANCELLED", "APPROVAL_EXPIRED"),
+        ]

@@ -50,6 +50,7 @@ def test_the_documented_shapes(app: Flask) -> None:
     assert schemas["Task"]["properties"]["status"]["enum"] == [
         "QUEUED",
         "PROCESSING",
+        "WAITLISTED",
         "SUCCEEDED",
         "REJECTED",
         "FAILED",

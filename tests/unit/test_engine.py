@@ -98,7 +98,7 @@ def test_a_free_slot_is_confirmed_with_its_details() -> None:
     assert isinstance(new, NewBooking)
     assert (new.start, new.end, new.organizer_id, new.series_id) == (at(0), at(1), ALICE, None)
     assert new.details.attendees == ("ann@example.com",)
-    assert outcome.result == {"booking_id": str(new.id)}
+    assert outcome.result == {"booking_id": str(new.id), "booking_status": "CONFIRMED"}
     assert outcome.progress == {"total": 1, "done": 1, "confirmed": 1, "rejected": 0}
     assert outcome.error is None
 
