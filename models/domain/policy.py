@@ -101,10 +101,12 @@ def parse_policy(data: Mapping[str, Any], base: RoomPolicy | None = None) -> Roo
             else:
                 values[key] = value
     if "requires_approval" in data:
-        if not isinstance(data["requires_approval"], bool):
-            errors["policy.requires_approval"] = ["true or false"]
+        if data["requires_approval"] is not None and not isinstance(
+            data["requires_approval"], bool
+        ):
+            errors["policy.requires_approval"] = ["true or false, or null (false)"]
         else:
-            values["requires_approval"] = data["requires_approval"]
+            values["requires_approval"] = bool(data["requires_approval"])  # null: no approval
     if "approvers" in data:
         approvers = _approvers(data["approvers"])
         if approvers is None:

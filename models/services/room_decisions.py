@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -241,20 +241,27 @@ def load_snapshot(
     if spans:
         start = min(s for s, _ in spans) - buffer
         end = max(e for _, e in spans) + buffer
-        rows = session.execute(
-            select(Booking.start_time, Booking.end_time, Booking.id).where(
-                Booking.room_id == room.id,
-                Booking.status.in_(HOLDING),
-                Booking.start_time < end,
-                Booking.end_time > start,
-                # No booking lasts longer than MAX_DURATION, so this bounds the index
-                # scan from below too: without it a room's whole history before `end`
-                # is read (docs/performance.md has both plans).
-                Booking.start_time > start - MAX_DURATION,
-            )
-        ).all()
-        snapshot.calendar = RoomCalendar([Slot(s, e, i) for s, e, i in rows])
-        snapshot.closures = _closures(session, room.id, start, end)
+        # The slots and the closures in one round trip (most rooms have no closure).
+        slots = select(Booking.start_time, Booking.end_time, Booking.id, literal(False)).where(
+            Booking.room_id == room.id,
+            Booking.status.in_(HOLDING),
+            Booking.start_time < end,
+            Booking.end_time > start,
+            # No booking lasts longer than MAX_DURATION, so this bounds the index scan
+            # from below too: without it a room's whole history before `end` is read
+            # (docs/performance.md has both plans).
+            Booking.start_time > start - MAX_DURATION,
+        )
+        closed = select(
+            RoomClosure.start_time, RoomClosure.end_time, RoomClosure.id, literal(True)
+        ).where(
+            RoomClosure.room_id == room.id,
+            RoomClosure.start_time < end,
+            RoomClosure.end_time > start,
+        )
+        rows = session.execute(union_all(slots, closed)).all()
+        snapshot.calendar = RoomCalendar([Slot(s, e, i) for s, e, i, c in rows if not c])
+        snapshot.closures = [Closure(i, s, e) for s, e, i, c in rows if c]
         if room.policy.has_quota:
             _load_quota_usage(session, room, asked, snapshot, start, end)
     snapshot.bookings = _named_bookings(session, room.id, requests, now)
@@ -267,19 +274,6 @@ def _waitlist(session: Session, room_id: uuid.UUID) -> list[RoomRequest]:
     rows = [_Row(r[0], r[1], RequestKind(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in found]
     waiters, _unreadable = _parse(rows, room_id)
     return waiters
-
-
-def _closures(
-    session: Session, room_id: uuid.UUID, start: datetime, end: datetime
-) -> list[Closure]:
-    rows = session.execute(
-        select(RoomClosure.id, RoomClosure.start_time, RoomClosure.end_time).where(
-            RoomClosure.room_id == room_id,
-            RoomClosure.start_time < end,
-            RoomClosure.end_time > start,
-        )
-    ).all()
-    return [Closure(*row) for row in rows]
 
 
 # A week on either side: the ISO weeks of every window asked for lie inside.

@@ -18,12 +18,18 @@ from tests.http_server import Server
 ROOT = Path(__file__).resolve().parents[2]
 
 
+SECTIONS = ("## Try it by hand", "## Room rules by hand")  # run as one script, in order
+
+
 def readme_block() -> str:
     text = (ROOT / "README.md").read_text()
-    section = text.split("## Try it by hand", 1)[1]
-    found = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
-    assert found, "no ```sh block under 'Try it by hand'"
-    return found.group(1)
+    blocks = []
+    for heading in SECTIONS:
+        section = text.split(heading, 1)[1]
+        found = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+        assert found, f"no ```sh block under {heading!r}"
+        blocks.append(found.group(1))
+    return "\n".join(blocks)
 
 
 def test_every_readme_example_works_today(
@@ -34,7 +40,9 @@ def test_every_readme_example_works_today(
             session, email="admin@example.com", password="demo-password-1", cost=4
         )
     admin = api.login("admin@example.com", "demo-password-1")
-    api.register_and_login("alice@example.com", "Alice")
+    for email, name in (("alice@example.com", "Alice"), ("bob@example.com", "Bob")):
+        body = {"email": email, "name": name, "password": "demo-password-1"}
+        assert api.client.post("/v1/auth/register", json=body).status_code == 201
     for name in ("Atlas", "Hudson", "Thames"):
         assert api.create_room(admin, name=name, capacity=8).status_code == 201
     script = readme_block().replace("localhost:8000", f"127.0.0.1:{server.port}")
@@ -55,3 +63,11 @@ def test_every_readme_example_works_today(
     assert '"status":"SUCCEEDED"' in out.replace(" ", ""), out[-4000:]
     assert "bookings_requests_decided_total" in out
     assert "confirmed" in out, out[-2000:]  # the import's summary
+    flat = out.replace(" ", "")
+    for seen in (
+        '"code":"DURATION_OUT_OF_POLICY"',  # the dry run
+        '"status":"WAITLISTED"',
+        '"booking_status":"PENDING"',
+        '"closure_id"',
+    ):
+        assert seen in flat, (seen, out[-3000:])
