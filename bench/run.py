@@ -195,7 +195,8 @@ class Bench:
         user = {"email": "bench-user@example.com", "name": "Bench", "password": "bench-pw-1"}
         status, doc = self.stack.http("POST", "/v1/auth/register", user)
         assert status == 201, doc
-        status, doc = self.stack.http("POST", "/v1/auth/token", user)
+        login = {"email": user["email"], "password": user["password"]}
+        status, doc = self.stack.http("POST", "/v1/auth/token", login)
         assert status == 200, doc
         self.user_token = doc["access_token"]
 

@@ -35,7 +35,7 @@ from models.domain.payloads import (
     SeriesCancelPayload,
     SeriesPayload,
 )
-from models.domain.policy import RoomPolicy, refuse_by_policy, refuse_by_quota
+from models.domain.policy import Ledger, RoomPolicy, refuse_by_policy, refuse_by_quota
 from models.domain.recurrence import Occurrence
 from models.tables.bookings import HOLDING, BookingStatus, ConflictPolicy
 from models.tables.requests import RequestStatus
@@ -176,9 +176,7 @@ class RoomSnapshot:
     calendar: RoomCalendar = field(default_factory=RoomCalendar)
     bookings: dict[uuid.UUID, BookingFacts] = field(default_factory=dict)
     closures: list[Closure] = field(default_factory=list)
-    booked: dict[uuid.UUID, dict[uuid.UUID, tuple[datetime, datetime]]] = field(
-        default_factory=dict
-    )
+    booked: dict[uuid.UUID, Ledger] = field(default_factory=dict)
     waitlist: list[RoomRequest] = field(default_factory=list)
 
     def apply(self, effects: Iterable[Effect]) -> None:
@@ -209,12 +207,19 @@ class RoomSnapshot:
     def hold(self, booking_id: uuid.UUID, user: uuid.UUID, start: datetime, end: datetime) -> None:
         """The slot is taken (and counts toward the user's quota)."""
         self.calendar.add(Slot(start, end, booking_id))
-        self.booked.setdefault(user, {})[booking_id] = (start, end)
+        self.booked.setdefault(user, Ledger()).add(booking_id, start, end)
+
+    def hold_quota(
+        self, user: uuid.UUID, booking_id: uuid.UUID, start: datetime, end: datetime
+    ) -> None:
+        """A booking of the user's that counts toward quotas (the loader's, near the
+        windows asked for; its slot may lie outside the calendar's span)."""
+        self.booked.setdefault(user, Ledger()).add(booking_id, start, end)
 
     def unhold(self, booking_id: uuid.UUID) -> None:
         self.calendar.remove(booking_id)
-        for windows_ in self.booked.values():
-            windows_.pop(booking_id, None)
+        for ledger in self.booked.values():
+            ledger.remove(booking_id)
 
     def closed(self, start: datetime, end: datetime) -> Closure | None:
         return next((c for c in self.closures if c.start < end and start < c.end), None)
@@ -387,7 +392,7 @@ def refuse_occurrence(
         ) or refuse_by_quota(
             policy,
             zone=room.timezone,
-            booked=snapshot.booked.get(request.requester_id, {}).values(),
+            booked=snapshot.booked.get(request.requester_id) or Ledger(),
             start=occ.start,
             end=occ.end,
         )

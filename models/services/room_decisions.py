@@ -303,7 +303,7 @@ def _load_quota_usage(
         )
     ).all()
     for organizer, booking_id, s, e in rows:
-        snapshot.booked.setdefault(organizer, {})[booking_id] = (s, e)
+        snapshot.hold_quota(organizer, booking_id, s, e)
 
 
 def _named_bookings(

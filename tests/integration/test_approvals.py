@@ -96,6 +96,31 @@ def test_a_booking_of_an_approval_room_is_pending_and_holds_its_slot(
     assert [b["id"] for b in calendar["items"]] == [booking_id]
 
 
+def test_pending_bookings_show_in_lists_and_as_tentative_in_the_calendar_feed(
+    api: Api, user: dict[str, str], admin: dict[str, str], approval_room: str
+) -> None:
+    start = future()
+    pending = pending_booking(api, user, booking_body(approval_room, start, 60, title="Asked"))
+    confirmed = book(api, admin, booking_body(approval_room, start + timedelta(hours=2), 60))
+    assert confirmed["result"]["booking_status"] == "CONFIRMED"
+
+    mine = api.page(user, "/v1/bookings", {"status": "PENDING"})
+    feed = api.client.get(f"/v1/rooms/{approval_room}/calendar.ics", headers=user)
+
+    assert [b["id"] for b in mine["items"]] == [pending]
+    assert feed.status_code == 200
+    events = feed.get_data(as_text=True).split("BEGIN:VEVENT")[1:]
+    statuses = {
+        ("Asked" in event): next(
+            line.split(":", 1)[1].strip()
+            for line in event.splitlines()
+            if line.startswith("STATUS:")
+        )
+        for event in events
+    }
+    assert statuses == {True: "TENTATIVE", False: "CONFIRMED"}
+
+
 def test_approvers_and_admins_list_what_they_may_decide_oldest_first(
     api: Api,
     admin: dict[str, str],

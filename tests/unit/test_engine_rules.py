@@ -435,8 +435,8 @@ def test_the_snapshot_tracks_new_and_cancelled_bookings_for_quota_and_calendar()
     snapshot = RoomSnapshot(calendar=RoomCalendar([Slot(at(0), at(60), uuid.UUID(int=9))]))
     new = NewBooking(uuid.UUID(int=1), uuid.UUID(int=2), ALICE, at(100), at(160), booking(100))
     snapshot.apply([new])
-    assert snapshot.booked[ALICE] == {new.id: (at(100), at(160))}
+    assert snapshot.booked[ALICE].windows == {new.id: (at(100), at(160))}
     snapshot.apply([CancelBooking(new.id, ALICE, None)])
-    assert snapshot.booked[ALICE] == {}
+    assert snapshot.booked[ALICE].windows == {}
     assert len(snapshot.calendar) == 1
     assert RoomPolicy().buffer == timedelta(0)

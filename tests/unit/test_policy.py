@@ -107,3 +107,20 @@ def test_a_patch_replaces_only_the_keys_it_names() -> None:
     assert patched.buffer_minutes == 10
     assert patched.approvers == (approver,)
     assert parse_policy(patched.as_dict()) == patched  # its JSON form reads back the same
+
+
+def test_a_ledger_keeps_its_period_totals_equal_to_a_fresh_sum() -> None:
+    from models.domain.policy import Ledger
+
+    base = datetime(2030, 1, 7, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    day = (base, base + 24 * hour)
+    ledger = Ledger([(uuid.UUID(int=1), base + hour, base + 3 * hour)])
+    assert ledger.used(*day) == 2 * hour
+    ledger.add(uuid.UUID(int=2), base + 23 * hour, base + 25 * hour)  # half in the day
+    ledger.add(uuid.UUID(int=1), base + 2 * hour, base + 3 * hour)  # moved: replaces
+    ledger.remove(uuid.UUID(int=3))  # unknown: nothing happens
+    assert ledger.used(*day) == 2 * hour
+    ledger.remove(uuid.UUID(int=2))
+    assert ledger.used(*day) == hour
+    assert Ledger((k, *v) for k, v in ledger.windows.items()).used(*day) == ledger.used(*day)
