@@ -9,10 +9,12 @@ One run (`make bench`, or `python bench/run.py`):
 4. paced     100 requests/s for 10 s; p50/p99 of decided_at - accepted_at;
 5. series    a 52-week series (POST /v1/bookings/recurring), POST -> SUCCEEDED;
 6. batch     1000 items over 50 rooms (POST /v1/bookings/batch), accepted and all decided;
-7. policies  spread again, by a user (not exempt) into 100 rooms that each have a policy
-             (opening hours, a 5-minute buffer, daily and weekly quotas, duration, notice,
-             horizon), windows 5 minutes apart: the cost of deciding with rules;
-8. dry_run   POST /v1/bookings/check, one at a time, beside GET /v1/rooms/{id}: latency.
+7. batch_policies  the same batch by a user (not exempt) into 50 rooms that each have a
+             policy (opening hours, a 5-minute buffer, daily and weekly quotas, duration,
+             notice, horizon), windows 5 minutes apart: decided in the same full
+             transactions, so worker CPU against batch's is the cost of the rules;
+8. policies  spread again into 100 such rooms: throughput with rules under load;
+9. dry_run   POST /v1/bookings/check, one at a time, beside GET /v1/rooms/{id}: latency.
 
 The system is started with `python -m cli migrate|create-admin|worker|api` (bench/stack.py)
 on a database of its own (created here, dropped at the end) and Redis db 12 (flushed).
@@ -75,7 +77,7 @@ GOALS = {
     "cpu_worker_ms_per_booking": "<= 0.7",
     "paced_p99_ms": "<= 50",
     "batch_1000_decided_s": "<= 1",
-    "policy_worker_cpu_vs_spread": "<= 1.2",
+    "policy_worker_cpu_vs_batch": "<= 1.2",
 }
 
 # Every room of the policies scenario: every rule that costs something to check, none
@@ -230,15 +232,19 @@ class Bench:
             ids.append(doc["id"])
         return ids
 
-    def post(self, path: str, body: Any) -> str:
-        status, doc = self.stack.http("POST", path, body, self.token)
+    def post(self, path: str, body: Any, token: str | None = None) -> str:
+        status, doc = self.stack.http("POST", path, body, token or self.token)
         assert status == 202, doc
         return str(doc["task_id"])
 
-    def wait_task(self, task_id: str, timeout: float = 120) -> dict[str, Any]:
+    def wait_task(
+        self, task_id: str, timeout: float = 120, token: str | None = None
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            status, doc = self.stack.http("GET", f"/v1/tasks/{task_id}?wait=5", token=self.token)
+            status, doc = self.stack.http(
+                "GET", f"/v1/tasks/{task_id}?wait=5", token=token or self.token
+            )
             assert status == 200, doc
             if doc["status"] not in ("QUEUED", "PROCESSING") or time.monotonic() > deadline:
                 return dict(doc)
@@ -525,22 +531,34 @@ class Bench:
         self.check(scenario, expect_bookings=52 * runs)
         return scenario
 
-    def batch(self, items: int = 1000, room_count: int = 50) -> Scenario:
-        rooms = self.rooms("batch", room_count)
-        scenario = Scenario("batch_1000", rooms)
+    def batch(
+        self,
+        items: int = 1000,
+        room_count: int = 50,
+        *,
+        name: str = "batch_1000",
+        policy: dict[str, Any] | None = None,
+    ) -> Scenario:
+        """One 1000-item batch. With a policy: into rooms that have it, by the user (held
+        to it), windows POLICY_GAP apart; decided in the same full transactions, so its
+        worker CPU per booking against batch_1000's is the cost of the rules."""
+        rooms = self.rooms(name, room_count, policy)
+        scenario = Scenario(name, rooms)
         base = tomorrow() + timedelta(days=2)
+        length = SLOT - POLICY_GAP if policy else SLOT
         body = {
             "items": [
-                booking(rooms[i % room_count], base + (i // room_count) * SLOT, SLOT)
+                booking(rooms[i % room_count], base + (i // room_count) * SLOT, length)
                 for i in range(items)
             ]
         }
+        token = self.user_token if policy else self.token
         with self.measured(scenario):
             posted_at = datetime.now(UTC)
             began = time.perf_counter()
-            task = self.post("/v1/bookings/batch", body)
+            task = self.post("/v1/bookings/batch", body, token)
             accepted = time.perf_counter() - began
-            doc = self.wait_task(task)
+            doc = self.wait_task(task, token=token)
             decided = time.perf_counter() - began
         assert doc["status"] == "SUCCEEDED", doc.get("progress")
         last = self.sql_conn.execute(
@@ -618,7 +636,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         if s.name != "baseline":
             s.ratio = s.decided_per_s / base if base else None
     spread, hot, paced, batch = (by_name.get(n) for n in ("spread", "hot", "paced", "batch_1000"))
-    policies = by_name.get("policies")
+    ruled = by_name.get("batch_policies")
 
     def per(s: Scenario | None, group: str) -> float | None:
         return None if s is None else s.cpu_per_booking().get(group)
@@ -630,9 +648,9 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "cpu_worker_ms_per_booking": per(spread, "worker"),
         "paced_p99_ms": paced and paced.p99_ms,
         "batch_1000_decided_s": batch and batch.extra.get("decided_s"),
-        "policy_worker_cpu_vs_spread": (
-            per(policies, "worker") / per(spread, "worker")  # type: ignore[operator]
-            if per(policies, "worker") and per(spread, "worker")
+        "policy_worker_cpu_vs_batch": (
+            per(ruled, "worker") / per(batch, "worker")  # type: ignore[operator]
+            if per(ruled, "worker") and per(batch, "worker")
             else None
         ),
     }
@@ -643,7 +661,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
         "cpu_worker_ms_per_booking": (0.7, "<="),
         "paced_p99_ms": (50.0, "<="),
         "batch_1000_decided_s": (1.0, "<="),
-        "policy_worker_cpu_vs_spread": (1.2, "<="),
+        "policy_worker_cpu_vs_batch": (1.2, "<="),
     }
     goals = {}
     for key, (limit, op) in limits.items():
@@ -763,6 +781,7 @@ SCENARIOS = {
     ),
     "series_52": lambda bench: bench.series(),
     "batch_1000": lambda bench: bench.batch(),
+    "batch_policies": lambda bench: bench.batch(name="batch_policies", policy=POLICY),
     "policies": lambda bench: bench.http_scenario(
         "policies",
         bench.rooms("policies", 100, POLICY),
