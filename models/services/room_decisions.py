@@ -16,7 +16,8 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import Select, and_, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -241,8 +242,11 @@ def load_snapshot(
     if spans:
         start = min(s for s, _ in spans) - buffer
         end = max(e for _, e in spans) + buffer
-        # The slots and the closures in one round trip (most rooms have no closure).
-        slots = select(Booking.start_time, Booking.end_time, Booking.id, literal(False)).where(
+        # The slots, the closures and (with a quota) the requesters' bookings for it, in
+        # one round trip: most rooms have no closure, and a quota's query is small.
+        slots = select(
+            Booking.start_time, Booking.end_time, Booking.id, literal(_SLOT), Booking.organizer_id
+        ).where(
             Booking.room_id == room.id,
             Booking.status.in_(HOLDING),
             Booking.start_time < end,
@@ -253,17 +257,29 @@ def load_snapshot(
             Booking.start_time > start - MAX_DURATION,
         )
         closed = select(
-            RoomClosure.start_time, RoomClosure.end_time, RoomClosure.id, literal(True)
+            RoomClosure.start_time,
+            RoomClosure.end_time,
+            RoomClosure.id,
+            literal(_CLOSURE),
+            literal(None, UUID(as_uuid=True)),
         ).where(
             RoomClosure.room_id == room.id,
             RoomClosure.start_time < end,
             RoomClosure.end_time > start,
         )
-        rows = session.execute(union_all(slots, closed)).all()
-        snapshot.calendar = RoomCalendar([Slot(s, e, i) for s, e, i, c in rows if not c])
-        snapshot.closures = [Closure(i, s, e) for s, e, i, c in rows if c]
-        if room.policy.has_quota:
-            _load_quota_usage(session, room, asked, snapshot, start, end)
+        parts = [slots, closed]
+        users = {r.requester_id for r in asked if not r.exempt(room)}
+        if room.policy.has_quota and users:
+            parts.append(_quota_usage(room.id, users, start, end))
+        slots_found = []
+        for s, e, i, kind, organizer in session.execute(union_all(*parts)).all():
+            if kind == _SLOT:
+                slots_found.append(Slot(s, e, i))
+            elif kind == _CLOSURE:
+                snapshot.closures.append(Closure(i, s, e))
+            else:
+                snapshot.hold_quota(organizer, i, s, e)
+        snapshot.calendar = RoomCalendar(slots_found)
     snapshot.bookings = _named_bookings(session, room.id, requests, now)
     return snapshot
 
@@ -278,32 +294,23 @@ def _waitlist(session: Session, room_id: uuid.UUID) -> list[RoomRequest]:
 
 # A week on either side: the ISO weeks of every window asked for lie inside.
 _QUOTA_MARGIN = MAX_DURATION * 8
+_SLOT, _CLOSURE, _QUOTA = 0, 1, 2  # what a row of the snapshot's statement is
 
 
-def _load_quota_usage(
-    session: Session,
-    room: RoomFacts,
-    requests: Sequence[RoomRequest],
-    snapshot: RoomSnapshot,
-    start: datetime,
-    end: datetime,
-) -> None:
-    """Each non-exempt requester's PENDING and CONFIRMED windows in the room, around the
-    windows asked for, so quotas count every booking of the day and week."""
-    users = {r.requester_id for r in requests if not r.exempt(room)}
-    if not users:
-        return
-    rows = session.execute(
-        select(Booking.organizer_id, Booking.id, Booking.start_time, Booking.end_time).where(
-            Booking.room_id == room.id,
-            Booking.organizer_id.in_(users),
-            Booking.status.in_(HOLDING),
-            Booking.start_time < end + _QUOTA_MARGIN,
-            Booking.start_time > start - _QUOTA_MARGIN,
-        )
-    ).all()
-    for organizer, booking_id, s, e in rows:
-        snapshot.hold_quota(organizer, booking_id, s, e)
+def _quota_usage(
+    room_id: uuid.UUID, users: set[uuid.UUID], start: datetime, end: datetime
+) -> Select[datetime, datetime, uuid.UUID, int, uuid.UUID]:
+    """The requesters' PENDING and CONFIRMED bookings in the room around the windows asked
+    for (exempt requesters left out), so quotas count every booking of the day and week."""
+    return select(
+        Booking.start_time, Booking.end_time, Booking.id, literal(_QUOTA), Booking.organizer_id
+    ).where(
+        Booking.room_id == room_id,
+        Booking.organizer_id.in_(users),
+        Booking.status.in_(HOLDING),
+        Booking.start_time < end + _QUOTA_MARGIN,
+        Booking.start_time > start - _QUOTA_MARGIN,
+    )
 
 
 def _named_bookings(
