@@ -16,8 +16,7 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
-from sqlalchemy import Select, and_, literal, or_, select, union_all
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,7 +48,7 @@ from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.task_status import complete_batches
 from models.tables.base import utcnow
-from models.tables.bookings import HOLDING, Booking, RoomClosure
+from models.tables.bookings import HOLDING, Booking
 from models.tables.requests import RequestKind
 
 log = logging.getLogger(__name__)
@@ -242,37 +241,23 @@ def load_snapshot(
     if spans:
         start = min(s for s, _ in spans) - buffer
         end = max(e for _, e in spans) + buffer
-        # The slots, the closures and (with a quota) the requesters' bookings for it, in
-        # one round trip: most rooms have no closure, and a quota's query is small.
-        slots = select(
-            Booking.start_time, Booking.end_time, Booking.id, literal(_SLOT), Booking.organizer_id
-        ).where(
-            Booking.room_id == room.id,
-            Booking.status.in_(HOLDING),
-            Booking.start_time < end,
-            Booking.end_time > start,
+        users = [r.requester_id for r in asked if not r.exempt(room)]
+        quota = room.policy.has_quota and bool(users)
+        params = {
+            "room_id": room.id,
+            "start": start,
+            "end": end,
             # No booking lasts longer than MAX_DURATION, so this bounds the index scan
             # from below too: without it a room's whole history before `end` is read
             # (docs/performance.md has both plans).
-            Booking.start_time > start - MAX_DURATION,
-        )
-        closed = select(
-            RoomClosure.start_time,
-            RoomClosure.end_time,
-            RoomClosure.id,
-            literal(_CLOSURE),
-            literal(None, UUID(as_uuid=True)),
-        ).where(
-            RoomClosure.room_id == room.id,
-            RoomClosure.start_time < end,
-            RoomClosure.end_time > start,
-        )
-        parts = [slots, closed]
-        users = {r.requester_id for r in asked if not r.exempt(room)}
-        if room.policy.has_quota and users:
-            parts.append(_quota_usage(room.id, users, start, end))
+            "floor": start - MAX_DURATION,
+            "users": list(set(users)),
+            "quota_start": start - _QUOTA_MARGIN,
+            "quota_end": end + _QUOTA_MARGIN,
+        }
+        statement = _SNAPSHOT + _QUOTA_ROWS if quota else _SNAPSHOT
         slots_found = []
-        for s, e, i, kind, organizer in session.execute(union_all(*parts)).all():
+        for s, e, i, kind, organizer in session.connection().exec_driver_sql(statement, params):
             if kind == _SLOT:
                 slots_found.append(Slot(s, e, i))
             elif kind == _CLOSURE:
@@ -296,21 +281,28 @@ def _waitlist(session: Session, room_id: uuid.UUID) -> list[RoomRequest]:
 _QUOTA_MARGIN = MAX_DURATION * 8
 _SLOT, _CLOSURE, _QUOTA = 0, 1, 2  # what a row of the snapshot's statement is
 
-
-def _quota_usage(
-    room_id: uuid.UUID, users: set[uuid.UUID], start: datetime, end: datetime
-) -> Select[datetime, datetime, uuid.UUID, int, uuid.UUID]:
-    """The requesters' PENDING and CONFIRMED bookings in the room around the windows asked
-    for (exempt requesters left out), so quotas count every booking of the day and week."""
-    return select(
-        Booking.start_time, Booking.end_time, Booking.id, literal(_QUOTA), Booking.organizer_id
-    ).where(
-        Booking.room_id == room_id,
-        Booking.organizer_id.in_(users),
-        Booking.status.in_(HOLDING),
-        Booking.start_time < end + _QUOTA_MARGIN,
-        Booking.start_time > start - _QUOTA_MARGIN,
-    )
+# The room's PENDING and CONFIRMED slots near the windows asked for and its closures
+# there, in one round trip (most rooms have no closure); plain SQL, as on the rest of
+# the hot path, since building the statement each time cost more than running it.
+_SNAPSHOT = """
+SELECT start_time, end_time, id, 0 AS kind, organizer_id FROM bookings
+WHERE room_id = %(room_id)s AND status IN ('PENDING', 'CONFIRMED')
+  AND start_time < %(end)s AND end_time > %(start)s AND start_time > %(floor)s
+UNION ALL
+SELECT start_time, end_time, id, 1, NULL FROM room_closures
+WHERE room_id = %(room_id)s AND start_time < %(end)s AND end_time > %(start)s
+"""
+# With a quota: the requesters' PENDING and CONFIRMED bookings of the room around the
+# windows asked for (exempt requesters left out), so quotas count the whole day and week.
+_QUOTA_ROWS = """
+UNION ALL
+SELECT start_time, end_time, id, 2, organizer_id FROM bookings
+WHERE room_id = %(room_id)s AND organizer_id = ANY(%(users)s::uuid[])
+  AND status IN ('PENDING', 'CONFIRMED')
+  AND start_time < %(quota_end)s AND start_time > %(quota_start)s
+"""
+assert _SLOT == 0 and _CLOSURE == 1 and _QUOTA == 2  # as the statements number them
+assert {s.value for s in HOLDING} == {"PENDING", "CONFIRMED"}  # as they name them
 
 
 def _named_bookings(
