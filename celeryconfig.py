@@ -14,6 +14,8 @@ from kombu import Exchange, Queue
 
 from models.queues import (
     DECIDE_ROOM,
+    DELIVER_WEBHOOK,
+    DISPATCH_WEBHOOKS,
     END_MEETINGS,
     EXPIRE_WAITING,
     MAINTENANCE_QUEUE,
@@ -21,6 +23,7 @@ from models.queues import (
     PURGE_REQUESTS,
     RELEASE_NO_SHOWS,
     SWEEP,
+    WEBHOOKS_QUEUE,
     room_queue,
     shard_queues,
 )
@@ -65,13 +68,15 @@ class RoomRouter:
         if name == DECIDE_ROOM:
             room_id = args[0] if args else kwargs["room_id"]
             return {"queue": room_queue(room_id, self.shards)}
+        if name in (DISPATCH_WEBHOOKS, DELIVER_WEBHOOK):
+            return {"queue": WEBHOOKS_QUEUE}
         return {"queue": MAINTENANCE_QUEUE}
 
 
 def task_queues(shards: int) -> list[Queue]:
     """Each queue bound to a direct exchange of its own name by its own routing key, so
     `inspect active_queues` and the worker banner say what each queue is."""
-    names = [*shard_queues(shards), MAINTENANCE_QUEUE]
+    names = [*shard_queues(shards), MAINTENANCE_QUEUE, WEBHOOKS_QUEUE]
     return [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names]
 
 
@@ -83,6 +88,14 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "end-meetings": {"task": END_MEETINGS, "schedule": every},
         "release-no-shows": {"task": RELEASE_NO_SHOWS, "schedule": every},
         "expire-waiting": {"task": EXPIRE_WAITING, "schedule": every},
+        # Events whose wake-up was lost, retries that are due, leases that lapsed. A run
+        # nobody took within two periods is dropped: the next one does the same work (so
+        # a host without `bookings webhooks` does not pile them up).
+        "dispatch-webhooks": {
+            "task": DISPATCH_WEBHOOKS,
+            "schedule": settings.sweep_seconds,
+            "options": {"expires": 2 * settings.sweep_seconds},
+        },
         "purge-audit": {"task": PURGE_AUDIT, "schedule": every},
         "purge-requests": {"task": PURGE_REQUESTS, "schedule": every},
     }

@@ -22,11 +22,13 @@ from api.routes import (
     auth,
     bookings,
     closures,
+    feeds,
     health,
     meetings,
     rooms,
     tasks,
     tickets,
+    webhooks,
 )
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
@@ -95,10 +97,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    # The calendar feeds' alternative to the bearer token (api/auth.py feed_token_allowed).
+    api.spec.components.security_scheme(
+        "feedToken",
+        {"type": "apiKey", "in": "query", "name": "token", "description": "a feed token"},
+    )
     for module in (
         health,
         auth,
         rooms,
+        feeds,
         closures,
         bookings,
         approvals,
@@ -106,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         tasks,
         tickets,
         audit,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
     init_metrics(app, settings.metrics_dir)

@@ -1,4 +1,9 @@
-"""Bearer-token authentication for every endpoint that is not public, and role checks."""
+"""Bearer-token authentication for every endpoint that is not public, and role checks.
+
+The calendar feeds (marked `feed_token_allowed`) also take the caller's feed token as
+`?token=`, so that a calendar application, which sends no Authorization header, can
+subscribe to them.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.context import db, release_db, services
+from models.domain.feed_tokens import feed_token_digest
 from models.domain.identity import Principal
 from models.domain.tokens import TokenClaims, read_token
 from models.errors import Forbidden, Unauthorized
@@ -21,6 +27,7 @@ from models.tables.users import RevokedToken, User
 
 PUBLIC_ENDPOINTS = {"static", "docs_assets", "auth.register", "auth.token"}
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
+FEED_TOKEN = "token"  # noqa: S105 (the query parameter of a calendar feed's URL)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +37,10 @@ def authenticate() -> None:
         return
     if request.endpoint is None:
         return  # an unknown route: let it 404
+    view = current_app.view_functions.get(request.endpoint)
+    if FEED_TOKEN in request.args and getattr(view, "feed_token_allowed", False):
+        g.user = _feed_reader(request.args[FEED_TOKEN])
+        return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -59,10 +70,29 @@ def authenticate() -> None:
         raise Unauthorized("the password was changed after this token was issued; log in again")
     g.user = principal
     g.token = claims
-    view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "admin_only", False) and not principal.is_admin:
         # Before anything reads the body: a non-admin learns nothing of its validity.
         raise Forbidden("this action needs the ADMIN role")
+
+
+def _feed_reader(token: str) -> Principal:
+    """The user whose feed token this is, found by its hash. Asked of the database every
+    time, never cached: a replaced token (or a deleted user's) fails at once in every
+    process, and a calendar application fetches a feed every few minutes, not every
+    second."""
+    row = (
+        db()
+        .execute(
+            select(User.id, User.role, User.token_version).where(
+                User.feed_token_hash == feed_token_digest(token)
+            )
+        )
+        .first()
+    )
+    release_db()
+    if row is None:
+        raise Unauthorized("unknown or replaced calendar feed token")
+    return Principal(row.id, row.role, row.token_version)
 
 
 def _logged_out(token_id: uuid.UUID) -> bool:
@@ -151,6 +181,15 @@ def admin_only(view: F) -> F:
     # The OpenAPI document says so too (the authorization matrix test reads it).
     documented = Blueprint.doc(**{"x-roles": ["ADMIN"]})(wrapper)
     documented.admin_only = True
+    return documented
+
+
+def feed_token_allowed(view: F) -> F:
+    """Let the view's caller authenticate with `?token=<feed token>` instead of a bearer
+    token (authenticate() reads the mark). The OpenAPI document says so too: either
+    scheme will do."""
+    documented = Blueprint.doc(security=[{"bearerAuth": []}, {"feedToken": []}])(view)
+    documented.feed_token_allowed = True
     return documented
 
 

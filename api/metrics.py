@@ -11,9 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.context import services
 from models.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from models.services import webhooks
 
 
 class QueueDepth(Collector):
@@ -39,6 +41,31 @@ class QueueDepth(Collector):
         yield gauge
 
 
+class WebhookBacklog(Collector):
+    """The outbox's backlog at scrape time: events not yet fanned out to deliveries, and
+    deliveries not yet delivered nor failed (retries waiting included)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "bookings_webhook_backlog", "Webhook work waiting, by stage", labels=["stage"]
+        )
+        with self.app.app_context():
+            try:
+                with services().sessions() as session:
+                    events, pending = webhooks.backlog(session)
+            except SQLAlchemyError:
+                return  # the database is down: /readyz says so
+        gauge.add_metric(["events"], events)
+        gauge.add_metric(["deliveries"], pending)
+        yield gauge
+
+
 class ThisProcess(Collector):
     """Without a shared metrics folder: this process's own metrics."""
 
@@ -57,6 +84,7 @@ def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
     else:
         registry.register(ThisProcess())
     registry.register(QueueDepth(app))
+    registry.register(WebhookBacklog(app))
     return registry
 
 

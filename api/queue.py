@@ -16,7 +16,7 @@ from celery import Celery
 from kombu import Producer
 
 from celeryconfig import deployment
-from models.queues import DECIDE_ROOM
+from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,12 @@ class TaskSender:
                 with suppress(Exception):  # back to the pool, which reconnects it
                     producer.release()
                 raise
+
+    def publish_dispatch(self) -> None:
+        """Ask the webhook sender to dispatch now (best effort: beat's sweep also does,
+        every few seconds, so a broker that is away only delays the send)."""
+        with suppress(Exception):
+            self.celery.send_task(DISPATCH_WEBHOOKS)
 
     def queue_depths(self) -> dict[str, int]:
         """Messages waiting in each queue, asked now."""

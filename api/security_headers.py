@@ -2,7 +2,9 @@
 
 - `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and no framing, always;
 - `Cache-Control: no-store` on everything under /v1: answers there are a user's own
-  (bookings, tokens), and no proxy or browser may keep them;
+  (bookings, tokens), and no proxy or browser may keep them. The calendar feeds alone
+  say `private, max-age=300` (api/routes/feeds.py): a calendar application may keep
+  its copy for the minutes between its fetches, a shared cache never;
 - a Content-Security-Policy: nothing at all for the JSON API; for the /docs page, its
   own scripts and styles and the one inline script that starts Swagger UI, by hash.
 """
@@ -43,7 +45,7 @@ def add_security_headers(response: Response) -> Response:
     else:
         headers.setdefault("Content-Security-Policy", API_CSP)
     if request.path.startswith("/v1/"):
-        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Cache-Control", "no-store")  # a calendar feed says its own
     return response
 
 

@@ -156,6 +156,8 @@ def _examples() -> dict[str, Any]:
         "by_weekday": ["MO", "WE"],
         "conflict_policy": "skip_conflicts",
         "waitlist": False,
+        "url": "https://hooks.example.com/bookings",
+        "events": ["booking.confirmed", "task.finished"],
         "reason": "Moved online",
         "join_code": "K7QX2MPA",
         "created_at": _day(0, 8),

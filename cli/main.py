@@ -161,6 +161,51 @@ def worker(shards: str | None, concurrency: int | None, metrics_port: int | None
     sys.exit(supervise(argv))
 
 
+@main.command()
+@click.option("--concurrency", default=8, show_default=True, type=int, help="threads")
+def webhooks(concurrency: int) -> None:
+    """Send webhooks (the `webhooks` queue), in threads of a process of its own: a slow
+    receiver waits on its socket, never on a room's decisions.
+
+    Runs celery as a child process and starts it again if it dies (cli/supervisor.py).
+    """
+    from cli.supervisor import supervise
+    from models.logs import configure_logging
+
+    share_metrics_dir()
+    configure_logging(_settings_or_exit(require_secret=False).log_level)
+    sys.exit(supervise(webhook_worker_argv(concurrency)))
+
+
+def webhook_worker_argv(concurrency: int) -> list[str]:
+    settings = _settings_or_exit(require_secret=False)
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.app",
+        "worker",
+        "-Q",
+        "webhooks",
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        "webhooks@%h",
+        "--loglevel",
+        settings.log_level,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def webhooks_argv() -> list[str]:
+    """`bookings webhooks` as a command line."""
+    return [sys.executable, "-m", "cli", "webhooks"]
+
+
 def worker_argv(shards: str | None, concurrency: int | None) -> list[str]:
     """`bookings worker` as a command line: celery under its supervisor."""
     argv = [sys.executable, "-m", "cli", "worker"]

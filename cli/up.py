@@ -22,7 +22,14 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from cli.main import _settings_or_exit, api_argv, beat_argv, granian_logging, worker_argv
+from cli.main import (
+    _settings_or_exit,
+    api_argv,
+    beat_argv,
+    granian_logging,
+    webhooks_argv,
+    worker_argv,
+)
 from cli.migrations import upgrade_head
 from models.settings import STATE_DIR
 from models.state_env import remove_state_env, write_state_env
@@ -108,6 +115,7 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
         )
         return 2
     os.environ.setdefault("BOOKINGS_ENV", "development")
+    os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # the contract: local receivers
     STATE_DIR.mkdir(exist_ok=True)
     failed = False
     stopping = False
@@ -136,6 +144,7 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
             "api": api_argv(port, workers=2, threads=settings.api_threads, host=host)
             + granian_logging(settings.log_level),
             "worker": worker_argv(None, None),
+            "webhooks": webhooks_argv(),
             "beat": beat_argv(str(STATE_DIR)),
         }
         children = [subprocess.Popen(argv, start_new_session=True) for argv in roles.values()]

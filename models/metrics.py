@@ -34,6 +34,21 @@ DECISION_LATENCY = Histogram(
     "From acceptance to decision, per request",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+WEBHOOK_DELIVERIES = Counter(
+    "bookings_webhook_deliveries_total",
+    "Webhook delivery attempts, by outcome (delivered, retry, failed)",
+    ["outcome"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "bookings_webhook_send_seconds",
+    "Time a receiver took to answer a webhook (or to fail)",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WEBHOOK_LAG = Histogram(
+    "bookings_webhook_delivered_after_seconds",
+    "From the event (the change's commit) to its delivery",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
 ROOM_BUSY = Counter(
     "bookings_room_busy_total",
     "Decide messages that found their room held by another drain (tried again shortly)",

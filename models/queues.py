@@ -41,3 +41,9 @@ def room_queue(room_id: uuid.UUID | str, shards: int) -> str:
 
 def shard_queues(shards: int) -> list[str]:
     return [f"rooms.{i}" for i in range(shards)]
+
+
+# Webhooks have a queue of their own: a slow receiver never delays a room's decisions.
+WEBHOOKS_QUEUE = "webhooks"
+DISPATCH_WEBHOOKS = "bookings.dispatch_webhooks"  # events -> deliveries, and due sends
+DELIVER_WEBHOOK = "bookings.deliver_webhook"  # one attempt of one delivery

@@ -16,6 +16,19 @@ class SettingsError(RuntimeError):
     """A required setting is missing or unusable; the message says which and why."""
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value < 86_400:
+        raise SettingsError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
+
+
 def _int(name: str, default: int, *, minimum: int = 1) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -103,6 +116,11 @@ class Settings:
     rate_limit_auth: str = "300 per minute"  # per address, register and token apart
     rate_limit_login_failures: str = "10 per 15 minutes"  # per email and address
     rate_limit_email_failures: str = "100 per 15 minutes"  # per email, every address
+    # Webhooks: private and loopback targets and plain http allowed (development, tests);
+    # attempts before a delivery is FAILED; the first retry's delay (each next doubles).
+    webhook_allow_private: bool = False
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 30.0
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +144,9 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         raise SettingsError(
             f"SECRET_KEY is {why}: production needs at least 32 characters to sign tokens"
         )
+    allow_private = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false").strip().lower()
+    if allow_private not in {"true", "false"}:
+        raise SettingsError(f"WEBHOOK_ALLOW_PRIVATE must be true or false, got {allow_private!r}")
     rate = os.environ.get("RATE_LIMITS", "on").strip().lower()
     if rate not in {"on", "off"}:
         raise SettingsError(f"RATE_LIMITS must be on or off, got {rate!r}")
@@ -150,6 +171,9 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         housekeeping_seconds=_int("HOUSEKEEPING_SECONDS", 30),
         sweep_stale_seconds=_int("SWEEP_STALE_SECONDS", 5),
         password_cost=_int("PASSWORD_COST", DEFAULT_COST, minimum=MIN_COST),
+        webhook_allow_private=allow_private == "true",
+        webhook_max_attempts=_int("WEBHOOK_MAX_ATTEMPTS", 8),
+        webhook_retry_base_seconds=_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0),
         rate_limit_write=_limit("RATE_LIMIT_WRITE", Settings.rate_limit_write),
         rate_limit_read=_limit("RATE_LIMIT_READ", Settings.rate_limit_read),
         rate_limit_auth=_limit("RATE_LIMIT_AUTH", Settings.rate_limit_auth),

@@ -21,6 +21,7 @@ _PATTERNS = [
     r"scrypt\$\d+\$",  # a stored password hash
     r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}",  # a JWT (header.claims)
     r"Bearer\s+[A-Za-z0-9_.-]{20,}",
+    r"cal_[A-Za-z0-9_-]{43}",  # a calendar feed token (models/domain/feed_tokens.py)
 ]
 
 

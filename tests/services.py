@@ -91,6 +91,10 @@ def integration_environment() -> dict[str, str]:
         "RATE_LIMITS": "off",
         "LOG_LEVEL": "INFO",
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bookings-metrics-"),
+        # Receivers in the tests listen on loopback over http; retries come quickly.
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+        "WEBHOOK_MAX_ATTEMPTS": "4",
     }
     # Celery lets CELERY_BROKER_URL override any broker_url it is given, so it is set only
     # when the run asks for another broker; otherwise the broker is REDIS_URL.

@@ -35,7 +35,10 @@ def _deployment() -> dict[str, Any]:
         settings = runtime().settings
     except SettingsError as exc:
         raise SystemExit(f"Error: {exc}") from None
-    return {**deployment(settings), "imports": ("worker.tasks", "worker.periodic")}
+    return {
+        **deployment(settings),
+        "imports": ("worker.tasks", "worker.periodic", "worker.webhooks"),
+    }
 
 
 app.add_defaults(_deployment)

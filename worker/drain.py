@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
@@ -35,6 +36,7 @@ class RoomDrain:
     sessions: sessionmaker[Session]
     redis: Redis
     waker: RoomWaker
+    on_events: Callable[[], None] | None = None  # a commit wrote outbox events
 
     def run(self, room_id: uuid.UUID, seq: int | None) -> int:
         """Decide a batch of the room's QUEUED requests; RoomBusy if another drain holds it.
@@ -60,6 +62,8 @@ class RoomDrain:
                 turn.finish(decided.last_seq)
         if decided.full:
             self.waker.rewake(room_id, (decided.last_seq or 0) + 1)
+        if decided.events and self.on_events is not None:
+            self.on_events()
         return decided.count
 
 

@@ -26,9 +26,11 @@ class Runtime:
 @cache
 def runtime() -> Runtime:
     from worker.tasks import publish_decide  # the tasks module needs the app, which needs us
+    from worker.webhooks import kick_dispatch
 
     settings = load_settings(require_secret=False)  # workers sign nothing
     sessions = session_factory(settings.database_url)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
     waker = RoomWaker(redis, publish_decide)
-    return Runtime(settings, sessions, redis, waker, RoomDrain(sessions, redis, waker))
+    drain = RoomDrain(sessions, redis, waker, kick_dispatch)
+    return Runtime(settings, sessions, redis, waker, drain)

@@ -5,32 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy.orm import lazyload
 
 from api.auth import admin_only
-from api.context import current_user, db, transaction
+from api.context import db, transaction
 from api.schemas.common import page_of
 from api.schemas.rooms import (
     AvailabilityQuery,
-    CalendarQuery,
     RoomInSchema,
     RoomPatchSchema,
     RoomQuery,
     RoomSchema,
     normalize_amenities,
 )
-from models.domain import ical
 from models.pages import Page, page
 from models.services import room_catalog
-from models.services.booking_queries import booking_search, sees_details
-from models.tables.bookings import HOLDING, Booking, BookingStatus
 from models.tables.rooms import Room
 
 blp = Blueprint("rooms", __name__, url_prefix="/v1/rooms", description="Rooms")
-
-_ICAL_STATUS = {BookingStatus.PENDING: "TENTATIVE", BookingStatus.CONFIRMED: "CONFIRMED"}
 
 
 @blp.route("", methods=["POST"])
@@ -94,41 +86,3 @@ def delete_room(room_id: uuid.UUID) -> None:
     """Retire a room (admins): it becomes inactive, its history stays."""
     with transaction() as session:
         room_catalog.deactivate_room(session, room_id)
-
-
-@blp.route("/<uuid:room_id>/calendar.ics", methods=["GET"])
-@blp.arguments(CalendarQuery, location="query")
-@blp.response(
-    200,
-    {"type": "string"},
-    content_type="text/calendar",
-    description="The room's PENDING and CONFIRMED bookings as iCalendar (RFC 5545)",
-)
-def room_calendar(query: dict[str, Any], room_id: uuid.UUID) -> Response:
-    """The room's bookings as a calendar feed (PENDING ones TENTATIVE); others' details
-    hidden from non-admins."""
-    session = db()
-    room = room_catalog.get_room(session, room_id)
-    viewer = current_user()
-    stmt = booking_search(
-        start=query["start"], end=query["end"], room_id=room_id, status=HOLDING
-    ).options(lazyload(Booking.meeting))
-    events = [
-        ical.CalendarEvent(
-            b.id,
-            b.start_time,
-            b.end_time,
-            b.updated_at,
-            b.title,
-            b.description,
-            b.attendees,
-            status=_ICAL_STATUS[b.status],
-        )
-        if sees_details(viewer, b)
-        else ical.CalendarEvent.busy(
-            b.id, b.start_time, b.end_time, b.updated_at, _ICAL_STATUS[b.status]
-        )
-        for b in session.scalars(stmt)
-    ]
-    body = ical.render_calendar(room.name, events, location=room.location)
-    return Response(body, mimetype="text/calendar")

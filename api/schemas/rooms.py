@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import (
     Schema,
     ValidationError,
     fields,
-    post_load,
     pre_dump,
     validate,
     validates_schema,
@@ -18,10 +16,6 @@ from marshmallow import (
 from api.schemas.common import OneLine, PageQuery
 from models.domain.booking_input import AwareTime, iana_zone
 from models.domain.policy import stored_policy
-from models.tables.base import utcnow
-
-CALENDAR_PAST = timedelta(days=30)
-CALENDAR_AHEAD = timedelta(days=365)
 
 
 class RoomInSchema(Schema):
@@ -109,34 +103,6 @@ class AvailabilityQuery(PageQuery):
     def _window(self, data: dict[str, Any], **_: Any) -> None:
         if data["end_time"] <= data["start_time"]:
             raise ValidationError("must be after start_time", "end_time")
-
-
-class CalendarQuery(Schema):
-    """The feed's window: from now minus 30 days to 365 days ahead unless given."""
-
-    from_ = AwareTime(
-        data_key="from", format="iso", metadata={"description": "default: now minus 30 days"}
-    )
-    to = AwareTime(
-        format="iso", metadata={"description": "default: 365 days after now (or after from)"}
-    )
-
-    @post_load
-    def _window(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        now = utcnow()
-        start = data.get("from_") or now - CALENDAR_PAST
-        end = data.get("to") or _later(max(start, now), CALENDAR_AHEAD)
-        if end <= start:
-            raise ValidationError("must be after from (default: now minus 30 days)", "to")
-        return {"start": start, "end": end}
-
-
-def _later(when: datetime, delta: timedelta) -> datetime:
-    """when + delta, or the last representable moment (from=9999-12-31 has no year after)."""
-    try:
-        return when + delta
-    except OverflowError:
-        return datetime.max.replace(tzinfo=UTC)
 
 
 def normalize_amenities(data: dict[str, Any]) -> dict[str, Any]:

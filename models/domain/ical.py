@@ -1,25 +1,56 @@
-"""A room's bookings as an iCalendar (RFC 5545) feed: plain data in, bytes out."""
+"""Bookings as an iCalendar (RFC 5545) feed: plain data in, bytes out.
+
+Times are written in each event's zone (`DTSTART;TZID=Europe/Berlin:20270301T090000`)
+with one VTIMEZONE per zone used, so a client shows them at the room's wall-clock time
+and expands a series across daylight-saving changes as the worker booked it; UTC ones
+as UTC (`...Z`), which needs no VTIMEZONE.
+
+A series is one recurring event: a master VEVENT with the series' RRULE, an EXDATE for
+every start of the rule that has no booking (skipped when it was booked), and a
+RECURRENCE-ID override for every occurrence that differs from the master (cancelled:
+`STATUS:CANCELLED`; pending among confirmed ones: `STATUS:TENTATIVE`). Calendar clients
+(Google, Apple, Outlook, Thunderbird) show that as the one repeating meeting it is;
+overrides without a master (occurrences sharing a UID with RECURRENCE-IDs and no RRULE)
+are not valid RFC 5545 and most clients drop or duplicate them, and a VEVENT per
+occurrence under its own UID would hide that they belong together. A cancelled
+occurrence stays visible as cancelled, as a cancelled single booking does, rather than
+vanish into an EXDATE.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+from models.domain.recurrence import rule_starts
 
 PRODID = "-//Bookings//Room calendar//EN"
 BUSY = "Busy"
 UID_DOMAIN = "bookings"
+CANCELLED = "CANCELLED"
+# How often a subscribed client should fetch the feed again (RFC 7986 REFRESH-INTERVAL,
+# and Outlook's X-PUBLISHED-TTL); the API's Cache-Control max-age says the same.
+REFRESH = timedelta(minutes=5)
+UTC_ZONES = {"UTC", "Etc/UTC"}
+# An attendee written as an address becomes ATTENDEE:mailto:...; anything else (a name)
+# is listed in the DESCRIPTION: "mailto:Li Wei" is not a URI any client can use.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """One PENDING (TENTATIVE) or CONFIRMED booking as a calendar shows it.
+    """One booking as a calendar shows it.
 
     `stamp` is when the booking last changed: with no METHOD, DTSTAMP means exactly
-    that (RFC 5545 3.8.7.2), and it keeps the feed stable between fetches.
+    that (RFC 5545 3.8.7.2); it is LAST-MODIFIED too, and it keeps the feed stable
+    between fetches. `zone` is the IANA zone its times are written in (its room's).
     """
 
     booking_id: uuid.UUID
@@ -29,7 +60,9 @@ class CalendarEvent:
     summary: str
     description: str | None = None
     attendees: Sequence[str] = ()
-    status: str = "CONFIRMED"  # the VEVENT's STATUS: CONFIRMED, or TENTATIVE when pending
+    status: str = "CONFIRMED"  # the VEVENT's STATUS: CONFIRMED, TENTATIVE or CANCELLED
+    location: str | None = None
+    zone: str = "UTC"
 
     @classmethod
     def busy(
@@ -39,9 +72,197 @@ class CalendarEvent:
         end: datetime,
         stamp: datetime,
         status: str = "CONFIRMED",
+        *,
+        location: str | None = None,
+        zone: str = "UTC",
     ) -> CalendarEvent:
         """Someone else's booking: when, not what or who."""
-        return cls(booking_id, start, end, stamp, BUSY, status=status)
+        return cls(booking_id, start, end, stamp, BUSY, status=status, location=location, zone=zone)
+
+
+@dataclass(frozen=True)
+class CalendarSeries:
+    """A recurring booking: its rule (as stored: freq, interval, by_weekday), the zone the
+    rule keeps its wall-clock time in, and its bookings (any status, any order)."""
+
+    series_id: uuid.UUID
+    zone: str
+    recurrence: Mapping[str, Any]
+    occurrences: Sequence[CalendarEvent]
+
+
+def event_uid(booking_id: uuid.UUID) -> str:
+    return f"{booking_id}@{UID_DOMAIN}"
+
+
+def series_uid(series_id: uuid.UUID) -> str:
+    return f"series-{series_id}@{UID_DOMAIN}"
+
+
+def is_email(attendee: str) -> bool:
+    return _EMAIL.fullmatch(attendee) is not None
+
+
+def render_calendar(name: str, entries: Iterable[CalendarEvent | CalendarSeries]) -> bytes:
+    """One VCALENDAR named `name`: a VEVENT per single booking, a master and its
+    overrides per series, and the VTIMEZONEs they refer to."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", vText(name))  # vText: escaped like any TEXT value
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", f"PT{int(REFRESH.total_seconds()) // 60}M")
+    times: list[datetime] = []
+    for entry in entries:
+        if isinstance(entry, CalendarSeries):
+            components = series_components(entry)
+            times += [moment for o in entry.occurrences for moment in (o.start, o.end)]
+        else:
+            components = [_vevent(entry, uid=event_uid(entry.booking_id), zone=entry.zone)]
+            times += [entry.start, entry.end]
+        for component in components:
+            calendar.add_component(component)
+    if times:
+        # Whole years around every time written: the VTIMEZONEs cover each instance a
+        # client expands, and stay the same from one fetch to the next.
+        first, last = min(_utc(t) for t in times), max(_utc(t) for t in times)
+        calendar.add_missing_timezones(date(first.year - 1, 1, 1), date(last.year + 2, 1, 1))
+        for zone in calendar.timezones:
+            _one_transition_each(zone)
+    return calendar.to_ical()
+
+
+def _one_transition_each(zone: Timezone) -> None:
+    """Each STANDARD or DAYLIGHT observance of the VTIMEZONE for one transition, at its
+    DTSTART, instead of one per offset with an RDATE list of the others. Both are RFC
+    5545, but not every reader takes a list: vobject (and what is built on it) reads
+    only an RDATE's first value, and so gets every later year's clock changes wrong.
+    A DTSTART is read by all."""
+    observances = []
+    for observance in zone.subcomponents:
+        rdates = observance.pop("RDATE", [])
+        observances.append(observance)
+        for listed in rdates if isinstance(rdates, list) else [rdates]:
+            for moment in listed.dts:
+                again = observance.copy()
+                again.pop("DTSTART")
+                again.add("dtstart", moment.dt)
+                observances.append(again)
+    zone.subcomponents = sorted(observances, key=lambda o: o.decoded("DTSTART"))
+
+
+def series_components(series: CalendarSeries) -> list[Event]:
+    """The series' master VEVENT (RRULE, EXDATEs) and its RECURRENCE-ID overrides.
+
+    The master starts at the first booking and its rule ends (UNTIL) at the last, so
+    the feed needs nothing but the bookings to say where the rule runs. Its properties
+    are those of the first occurrence that is not cancelled (a master that says
+    CANCELLED cancels the whole series in most clients), its DTSTAMP the latest change
+    of any occurrence. A booking that is not at a start of the rule (none should be) is
+    written as a single event of its own.
+    """
+    occurrences = sorted(series.occurrences, key=lambda o: o.start)
+    if not occurrences:
+        return []
+    uid, zone = series_uid(series.series_id), series.zone
+    starts = rule_starts(
+        first=occurrences[0].start,
+        last=occurrences[-1].start,
+        timezone=zone,
+        recurrence=series.recurrence,
+    )
+    ruled = set(starts)
+    by_start = {o.start: o for o in occurrences if o.start in ruled}
+    strays = [
+        _vevent(o, uid=event_uid(o.booking_id), zone=zone)
+        for o in occurrences
+        if o.start not in ruled
+    ]
+    if not by_start:
+        return strays
+    booked = list(by_start.values())
+    template = next((o for o in booked if o.status != CANCELLED), booked[0])
+    first = booked[0]
+    master = _vevent(
+        CalendarEvent(
+            template.booking_id,
+            first.start,
+            first.start + (template.end - template.start),
+            max(o.stamp for o in booked),
+            template.summary,
+            template.description,
+            template.attendees,
+            template.status,
+            template.location,
+        ),
+        uid=uid,
+        zone=zone,
+    )
+    master.add("rrule", _rrule(series.recurrence, until=_utc(occurrences[-1].start)))
+    skipped = [_when(start, zone) for start in starts if start not in by_start]
+    if skipped:
+        master.add("exdate", skipped)
+    overrides = [
+        _vevent(o, uid=uid, zone=zone, recurrence_id=o.start)
+        for o in booked
+        if _shown(o) != _shown(template)
+    ]
+    return [master, *overrides, *strays]
+
+
+def _shown(item: CalendarEvent) -> tuple[Any, ...]:
+    """What an occurrence shows beside its start: an override is needed when it differs."""
+    return (
+        item.end - item.start,
+        item.summary,
+        item.description,
+        tuple(item.attendees),
+        item.status,
+        item.location,
+    )
+
+
+def _rrule(recurrence: Mapping[str, Any], *, until: datetime) -> dict[str, Any]:
+    rule: dict[str, Any] = {"freq": recurrence["freq"]}
+    if recurrence.get("interval", 1) != 1:
+        rule["interval"] = recurrence["interval"]
+    if recurrence.get("by_weekday"):
+        rule["byday"] = list(recurrence["by_weekday"])
+    rule["until"] = until  # UTC, as RFC 5545 wants with a DTSTART that has a TZID
+    return rule
+
+
+def _vevent(
+    item: CalendarEvent, *, uid: str, zone: str, recurrence_id: datetime | None = None
+) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", _utc(item.stamp))
+    event.add("last-modified", _utc(item.stamp))
+    if recurrence_id is not None:
+        event.add("recurrence-id", _when(recurrence_id, zone))
+    event.add("dtstart", _when(item.start, zone))
+    event.add("dtend", _when(item.end, zone))
+    event.add("summary", item.summary)
+    if item.location:
+        event.add("location", item.location)
+    description = _description(item.description, item.attendees)
+    if description:
+        event.add("description", description)
+    for attendee in item.attendees:
+        if is_email(attendee):
+            event.add("attendee", vCalAddress(f"mailto:{attendee}"))
+    event.add("status", item.status)
+    return event
+
+
+def _description(text: str | None, attendees: Sequence[str]) -> str | None:
+    names = [a for a in attendees if not is_email(a)]
+    if not names:
+        return text
+    listed = "Attendees: " + ", ".join(names)
+    return f"{text}\n\n{listed}" if text else listed
 
 
 def _utc(moment: datetime) -> datetime:
@@ -50,32 +271,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def event_uid(booking_id: uuid.UUID) -> str:
-    return f"{booking_id}@{UID_DOMAIN}"
-
-
-def render_calendar(
-    name: str, events: Iterable[CalendarEvent], *, location: str | None = None
-) -> bytes:
-    """One VCALENDAR named `name`, one VEVENT per event, every time in UTC."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", vText(name))  # vText: escaped like any TEXT value
-    for item in events:
-        event = Event()
-        event.add("uid", event_uid(item.booking_id))
-        event.add("dtstamp", _utc(item.stamp))
-        event.add("dtstart", _utc(item.start))
-        event.add("dtend", _utc(item.end))
-        event.add("summary", item.summary)
-        if location:
-            event.add("location", location)
-        if item.description:
-            event.add("description", item.description)
-        for email in item.attendees:
-            event.add("attendee", vCalAddress(f"mailto:{email}"))
-        event.add("status", item.status)
-        calendar.add_component(event)
-    return calendar.to_ical()
+def _when(moment: datetime, zone: str) -> datetime:
+    """The moment in the zone it is written in (UTC as UTC: `...Z`, no VTIMEZONE)."""
+    if zone in UTC_ZONES:
+        return _utc(moment)
+    return _utc(moment).astimezone(ZoneInfo(zone))

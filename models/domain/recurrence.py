@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,3 +139,26 @@ def expand_occurrences(
             "the rule yields no occurrence", details={"recurrence": ["yields no occurrence"]}
         )
     return occurrences
+
+
+def rule_starts(
+    *, first: datetime, last: datetime, timezone: str, recurrence: Mapping[str, Any]
+) -> list[datetime]:
+    """The rule's starts (UTC) from the occurrence at `first` through `last`, both
+    included: what a calendar client expands an RRULE with DTSTART `first` into.
+
+    `first` is an occurrence of the rule, so the rule's phase (the week or month it
+    counts its interval from) is the series' own whichever occurrence it is. COUNT and
+    UNTIL are left out: `last` bounds the expansion.
+    """
+    zone = ZoneInfo(timezone)
+    rule = rrule.rrule(
+        FREQUENCIES[recurrence["freq"]],
+        dtstart=_local(first, zone),
+        interval=recurrence.get("interval", 1),
+        until=_local(last, zone),
+        byweekday=[WEEKDAYS[d] for d in recurrence["by_weekday"]]
+        if recurrence.get("by_weekday")
+        else None,
+    )
+    return [_aware(wall, zone) for wall in rule]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import CursorResult, DateTime, Delete, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -18,6 +19,7 @@ from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBookin
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
 from models.services.booking_writes import cancel_bookings
+from models.services.outbox import BOOKING_CANCELLED, TASK_FINISHED, emit
 from models.services.room_decisions import decide_waitlist
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
@@ -116,6 +118,7 @@ def _release(session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: d
         return 0  # no longer confirmed
     release = CancelBooking(booking.id, None, NO_SHOW, BookingEvent.RELEASE)
     cancel_bookings(session, room_id, [release], now)
+    emit(session, bookings=[(booking.id, BOOKING_CANCELLED)], now=now)
     return 1
 
 
@@ -136,7 +139,7 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
             return expired
         # Row by row against the deciders: one that holds a waiter (FOR UPDATE) wins,
         # and this statement then skips the row it no longer finds WAITLISTED.
-        result: CursorResult[tuple[()]] = session.execute(  # type: ignore[assignment]
+        result: Any = session.execute(
             update(BookingRequest)
             .where(
                 BookingRequest.status == RequestStatus.WAITLISTED,
@@ -149,9 +152,12 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
                 decided_at=now,
                 updated_at=now,
             )
+            .returning(BookingRequest.id)
             .execution_options(synchronize_session=False)
         )
-        return expired + (result.rowcount or 0)
+        ids = list(result.scalars())
+        emit(session, tasks=[(i, TASK_FINISHED) for i in ids], now=now)
+        return expired + len(ids)
 
 
 def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
@@ -175,6 +181,7 @@ def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
                 continue  # decided meanwhile
             expire = CancelBooking(booking_id, None, APPROVAL_EXPIRED, BookingEvent.EXPIRE)
             cancel_bookings(session, room_id, [expire], now)
+            emit(session, bookings=[(booking_id, BOOKING_CANCELLED)], now=now)
             expired += 1
         for room_id in rooms:
             decide_waitlist(session, room_id, now)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.domain.identity import Viewer
 from models.domain.lifecycle import AUDIT_ACTIONS, MeetingEvent, meeting_after
 from models.errors import Conflict, Forbidden, NotFound
+from models.services.outbox import BOOKING_CHECKED_IN, emit
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
 
@@ -58,6 +59,7 @@ def check_in(session: Session, *, booking_id: uuid.UUID, user: Viewer, now: date
         )
     )
     session.flush()
+    emit(session, bookings=[(booking.id, BOOKING_CHECKED_IN)], now=now)
     return meeting
 
 

@@ -46,6 +46,14 @@ from models.domain.policy import stored_policy
 from models.domain.rules import MAX_DURATION
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
+from models.services.outbox import (
+    BOOKING_EVENTS,
+    TASK_EVENTS,
+    TASK_FINISHED,
+    emit,
+    event_params,
+    outcome_events,
+)
 from models.services.task_status import complete_batches
 from models.tables.base import utcnow
 from models.tables.bookings import HOLDING, Booking
@@ -69,6 +77,7 @@ class Decided:
     # (request id, kind, status, accepted_at) of each request decided, for logs and metrics
     outcomes: list[tuple[uuid.UUID, str, str, datetime]]
     full: bool  # the batch was cut by a limit: more may be QUEUED
+    events: int = 0  # outbox rows written: the webhook dispatcher has work
 
 
 def decide_queued(
@@ -86,7 +95,7 @@ def decide_queued(
     current state, so one bad request is refused or failed alone.
     """
     with sessions.begin() as session:
-        room = _lock_room(session, room_id)
+        room, hooked = _lock_room(session, room_id)
         rows, more = _queued(session, room_id, batch_size)
         if not rows:
             return Decided(0, None, [], False)
@@ -99,11 +108,13 @@ def decide_queued(
             decided = decide(room, snapshot, requests, now=now)
             write_effects(session, room_id, [e for o in decided for e in o.effects], now)
             outcomes += decided
-        record_outcomes(session, outcomes, now)
-        complete_batches(session, {r.parent_id for r in rows if r.parent_id}, now)
+        events = record_outcomes(session, outcomes, now, with_events=hooked)
+        batches = complete_batches(session, {r.parent_id for r in rows if r.parent_id}, now)
+        if batches:
+            events += emit(session, tasks=[(b, TASK_FINISHED) for b in batches], now=now)
         by_id = {o.request_id: o for o in outcomes}
         report = [(r.id, r.kind.value, by_id[r.id].status.value, r.accepted_at) for r in rows]
-    return Decided(len(rows), rows[-1].seq, report, more)
+    return Decided(len(rows), rows[-1].seq, report, more, events)
 
 
 def decide_waitlist(session: Session, room_id: uuid.UUID, now: datetime) -> int:
@@ -190,18 +201,22 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
 # from colliding; this advisory lock keeps them apart even if a Redis lock expired under
 # a paused worker, and housekeeping takes it too. FOR SHARE: a concurrent deactivation
 # or capacity change waits for this transaction. The QUEUED rows are read by the next
-# statement, whose snapshot is taken once the lock is held.
+# statement, whose snapshot is taken once the lock is held. Whether any webhook is active
+# comes along: with none, the outbox is skipped (no event arrays are even built).
 _LOCK_ROOM = """
-SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity, timezone, policy
+SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity, timezone, policy,
+       EXISTS (SELECT 1 FROM webhooks WHERE active)
 FROM rooms WHERE id = %(room_id)s
 FOR SHARE
 """
 _ROOM = "SELECT 0, active, capacity, timezone, policy FROM rooms WHERE id = %(room_id)s"
 
 
-def _lock_room(session: Session, room_id: uuid.UUID) -> RoomFacts:
+def _lock_room(session: Session, room_id: uuid.UUID) -> tuple[RoomFacts, bool]:
+    """The room's facts, under its decide lock; and whether any webhook is active."""
     params = {"namespace": LOCK_DECIDE, "key": room_lock_key(room_id), "room_id": room_id}
-    return _facts(room_id, session.connection().exec_driver_sql(_LOCK_ROOM, params).one())
+    row = session.connection().exec_driver_sql(_LOCK_ROOM, params).one()
+    return _facts(room_id, row[:5]), bool(row[5])
 
 
 def room_facts(session: Session, room_id: uuid.UUID) -> RoomFacts:
@@ -357,23 +372,41 @@ def _named_bookings(
 
 
 # Every decided request's status and task document in one statement (arrays + unnest).
-_RECORD_OUTCOMES = """
-UPDATE booking_requests AS r
-SET status = v.status, result = v.result, error = v.error, progress = v.progress,
-    decided_at = %(now)s, updated_at = %(now)s
-FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
-            %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
-WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unnest()
+# Every decided request's status and task document in one statement (arrays + unnest),
+# and in the same statement (so at no extra round trip) the outbox events of what was
+# decided: the task documents as just written (from RETURNING: the other parts of one
+# statement see the rows as they were before it), and the bookings as the earlier
+# statements of this transaction left them. No event is written while no webhook is
+# active (models/services/outbox.py).
+_RECORD_HEAD = """
+WITH updated AS (
+    UPDATE booking_requests AS r
+    SET status = v.status, result = v.result, error = v.error, progress = v.progress,
+        decided_at = %(now)s, updated_at = %(now)s
+    FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
+                %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
+    WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unnest()
+    RETURNING r.*
+)
+INSERT INTO events (id, type, user_id, subject_id, data, created_at)
 """
+_RECORD_OUTCOMES = "\n".join(
+    (_RECORD_HEAD, TASK_EVENTS.replace("{requests}", "updated"), "UNION ALL", BOOKING_EVENTS)
+)
 
 
-def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Every request's status and task document, in one statement. A request decided
-    twice in one transaction (WAITLISTED, then promoted) keeps its last outcome."""
+def record_outcomes(
+    session: Session, outcomes: Sequence[Outcome], now: datetime, *, with_events: bool = True
+) -> int:
+    """Every request's status and task document, in one statement, with the events of
+    the tasks and bookings they decided (how many events; none without `with_events`:
+    no webhook was active). A request decided twice in one transaction (WAITLISTED,
+    then promoted) keeps its last outcome."""
     if not outcomes:
-        return
+        return 0
     outcomes = list({o.request_id: o for o in outcomes}.values())
-    session.connection().exec_driver_sql(
+    tasks, bookings = outcome_events(outcomes) if with_events else ([], [])
+    result: Any = session.connection().exec_driver_sql(
         _RECORD_OUTCOMES,
         {
             "id": [o.request_id for o in outcomes],
@@ -382,8 +415,10 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
             "error": [_json(o.error) for o in outcomes],
             "progress": [Jsonb(o.progress) for o in outcomes],
             "now": now,
+            **event_params(tasks, bookings),
         },
     )
+    return int(result.rowcount or 0)
 
 
 def _json(value: dict[str, Any] | None) -> Jsonb | None:

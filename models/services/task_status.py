@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from models.services.outbox import TASK_FINISHED, emit
 from models.tables.requests import FINISHED, BookingRequest, RequestKind, RequestStatus
 
 
@@ -59,7 +60,9 @@ def task_document(session: Session, found: BookingRequest) -> dict[str, Any]:
     return doc
 
 
-def complete_batches(session: Session, parent_ids: set[uuid.UUID], now: datetime) -> None:
+def complete_batches(
+    session: Session, parent_ids: set[uuid.UUID], now: datetime
+) -> list[uuid.UUID]:
     """Mark each batch whose items are all decided as SUCCEEDED, in this transaction.
 
     Whichever room's decider settles a batch's last item completes it. The parent row is
@@ -67,6 +70,7 @@ def complete_batches(session: Session, parent_ids: set[uuid.UUID], now: datetime
     follows is a new statement, so it sees every item committed by the decider that held
     the lock before us.
     """
+    completed = []
     for parent_id in sorted(parent_ids):
         parent = session.get(BookingRequest, parent_id, with_for_update=True)
         if parent is None or parent.status in FINISHED:
@@ -74,11 +78,15 @@ def complete_batches(session: Session, parent_ids: set[uuid.UUID], now: datetime
         counts = item_counts(session, parent_id)
         if counts["done"] < counts["total"]:
             continue
+        completed.append(parent_id)
         parent.status = RequestStatus.SUCCEEDED
         parent.progress = counts
         parent.result = {"items": item_results(session, parent_id)}
         parent.decided_at = now
         parent.updated_at = now
+    if completed:
+        session.flush()
+    return completed
 
 
 WITHDRAWN = {"code": "WITHDRAWN", "message": "the submitter withdrew the request from the waitlist"}
@@ -101,4 +109,7 @@ def withdraw(session: Session, found: BookingRequest, now: datetime) -> bool:
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        return False
+    emit(session, tasks=[(found.id, TASK_FINISHED)], now=now)
+    return True

@@ -14,6 +14,7 @@ from models.tables.requests import BookingRequest, RequestKind, RequestStatus
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
 from models.tables.users import RevokedToken, Role, User
+from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +23,8 @@ __all__ = [
     "BookingRequest",
     "BookingSeries",
     "BookingStatus",
+    "DeliveryStatus",
+    "Event",
     "Meeting",
     "MeetingState",
     "RequestKind",
@@ -33,4 +36,6 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

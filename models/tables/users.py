@@ -31,6 +31,8 @@ class User(UUIDPk, Base):
     # Tokens carry the version they were issued under; a password change bumps it, and
     # every token issued before stops working.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The calendar feed token's SHA-256 (hex); a new token replaces it. None: no feed.
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def is_admin(self) -> bool:

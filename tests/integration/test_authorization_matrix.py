@@ -12,6 +12,10 @@ a deleted user and a demoted admin. The rules:
 - another user never gets a 2xx on the owner's booking, series, task or ticket, and no
   answer to anyone but the owner and admins carries the owner's private text;
 - nothing answers 5xx, and every error has the one JSON shape.
+
+A calendar feed token (`?token=`, no Authorization header) opens exactly the operations
+whose spec allows the `feedToken` scheme, the contract's two feeds, and answers 401
+everywhere else, as it does once its user is deleted.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.services import accounts
+from models.services import accounts, webhooks
+from models.tables.base import utcnow
+from models.tables.webhooks import Webhook
 from tests.helpers import Api, booking_body, future, undecided, wait_until
 
 PRIVATE = "PRIVATE-0b6c1e"  # in the owner's titles, descriptions and attendees
-OWNED = {"booking_id", "series_id", "task_id", "ticket_id"}
+OWNED = {"booking_id", "series_id", "task_id", "ticket_id", "webhook_id", "delivery_id"}
 # The contract's admin-only operations (../shared/API.md). The spec's x-roles must say the
 # same: a route that lost its admin check would otherwise lose its row in the matrix too.
 ADMIN_ONLY = {
@@ -63,11 +69,16 @@ def live_operations() -> list[tuple[str, str, dict[str, Any]]]:
 OPERATIONS = live_operations()
 
 
+# The contract's calendar feeds: the operations a feed token opens.
+FEEDS = {("GET", "/v1/users/me/calendar.ics"), ("GET", "/v1/rooms/{room_id}/calendar.ics")}
+
+
 @dataclass
 class World:
     headers: dict[str, dict[str, str]]
     ids: dict[str, str]
     room: str
+    feed_tokens: dict[str, str]  # the owner's and the deleted user's, made before deletion
 
 
 def bodies(world: World) -> dict[tuple[str, str], Any]:
@@ -101,6 +112,7 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
             "reason": "Painting",
         },
         ("POST", "/v1/tickets"): {"title": "Broken", "description": "The screen"},
+        ("POST", "/v1/webhooks"): {"url": "http://127.0.0.1:9/other", "events": ["*"]},
         ("PATCH", "/v1/tickets/{ticket_id}"): {"status": "IN_PROGRESS"},
     }
 
@@ -150,6 +162,19 @@ def make_world(
     closed = api.wait_task(admin, closing.json["task_id"])
     assert closed["status"] == "SUCCEEDED", closed
 
+    hook = api.client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["webhook.ping"]},
+        headers=owner,
+    ).json
+    with sessions.begin() as session:
+        delivery_id = webhooks.ping(session, session.get(Webhook, uuid.UUID(hook["id"])), utcnow())
+
+    feed_tokens = {
+        who: api.client.post("/v1/users/me/feed-token", headers=headers).json["token"]
+        for who, headers in (("owner", owner), ("deleted", deleted))
+    }
+
     heard = events.handled
     with sessions.begin() as session:
         session.execute(text("DELETE FROM users WHERE email = 'deleted@example.com'"))
@@ -173,8 +198,11 @@ def make_world(
             "ticket_id": ticket["id"],
             "join_code": join_code,
             "closure_id": closed["result"]["closure_id"],
+            "webhook_id": hook["id"],
+            "delivery_id": str(delivery_id),
         },
         room=room,
+        feed_tokens=feed_tokens,
     )
 
 
@@ -199,6 +227,16 @@ def call(api: Api, world: World, method: str, path: str, caller: str) -> TestRes
     assert "{" not in url, f"no id for a path parameter of {path}: add it to the world"
     body = bodies(world).get((method, path), {} if method in {"POST", "PUT", "PATCH"} else None)
     return api.client.open(url, method=method, json=body, headers=world.headers[caller])
+
+
+def call_with_feed_token(api: Api, world: World, method: str, path: str, who: str) -> TestResponse:
+    """The operation as a calendar application calls it: `?token=`, no Authorization."""
+    url = path
+    for name, value in world.ids.items():
+        url = url.replace("{" + name + "}", value)
+    body = bodies(world).get((method, path), {} if method in {"POST", "PUT", "PATCH"} else None)
+    query = {"token": world.feed_tokens[who]}
+    return api.client.open(url, method=method, json=body, query_string=query)
 
 
 def check(response: TestResponse, method: str, path: str, op: dict[str, Any], caller: str) -> None:
@@ -239,6 +277,32 @@ def test_every_operation_answers_every_caller_as_it_should(
 ) -> None:
     for caller in CALLERS:  # the owner and the admin last: their writes change the world
         check(call(api, world, method, path, caller), method, path, op, caller)
+
+
+def test_a_feed_token_opens_the_feeds_and_nothing_else(api: Api, world: World) -> None:
+    for method, path, op in OPERATIONS:
+        if op.get("security") == []:
+            continue  # public: a token or none changes nothing
+        where = f"{method} {path} with a feed token"
+        response = call_with_feed_token(api, world, method, path, "owner")
+        if (method, path) in FEEDS:
+            assert response.status_code == 200, (where, response.get_data()[:300])
+            assert response.mimetype == "text/calendar", where
+            assert PRIVATE in response.get_data(as_text=True), where  # the owner's own
+        else:
+            assert response.status_code == 401, (where, response.get_data()[:300])
+            assert set(response.json["error"]) == {"code", "message", "details"}, where
+        gone = call_with_feed_token(api, world, method, path, "deleted")
+        assert gone.status_code == 401, f"{where} of a deleted user: {gone.status_code}"
+
+
+def test_the_spec_lets_exactly_the_feeds_take_a_feed_token() -> None:
+    marked = {
+        (m, p)
+        for m, p, op in OPERATIONS
+        if {"feedToken": []} in op.get("security", []) and {"bearerAuth": []} in op["security"]
+    }
+    assert marked == FEEDS
 
 
 def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:

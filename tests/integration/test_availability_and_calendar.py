@@ -267,7 +267,7 @@ def booked_times(sessions: sessionmaker[Session], booking_id: str) -> tuple[date
         return booking.start_time, booking.end_time
 
 
-def test_calendar_shows_confirmed_bookings_hiding_others_details(
+def test_calendar_shows_the_rooms_bookings_hiding_others_details(
     api: Api,
     user: dict[str, str],
     other_user: dict[str, str],
@@ -294,7 +294,9 @@ def test_calendar_shows_confirmed_bookings_hiding_others_details(
     assert str(calendar["PRODID"])
     assert str(calendar["X-WR-CALNAME"]) == "Fjord"
     by_uid = events_by_uid(calendar)
-    assert set(by_uid) == {f"{alices}@bookings", f"{bobs}@bookings"}
+    # A cancelled booking stays in the feed, as CANCELLED: a subscribed client drops it.
+    assert set(by_uid) == {f"{b}@bookings" for b in (alices, bobs, dropped)}
+    assert str(by_uid[f"{dropped}@bookings"]["STATUS"]) == "CANCELLED"
     for booking_id in (alices, bobs):
         event = by_uid[f"{booking_id}@bookings"]
         start, end = booked_times(sessions, booking_id)
@@ -318,7 +320,8 @@ def test_calendar_shows_confirmed_bookings_hiding_others_details(
     assert "DESCRIPTION" not in as_bob[f"{alices}@bookings"]
 
     as_admin = events_by_uid(feed(api, admin, room))
-    assert {str(e["SUMMARY"]) for e in as_admin.values()} == {"Alice's review", "Bob's secret"}
+    summaries = {str(e["SUMMARY"]) for e in as_admin.values()}
+    assert summaries == {"Alice's review", "Bob's secret", "Dropped"}
     assert booking_status(sessions, dropped) == BookingStatus.CANCELLED
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import celeryconfig
-from models.queues import DECIDE_ROOM, END_MEETINGS, SWEEP, room_queue
+from models.queues import DECIDE_ROOM, DELIVER_WEBHOOK, END_MEETINGS, SWEEP, room_queue
 from models.settings import Settings
 from tests.roles import run_apart
 
@@ -21,8 +21,9 @@ def test_celeryconfig_routes_decisions_to_the_room_queue() -> None:
     assert route(DECIDE_ROOM, [str(ROOM)], {}, {}) == {"queue": room_queue(ROOM, 6)}
     assert route(DECIDE_ROOM, [], {"room_id": str(ROOM)}, {}) == {"queue": room_queue(ROOM, 6)}
     assert route(SWEEP, [], {}, {}) == {"queue": "maintenance"}
+    assert route(DELIVER_WEBHOOK, ["x"], {}, {}) == {"queue": "webhooks"}
     names = {q.name for q in celeryconfig.task_queues(6)}
-    assert names == {f"rooms.{i}" for i in range(6)} | {"maintenance"}
+    assert names == {f"rooms.{i}" for i in range(6)} | {"maintenance", "webhooks"}
 
 
 def test_celery_settings_that_keep_requests_safe() -> None:
@@ -38,7 +39,7 @@ def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
     production = Settings(database_url="", redis_url="redis://r/0", broker_url="amqp://b//")
     deployment = celeryconfig.deployment(production)
     assert deployment["broker_url"] == "amqp://b//"
-    assert len(deployment["task_queues"]) == production.shards + 1
+    assert len(deployment["task_queues"]) == production.shards + 2  # maintenance, webhooks
     beat = deployment["beat_schedule"]
     assert beat["sweep-queued-requests"] == {"task": SWEEP, "schedule": 5.0}
     assert beat["end-meetings"] == {"task": END_MEETINGS, "schedule": 30.0}
@@ -48,6 +49,7 @@ def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
     )
     schedule = celeryconfig.beat_schedule(quick)
     sweep = schedule.pop("sweep-queued-requests")
+    assert schedule.pop("dispatch-webhooks")["schedule"] == 1  # the outbox, as often
     assert sweep["schedule"] == 1
     assert {job["schedule"] for job in schedule.values()} == {2}
 
@@ -77,7 +79,14 @@ def test_celery_commands_without_settings_say_what_is_missing(tmp_path: Path) ->
 
 def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
     queues = celeryconfig.task_queues(4)
-    assert [q.name for q in queues] == ["rooms.0", "rooms.1", "rooms.2", "rooms.3", "maintenance"]
+    assert [q.name for q in queues] == [
+        "rooms.0",
+        "rooms.1",
+        "rooms.2",
+        "rooms.3",
+        "maintenance",
+        "webhooks",
+    ]
     for queue in queues:
         assert queue.exchange.name == queue.name
         assert queue.routing_key == queue.name

@@ -1,13 +1,15 @@
-"""expand_occurrences: wall-clock time across DST, rule shapes, and the limits."""
+"""expand_occurrences: wall-clock time across DST, rule shapes, and the limits; rule_starts:
+the same rule expanded between two of its occurrences, as a calendar feed writes it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.domain.recurrence import Occurrence, expand_occurrences
+from models.domain.recurrence import Occurrence, expand_occurrences, rule_starts
 from models.errors import ValidationFailed
 
 NOW = datetime(2027, 1, 4, 8, tzinfo=UTC)
@@ -135,3 +137,27 @@ def test_an_occurrence_in_the_spring_forward_gap_moves_forward_and_keeps_its_len
         "03:30",
         "02:30",
     ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"freq": "WEEKLY", "count": 6},
+        {"freq": "WEEKLY", "interval": 2, "by_weekday": ["MO", "TH"], "count": 9},
+        {"freq": "DAILY", "interval": 3, "count": 12},
+        {"freq": "MONTHLY", "count": 5},
+    ],
+    ids=["weekly", "fortnightly-mo-th", "every-3-days", "monthly"],
+)
+def test_rule_starts_from_any_occurrence_are_the_series_own(rule: dict[str, Any]) -> None:
+    """A feed's master starts at the first booking that is left (earlier ones may have
+    been skipped): from any occurrence, the rule gives the series' own later starts."""
+    start = datetime(2027, 3, 1, 9, tzinfo=BERLIN)  # across the March change
+    series = [o.start for o in expand(start, tz="Europe/Berlin", **rule)]
+
+    for first in range(len(series) - 1):
+        starts = rule_starts(
+            first=series[first], last=series[-1], timezone="Europe/Berlin", recurrence=rule
+        )
+        assert starts == series[first:]
+    assert local_times(expand(start, tz="Europe/Berlin", **rule), BERLIN) == {"09:00"}

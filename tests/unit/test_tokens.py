@@ -1,4 +1,5 @@
-"""models.domain.tokens: signed bearer tokens that expire, each with an id and a version."""
+"""models.domain.tokens: signed bearer tokens that expire, each with an id and a version;
+models.domain.feed_tokens: the random calendar feed tokens, stored as their hash."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 import jwt
 import pytest
 
+from models.domain.feed_tokens import feed_token_digest, new_feed_token
 from models.domain.tokens import issue_token, read_token
 from models.errors import Unauthorized
 
@@ -55,3 +57,16 @@ def test_a_signed_token_missing_or_garbling_a_claim_is_invalid(claims: dict[str,
     token = jwt.encode({**claims, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
     with pytest.raises(Unauthorized, match="invalid"):
         read_token(token, secret=SECRET)
+
+
+def test_feed_tokens_are_random_prefixed_and_stored_as_their_sha256() -> None:
+    tokens = {new_feed_token() for _ in range(100)}
+
+    assert len(tokens) == 100
+    token = tokens.pop()
+    assert token.startswith("cal_") and len(token) == 4 + 43  # 32 random bytes, base64url
+    assert token[4:].replace("-", "").replace("_", "").isalnum()  # safe in a URL as is
+    digest = feed_token_digest(token)
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    assert digest == feed_token_digest(token) != feed_token_digest(token + "x")
+    assert token not in digest

@@ -1,0 +1,125 @@
+"""Webhook tasks (the `webhooks` queue, `bookings webhooks`): fan events out, send one
+attempt of one delivery. Both are idempotent; the beat sweep runs dispatch every few
+seconds, so a lost message or a killed sender costs seconds, never an event."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from models.domain.webhook_urls import UnsafeUrl, check_url
+from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
+from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
+from models.services import webhooks
+from models.tables.base import utcnow
+from worker.app import app
+from worker.runtime import runtime
+from worker.webhook_sender import encode, send, signed_headers
+
+log = logging.getLogger(__name__)
+KICK_MARKER = "webhooks:kick"  # set while a dispatch is on its way (one at a time)
+KICK_TTL_MS = 2000
+
+
+@app.task(
+    name=DISPATCH_WEBHOOKS,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=None,
+)
+def dispatch_webhooks() -> int:
+    """New events -> deliveries, then a send task for each, and for every due retry."""
+    rt = runtime()
+    with contextlib.suppress(RedisError):
+        rt.redis.delete(KICK_MARKER)  # events written from now on kick again
+    sent: set[uuid.UUID] = set()
+    while True:
+        with rt.sessions.begin() as session:
+            new = webhooks.dispatch(session, utcnow())
+        for delivery_id in new:
+            deliver_webhook.delay(str(delivery_id))
+        sent.update(new)
+        if len(new) < webhooks.DISPATCH_BATCH:
+            break
+    with rt.sessions() as session:
+        due = webhooks.due_deliveries(session, utcnow())
+    for delivery_id in due:
+        if delivery_id not in sent:
+            deliver_webhook.delay(str(delivery_id))
+    return len(sent)
+
+
+def kick_dispatch() -> None:
+    """After a commit that wrote events: one dispatch on its way, however many commits."""
+    try:
+        if not runtime().redis.set(KICK_MARKER, 1, nx=True, px=KICK_TTL_MS):
+            return
+    except RedisError:
+        pass  # no marker: send anyway (the sweep would find the events in seconds too)
+    dispatch_webhooks.delay()
+
+
+@app.task(
+    name=DELIVER_WEBHOOK,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=None,
+)
+def deliver_webhook(delivery_id: str) -> str:
+    """One attempt: claim (lease), check the URL again, sign, send, record, and schedule
+    the retry. A delivery that is not due (or taken by another sender) is left alone."""
+    rt = runtime()
+    settings = rt.settings
+    with rt.sessions.begin() as session:
+        attempt = webhooks.claim(session, uuid.UUID(delivery_id), utcnow())
+    if attempt is None:
+        return "not due"
+    status_code: int | None = None
+    error: str | None = None
+    final = False
+    if not attempt.visible:
+        error, final = "the webhook's owner may no longer see this event", True
+    else:
+        try:
+            target = check_url(attempt.url, allow_private=settings.webhook_allow_private)
+        except UnsafeUrl as exc:
+            error, final = f"refused: {exc}", True
+        else:
+            body = encode(attempt.body)
+            headers = signed_headers(attempt.secret, str(attempt.event_id), utcnow(), body)
+            began = time.monotonic()
+            sent = send(target, headers, body)
+            status_code, error = sent.status_code, sent.error
+            WEBHOOK_LATENCY.observe(time.monotonic() - began)
+    with rt.sessions.begin() as session:
+        delay = webhooks.record(
+            session,
+            attempt,
+            now=utcnow(),
+            status_code=status_code,
+            error=error,
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_retry_base_seconds,
+            final=final,
+        )
+    outcome = (
+        "delivered"
+        if status_code is not None and 200 <= status_code < 300
+        else ("retry" if delay is not None else "failed")
+    )
+    WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
+    if outcome == "delivered":
+        WEBHOOK_LAG.observe((utcnow() - attempt.event_at).total_seconds())
+    if delay is not None:
+        deliver_webhook.apply_async((delivery_id,), countdown=delay.total_seconds())
+    log.info("webhook delivery %s attempt %d: %s", delivery_id, attempt.attempt, outcome)
+    return outcome
