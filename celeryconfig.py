@@ -20,6 +20,7 @@ from models.queues import (
     EXPIRE_WAITING,
     MAINTENANCE_QUEUE,
     PURGE_AUDIT,
+    PURGE_EVENTS,
     PURGE_REQUESTS,
     RELEASE_NO_SHOWS,
     SWEEP,
@@ -98,6 +99,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "purge-audit": {"task": PURGE_AUDIT, "schedule": every},
         "purge-requests": {"task": PURGE_REQUESTS, "schedule": every},
+        "purge-events": {"task": PURGE_EVENTS, "schedule": every},
     }
 
 

@@ -25,6 +25,7 @@ JOB_LOCKS = {
     "purge_audit": 4,
     "purge_requests": 5,
     "expire_waiting": 6,
+    "purge_events": 7,
 }
 
 # The Redis lock a room's decider holds; it expires if its holder dies.

@@ -16,6 +16,7 @@ RELEASE_NO_SHOWS = "bookings.release_no_shows"
 PURGE_AUDIT = "bookings.purge_audit"
 PURGE_REQUESTS = "bookings.purge_requests"
 EXPIRE_WAITING = "bookings.expire_waiting"
+PURGE_EVENTS = "bookings.purge_events"
 
 # Periodic task name -> the job name `bookings tick` prints.
 PERIODIC_TASKS = {
@@ -25,6 +26,7 @@ PERIODIC_TASKS = {
     EXPIRE_WAITING: "expire_waiting",
     PURGE_AUDIT: "purge_audit",
     PURGE_REQUESTS: "purge_requests",
+    PURGE_EVENTS: "purge_events",
 }
 
 MAINTENANCE_QUEUE = "maintenance"

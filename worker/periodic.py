@@ -9,6 +9,7 @@ from models.queues import (
     END_MEETINGS,
     EXPIRE_WAITING,
     PURGE_AUDIT,
+    PURGE_EVENTS,
     PURGE_REQUESTS,
     RELEASE_NO_SHOWS,
     SWEEP,
@@ -57,6 +58,14 @@ def purge_requests() -> int:
     return housekeeping.purge_requests(rt.sessions, now=utcnow(), retention_days=days)
 
 
+@app.task(name=PURGE_EVENTS, acks_late=True, ignore_result=True)
+def purge_events() -> int:
+    """Webhook events (and their deliveries) kept as long as finished requests."""
+    rt = runtime()
+    days = rt.settings.request_retention_days
+    return housekeeping.purge_events(rt.sessions, now=utcnow(), retention_days=days)
+
+
 JOBS: dict[str, Callable[[], int]] = {
     "sweep": sweep,
     "end_meetings": end_meetings,
@@ -64,6 +73,7 @@ JOBS: dict[str, Callable[[], int]] = {
     "expire_waiting": expire_waiting,
     "purge_audit": purge_audit,
     "purge_requests": purge_requests,
+    "purge_events": purge_events,
 }
 
 

@@ -3,11 +3,16 @@ a 10 s timeout, no redirects, and only a short excerpt of the answer kept."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import urllib3
+import urllib3.connection
 from standardwebhooks import Webhook as Signer
 
 from models.domain.webhook_urls import Target
@@ -39,44 +44,57 @@ def encode(body: dict[str, object]) -> str:
     return json.dumps(body, separators=(",", ":"), default=str)
 
 
-def send(target: Target, headers: dict[str, str], body: str) -> Sent:
-    """POST the body to the checked address; the Host header and TLS name stay the URL's."""
-    timeout = urllib3.Timeout(total=TIMEOUT_SECONDS)
+def send(
+    target: Target, headers: dict[str, str], body: str, *, deadline: float = TIMEOUT_SECONDS
+) -> Sent:
+    """POST the body to the checked address; the Host header and TLS name stay the URL's.
+
+    `deadline` bounds the whole exchange, not each read: a watchdog shuts the socket down
+    when it passes, so a receiver that drips its answer a byte at a time cannot hold a
+    sender thread past it."""
     host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-    pool: urllib3.HTTPConnectionPool
+    conn: urllib3.connection.HTTPConnection
     if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
+        conn = urllib3.connection.HTTPSConnection(
             target.address,
             target.port,
-            timeout=timeout,
-            retries=False,
+            timeout=deadline,
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
         )
     else:
-        pool = urllib3.HTTPConnectionPool(
-            target.address, target.port, timeout=timeout, retries=False
-        )
+        conn = urllib3.connection.HTTPConnection(target.address, target.port, timeout=deadline)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(deadline, cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        response = pool.urlopen(
+        conn.request(
             "POST",
             target.path,
             body=body.encode(),
             headers={**headers, "host": host},
-            redirect=False,
-            retries=False,
             preload_content=False,
         )
-        try:
-            excerpt = response.read(EXCERPT_BYTES, decode_content=False)
-        finally:
-            response.release_conn()
-    except urllib3.exceptions.HTTPError as exc:
+        response = conn.getresponse()
+        status = response.status
+        excerpt = response.read(EXCERPT_BYTES, decode_content=False) if status >= 300 else b""
+    except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+        if expired.is_set():
+            return Sent(None, f"no complete answer within {deadline:g} s")
         return Sent(None, f"{type(exc).__name__}: {exc}"[:EXCERPT_BYTES])
     finally:
-        pool.close()
-    status = response.status
+        watchdog.cancel()
+        conn.close()
     if 200 <= status < 300:
         return Sent(status, None)
     text = excerpt.decode("utf-8", "replace")

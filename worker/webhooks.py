@@ -12,7 +12,7 @@ import uuid
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from models.domain.webhook_urls import UnsafeUrl, check_url
+from models.domain.webhook_urls import Unresolved, UnsafeUrl, check_url
 from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
 from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
 from models.services import webhooks
@@ -91,6 +91,8 @@ def deliver_webhook(delivery_id: str) -> str:
     else:
         try:
             target = check_url(attempt.url, allow_private=settings.webhook_allow_private)
+        except Unresolved as exc:
+            error = str(exc)  # perhaps a passing DNS fault: retried like a failed send
         except UnsafeUrl as exc:
             error, final = f"refused: {exc}", True
         else:

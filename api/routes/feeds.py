@@ -42,10 +42,11 @@ def create_feed_token() -> dict[str, Any]:
     with transaction() as session:
         token = calendar_feeds.replace_feed_token(session, current_user().id)
     room_placeholder = uuid.UUID(int=0)
-    room_url = url_for("feeds.room_calendar", room_id=room_placeholder, token=token)
+    # Absolute, from the Host the client used: a calendar application needs the whole URL.
+    room_url = url_for("feeds.room_calendar", room_id=room_placeholder, token=token, _external=True)
     return {
         "token": token,
-        "calendar_url": url_for("feeds.my_calendar", token=token),
+        "calendar_url": url_for("feeds.my_calendar", token=token, _external=True),
         "rooms_url_template": room_url.replace(str(room_placeholder), "{room_id}"),
     }
 

@@ -264,8 +264,22 @@ def decide(
         if outcome.status == RequestStatus.WAITLISTED:
             snapshot.waitlist.append(request)
         elif frees_slots(outcome):
-            outcomes += promote(room, snapshot, now=now, new_id=new_id)
+            freed = freed_windows(snapshot, outcome)
+            outcomes += promote(room, snapshot, now=now, new_id=new_id, freed=freed)
     return outcomes
+
+
+def freed_windows(snapshot: RoomSnapshot, outcome: Outcome) -> list[tuple[datetime, datetime]]:
+    """The windows an outcome freed (the bookings it cancelled) or closed."""
+    found = []
+    for effect in outcome.effects:
+        if isinstance(effect, CancelBooking):
+            booking = snapshot.bookings.get(effect.booking_id)
+            if booking is not None:
+                found.append((booking.start, booking.end))
+        elif isinstance(effect, NewClosure):
+            found.append((effect.start, effect.end))
+    return found
 
 
 def promote(
@@ -274,16 +288,28 @@ def promote(
     *,
     now: datetime,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    freed: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> list[Outcome]:
     """Decide the waitlist again, in acceptance order: who now fits is booked, who is
-    refused by another rule (or whose start has passed) is rejected, the rest wait on."""
+    refused by another rule (or whose start has passed) is rejected, the rest wait on.
+
+    With `freed` (the windows just freed or closed), only the waiters near them are
+    decided again: a waiter waits for a conflict, and a conflict far from every freed
+    window has not changed, so deciding it again would only cost time (a hot room can
+    hold a long waitlist). Without it, every waiter is."""
     outcomes = []
     waiting = []
+    reach = room.policy.buffer
     for waiter in sorted(snapshot.waitlist, key=lambda r: r.seq):
         payload = waiter.payload
         assert isinstance(payload, BookingPayload)
         if payload.start <= now:
             outcomes.append(rejected(waiter, Refusal("WAITLIST_EXPIRED", EXPIRED_MESSAGE)))
+            continue
+        if freed is not None and not any(
+            s - reach < payload.end and payload.start < e + reach for s, e in freed
+        ):
+            waiting.append(waiter)
             continue
         outcome = _booking(room, snapshot, waiter, payload, new_id, now, from_waitlist=True)
         if outcome.status == RequestStatus.WAITLISTED:

@@ -22,6 +22,10 @@ class UnsafeUrl(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
 
+class Unresolved(UnsafeUrl):
+    """The name does not resolve now: maybe a passing DNS fault (a send retries)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked destination: connect to `address`, present `host` (Host header, SNI)."""
@@ -36,16 +40,40 @@ class Target:
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UnsafeUrl(f"{host} does not resolve") from exc
+    except (UnicodeError, ValueError) as exc:  # an empty or over-long label: not a name
+        raise UnsafeUrl(f"{host!r} is not a valid host name") from exc
+    except OSError as exc:  # gaierror, and EAI_AGAIN among them
+        raise Unresolved(f"{host} does not resolve") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# IPv6 prefixes that carry an IPv4 address inside (NAT64, IPv4-compatible, SIIT): the
+# IPv4 one is what they reach, so it is the one checked.
+_EMBEDDING = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::/96"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+)
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found += list(ip.teredo)
+    if any(ip in net for net in _EMBEDDING):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def is_public(address: str) -> bool:
+    """A global unicast address, and so is any IPv4 address an IPv6 one carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(v4.is_global and not v4.is_multicast for v4 in _embedded(ip))
+    return True
 
 
 def check_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> Target:

@@ -80,6 +80,7 @@ def change_password(
         )
     user.password_hash = hash_password(new_password, cost=cost)
     user.token_version += 1
+    user.feed_token_hash = None  # a leaked feed URL stops too: ask for a new token
     session.flush()
     return user
 

@@ -25,6 +25,7 @@ from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
 from models.tables.requests import FINISHED, BookingRequest, RequestStatus
 from models.tables.rooms import Room
+from models.tables.webhooks import DeliveryStatus, Event, WebhookDelivery
 
 CHUNK = 1000
 NO_SHOW = "NO_SHOW"
@@ -128,11 +129,11 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
     (WAITLIST_EXPIRED). Answers how many of both."""
     expired = 0
     while True:
-        done = _expire_chunk(sessions, now)
+        done, seen = _expire_chunk(sessions, now)
         if done == SKIPPED:
             return SKIPPED if expired == 0 else expired
         expired += done
-        if done < RELEASE_CHUNK:
+        if seen < RELEASE_CHUNK:  # a full chunk (some decided meanwhile): look again
             break
     with sessions.begin() as session:
         if not exclusive(session, "expire_waiting"):
@@ -160,10 +161,11 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
         return expired + len(ids)
 
 
-def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
+def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> tuple[int, int]:
+    """(bookings expired, bookings looked at) in one transaction."""
     with sessions.begin() as session:
         if not exclusive(session, "expire_waiting"):
-            return SKIPPED
+            return SKIPPED, 0
         due = session.execute(
             select(Booking.id, Booking.room_id)
             .where(Booking.status == BookingStatus.PENDING, Booking.start_time <= now)
@@ -185,7 +187,7 @@ def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
             expired += 1
         for room_id in rooms:
             decide_waitlist(session, room_id, now)
-        return expired
+        return expired, len(due)
 
 
 def _delete_in_chunks(
@@ -229,4 +231,22 @@ def purge_requests(sessions: sessionmaker[Session], *, now: datetime, retention_
         lambda: delete(BookingRequest).where(
             BookingRequest.id.in_(old.limit(CHUNK).scalar_subquery())
         ),
+    )
+
+
+def purge_events(sessions: sessionmaker[Session], *, now: datetime, retention_days: int) -> int:
+    """Delete outbox events older than the retention once no delivery of theirs is still
+    PENDING (their deliveries go with them), CHUNK rows per transaction."""
+    cutoff = now - timedelta(days=retention_days)
+    pending = exists().where(
+        WebhookDelivery.event_id == Event.id, WebhookDelivery.status == DeliveryStatus.PENDING
+    )
+    old = (
+        select(Event.id)
+        .where(Event.created_at < cutoff, Event.dispatched_at.is_not(None), ~pending)
+        .limit(CHUNK)
+        .scalar_subquery()
+    )
+    return _delete_in_chunks(
+        sessions, "purge_events", lambda: delete(Event).where(Event.id.in_(old))
     )

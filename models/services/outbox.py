@@ -57,10 +57,14 @@ SELECT gen_random_uuid(), t.type, b.organizer_id, b.id, jsonb_build_object(
            'series_id', b.series_id, 'start_time', b.start_time, 'end_time', b.end_time,
            'title', b.title, 'description', b.description, 'attendees', to_jsonb(b.attendees),
            'status', b.status, 'cancel_reason', b.cancel_reason,
+           'meeting', CASE WHEN m.id IS NULL THEN NULL ELSE jsonb_build_object(
+               'id', m.id, 'booking_id', m.booking_id, 'join_code', m.join_code,
+               'external_meeting_url', m.external_meeting_url, 'state', m.state) END,
            'created_at', b.created_at, 'updated_at', b.updated_at),
        %(now)s
 FROM unnest(%(booking_ids)s::uuid[], %(booking_types)s::text[]) AS t(id, type)
 JOIN bookings b ON b.id = t.id
+LEFT JOIN meetings m ON m.booking_id = b.id
 WHERE EXISTS (SELECT 1 FROM webhooks WHERE active)
 """
 _EMIT = "\n".join(

@@ -95,20 +95,26 @@ def decide_queued(
     current state, so one bad request is refused or failed alone.
     """
     with sessions.begin() as session:
-        room, hooked = _lock_room(session, room_id)
-        rows, more = _queued(session, room_id, batch_size)
+        room = _lock_room(session, room_id)
+        rows, more, hooked = _queued(session, room_id, batch_size)
         if not rows:
             return Decided(0, None, [], False)
         now = utcnow()
         requests, outcomes = _parse(rows, room_id)
         if careful:
-            outcomes += [o for r in requests for o in _decide_alone(session, room, r, now)]
+            # Each request's outcome is recorded as it is decided, so the next request's
+            # snapshot (the waitlist above all) reads the statuses as they now stand.
+            events = record_outcomes(session, outcomes, now, with_events=hooked)
+            for request in requests:
+                alone, written = _decide_alone(session, room, request, now, hooked)
+                outcomes += alone
+                events += written
         else:
             snapshot = load_snapshot(session, room, requests, now)
             decided = decide(room, snapshot, requests, now=now)
             write_effects(session, room_id, [e for o in decided for e in o.effects], now)
             outcomes += decided
-        events = record_outcomes(session, outcomes, now, with_events=hooked)
+            events = record_outcomes(session, outcomes, now, with_events=hooked)
         batches = complete_batches(session, {r.parent_id for r in rows if r.parent_id}, now)
         if batches:
             events += emit(session, tasks=[(b, TASK_FINISHED) for b in batches], now=now)
@@ -144,10 +150,12 @@ class _Row:
 
 
 # The room's oldest QUEUED (or its WAITLISTED) requests, by the partial index of such
-# rows, row-locked; with whether the requester is an admin (policies spare admins).
+# rows, row-locked; with whether the requester is an admin (policies spare admins), and
+# whether any webhook is active (read once the room's lock is held, so a webhook made
+# committed before a batch reads its requests gets that batch's events).
 _REQUESTS = """
 SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.parent_id, r.accepted_at,
-       u.role = 'ADMIN'
+       u.role = 'ADMIN', EXISTS (SELECT 1 FROM webhooks WHERE active)
 FROM booking_requests r JOIN users u ON u.id = r.requester_id
 WHERE r.room_id = %(room_id)s AND r.status = %(status)s
 ORDER BY r.seq
@@ -156,14 +164,14 @@ FOR UPDATE OF r
 """
 
 
-def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list[_Row], bool]:
+def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list[_Row], bool, bool]:
     """The room's oldest QUEUED requests, locked, cut to MAX_OCCURRENCES occurrences;
-    and whether more may be waiting (the batch was full or cut)."""
+    whether more may be waiting (the batch was full or cut); whether a webhook is active."""
     params = {"room_id": room_id, "limit": batch_size, "status": "QUEUED"}
     found = session.connection().exec_driver_sql(_REQUESTS, params).all()
     rows: list[_Row] = []
     weight = 0
-    for id_, seq, kind, requester_id, payload, parent_id, accepted_at, admin in found:
+    for id_, seq, kind, requester_id, payload, parent_id, accepted_at, admin, _ in found:
         row = _Row(
             id_, seq, RequestKind(kind), requester_id, payload, parent_id, accepted_at, admin
         )
@@ -171,7 +179,8 @@ def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list
         if rows and weight > MAX_OCCURRENCES:
             break
         rows.append(row)
-    return rows, len(found) == batch_size or len(rows) < len(found)
+    hooked = bool(found and found[0][8])
+    return rows, len(found) == batch_size or len(rows) < len(found), hooked
 
 
 def _weight(payload: object) -> int:
@@ -201,22 +210,19 @@ def _parse(rows: list[_Row], room_id: uuid.UUID) -> tuple[list[RoomRequest], lis
 # from colliding; this advisory lock keeps them apart even if a Redis lock expired under
 # a paused worker, and housekeeping takes it too. FOR SHARE: a concurrent deactivation
 # or capacity change waits for this transaction. The QUEUED rows are read by the next
-# statement, whose snapshot is taken once the lock is held. Whether any webhook is active
-# comes along: with none, the outbox is skipped (no event arrays are even built).
+# statement, whose snapshot is taken once the lock is held.
 _LOCK_ROOM = """
-SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity, timezone, policy,
-       EXISTS (SELECT 1 FROM webhooks WHERE active)
+SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s), active, capacity, timezone, policy
 FROM rooms WHERE id = %(room_id)s
 FOR SHARE
 """
 _ROOM = "SELECT 0, active, capacity, timezone, policy FROM rooms WHERE id = %(room_id)s"
 
 
-def _lock_room(session: Session, room_id: uuid.UUID) -> tuple[RoomFacts, bool]:
-    """The room's facts, under its decide lock; and whether any webhook is active."""
+def _lock_room(session: Session, room_id: uuid.UUID) -> RoomFacts:
+    """The room's facts, under its decide lock."""
     params = {"namespace": LOCK_DECIDE, "key": room_lock_key(room_id), "room_id": room_id}
-    row = session.connection().exec_driver_sql(_LOCK_ROOM, params).one()
-    return _facts(room_id, row[:5]), bool(row[5])
+    return _facts(room_id, session.connection().exec_driver_sql(_LOCK_ROOM, params).one())
 
 
 def room_facts(session: Session, room_id: uuid.UUID) -> RoomFacts:
@@ -426,18 +432,29 @@ def _json(value: dict[str, Any] | None) -> Jsonb | None:
 
 
 def _decide_alone(
-    session: Session, room: RoomFacts, request: RoomRequest, now: datetime
-) -> list[Outcome]:
+    session: Session, room: RoomFacts, request: RoomRequest, now: datetime, hooked: bool
+) -> tuple[list[Outcome], int]:
     """Decide one request (and the waitlist it may free) in its own savepoint, against
-    the database's current state."""
+    the database's current state, and record it there; its outcomes and events."""
+    outcomes = _attempt_alone(session, room, request, now, hooked)
+    if isinstance(outcomes, tuple):
+        return outcomes
+    # The savepoint was rolled back: the refusal (or fault) alone is recorded.
+    return outcomes, record_outcomes(session, outcomes, now, with_events=hooked)
+
+
+def _attempt_alone(
+    session: Session, room: RoomFacts, request: RoomRequest, now: datetime, hooked: bool
+) -> tuple[list[Outcome], int] | list[Outcome]:
     total = len(windows(request.payload)) or 1
     try:
         with session.begin_nested():
             snapshot = load_snapshot(session, room, [request], now)
             outcomes = decide(room, snapshot, [request], now=now)
             write_effects(session, room.id, [e for o in outcomes for e in o.effects], now)
+            written = record_outcomes(session, outcomes, now, with_events=hooked)
             session.flush()
-        return outcomes
+        return outcomes, written
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ExclusionViolation):
             refusal = Refusal("CONFLICT", "the room is already booked in that window")

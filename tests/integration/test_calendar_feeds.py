@@ -110,8 +110,10 @@ def test_a_feed_token_comes_with_its_urls_and_only_its_hash_is_stored(
     token = made["token"]
     assert set(made) == {"token", "calendar_url", "rooms_url_template"}
     assert len(token) >= 40
-    assert made["calendar_url"] == f"{MINE}?token={token}"
-    assert made["rooms_url_template"] == f"/v1/rooms/{{room_id}}/calendar.ics?token={token}"
+    assert made["calendar_url"] == f"http://localhost{MINE}?token={token}"
+    assert made["rooms_url_template"] == (
+        f"http://localhost/v1/rooms/{{room_id}}/calendar.ics?token={token}"
+    )
     with sessions() as session:
         stored = session.scalars(select(User).where(User.email == "alice@example.com")).one()
         assert stored.feed_token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -121,6 +123,18 @@ def test_a_feed_token_comes_with_its_urls_and_only_its_hash_is_stored(
     assert parse(api.client.get(made["calendar_url"])).x_wr_calname.value == "Bookings of Alice"
     room_url = made["rooms_url_template"].format(room_id=room)
     assert parse(api.client.get(room_url)).x_wr_calname.value == "Room 0"
+
+
+def test_a_password_change_revokes_the_feed_token(api: Api, user: dict[str, str]) -> None:
+    token = new_token(api, user)["token"]
+    changed = api.client.post(
+        "/v1/users/me/password",
+        json={"current_password": "password-123", "new_password": "password-456"},
+        headers=user,
+    )
+
+    assert changed.status_code == 204, changed.json
+    assert_error(fetch(api, MINE, token), 401, "UNAUTHORIZED")
 
 
 def test_a_new_token_replaces_the_old_one(api: Api, user: dict[str, str], room: str) -> None:

@@ -27,6 +27,10 @@ def resolving(*addresses: str):  # type: ignore[no-untyped-def]
         "0.0.0.0",  # noqa: S104 - an address refused, not bound
         "224.0.0.1",
         "100.64.0.1",  # carrier-grade NAT
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "::ffff:0:7f00:1",  # SIIT of 127.0.0.1
     ],
 )
 def test_non_public_addresses_are_refused(address: str) -> None:
@@ -90,3 +94,52 @@ def test_retries_back_off_exponentially_and_outlast_an_hour_with_the_defaults() 
         assert 30 * 2 ** (n - 1) <= delay <= 1.25 * 30 * 2 ** (n - 1)
     assert sum(delays) >= 3600
     assert retry_delay(40, 30).total_seconds() <= 6 * 3600 * 1.25  # capped
+
+
+def test_a_name_that_does_not_resolve_is_retryable_and_a_malformed_one_is_not() -> None:
+    from models.domain.webhook_urls import Unresolved, system_resolver
+
+    with pytest.raises(Unresolved):
+        system_resolver("no-such-host.invalid", 443)
+    with pytest.raises(UnsafeUrl, match="not a valid host name") as bad:
+        check_url("https://x..example.com/", allow_private=False)
+    assert not isinstance(bad.value, Unresolved)
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline() -> None:
+    """One byte every 0.2 s never trips a per-read timeout; the deadline still holds."""
+    import socket
+    import threading
+    import time
+
+    from models.domain.webhook_urls import Target
+    from worker.webhook_sender import send
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        with conn:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 1000:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    target = Target("http", "127.0.0.1", server.getsockname()[1], "/", "127.0.0.1")
+    try:
+        sent = send(target, {}, "{}", deadline=1.0)
+    finally:
+        stop.set()
+        server.close()
+    assert sent.status_code is None
+    assert sent.error == "no complete answer within 1 s"  # the watchdog cut it, not a read
