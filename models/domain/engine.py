@@ -191,23 +191,24 @@ class RoomSnapshot:
                     effect.series_id,
                     effect.organizer_id,
                 )
-            elif isinstance(effect, CancelBooking | ApproveBooking):
-                known = self.bookings.get(effect.booking_id)
-                if isinstance(effect, CancelBooking):
-                    self.unhold(effect.booking_id)
-                    event = effect.event
-                else:
-                    event = BookingEvent.APPROVE
-                if known is not None:
-                    after = booking_after(known.status, event) or known.status
-                    self.bookings[effect.booking_id] = replace(known, status=after)
+            elif isinstance(effect, CancelBooking):
+                self.unhold(effect.booking_id)
+                self._moved(effect.booking_id, effect.event)
+            elif isinstance(effect, ApproveBooking):
+                self._moved(effect.booking_id, BookingEvent.APPROVE)
             elif isinstance(effect, NewClosure):
                 self.closures.append(Closure(effect.id, effect.start, effect.end))
+
+    def _moved(self, booking_id: uuid.UUID, event: BookingEvent) -> None:
+        known = self.bookings.get(booking_id)
+        if known is not None:
+            after = booking_after(known.status, event) or known.status
+            self.bookings[booking_id] = replace(known, status=after)
 
     def hold(self, booking_id: uuid.UUID, user: uuid.UUID, start: datetime, end: datetime) -> None:
         """The slot is taken (and counts toward the user's quota)."""
         self.calendar.add(Slot(start, end, booking_id))
-        self.booked.setdefault(user, Ledger()).add(booking_id, start, end)
+        self.hold_quota(user, booking_id, start, end)
 
     def hold_quota(
         self, user: uuid.UUID, booking_id: uuid.UUID, start: datetime, end: datetime

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import CursorResult, DateTime, Delete, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -19,11 +18,12 @@ from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBookin
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
 from models.services.booking_writes import cancel_bookings
-from models.services.outbox import BOOKING_CANCELLED, TASK_FINISHED, emit
+from models.services.outbox import BOOKING_CANCELLED, emit
 from models.services.room_decisions import decide_waitlist
+from models.services.task_status import reject_waiting
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.tables.requests import FINISHED, BookingRequest, RequestStatus
+from models.tables.requests import FINISHED, BookingRequest
 from models.tables.rooms import Room
 from models.tables.webhooks import DeliveryStatus, Event, WebhookDelivery
 
@@ -138,26 +138,12 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
     with sessions.begin() as session:
         if not exclusive(session, "expire_waiting"):
             return expired
-        # Row by row against the deciders: one that holds a waiter (FOR UPDATE) wins,
-        # and this statement then skips the row it no longer finds WAITLISTED.
-        result: Any = session.execute(
-            update(BookingRequest)
-            .where(
-                BookingRequest.status == RequestStatus.WAITLISTED,
-                BookingRequest.payload["start_time"].astext.cast(DateTime(timezone=True)) <= now,
-            )
-            .values(
-                status=RequestStatus.REJECTED,
-                error={"code": "WAITLIST_EXPIRED", "message": EXPIRED_MESSAGE},
-                progress={"total": 1, "done": 1, "confirmed": 0, "rejected": 1},
-                decided_at=now,
-                updated_at=now,
-            )
-            .returning(BookingRequest.id)
-            .execution_options(synchronize_session=False)
+        ids = reject_waiting(
+            session,
+            {"code": "WAITLIST_EXPIRED", "message": EXPIRED_MESSAGE},
+            now,
+            BookingRequest.payload["start_time"].astext.cast(DateTime(timezone=True)) <= now,
         )
-        ids = list(result.scalars())
-        emit(session, tasks=[(i, TASK_FINISHED) for i in ids], now=now)
         return expired + len(ids)
 
 

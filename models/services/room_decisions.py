@@ -151,8 +151,8 @@ class _Row:
 
 # The room's oldest QUEUED (or its WAITLISTED) requests, by the partial index of such
 # rows, row-locked; with whether the requester is an admin (policies spare admins), and
-# whether any webhook is active (read once the room's lock is held, so a webhook made
-# committed before a batch reads its requests gets that batch's events).
+# whether any webhook is active (read once the room's lock is held: a webhook committed
+# before a batch reads its requests gets that batch's events).
 _REQUESTS = """
 SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.parent_id, r.accepted_at,
        u.role = 'ADMIN', EXISTS (SELECT 1 FROM webhooks WHERE active)
@@ -179,7 +179,7 @@ def _queued(session: Session, room_id: uuid.UUID, batch_size: int) -> tuple[list
         if rows and weight > MAX_OCCURRENCES:
             break
         rows.append(row)
-    hooked = bool(found and found[0][8])
+    hooked = bool(found) and bool(found[0][-1])  # the same on every row
     return rows, len(found) == batch_size or len(rows) < len(found), hooked
 
 
@@ -410,8 +410,8 @@ def record_outcomes(
     then promoted) keeps its last outcome."""
     if not outcomes:
         return 0
-    outcomes = list({o.request_id: o for o in outcomes}.values())
     tasks, bookings = outcome_events(outcomes) if with_events else ([], [])
+    outcomes = list({o.request_id: o for o in outcomes}.values())
     result: Any = session.connection().exec_driver_sql(
         _RECORD_OUTCOMES,
         {
@@ -435,17 +435,8 @@ def _decide_alone(
     session: Session, room: RoomFacts, request: RoomRequest, now: datetime, hooked: bool
 ) -> tuple[list[Outcome], int]:
     """Decide one request (and the waitlist it may free) in its own savepoint, against
-    the database's current state, and record it there; its outcomes and events."""
-    outcomes = _attempt_alone(session, room, request, now, hooked)
-    if isinstance(outcomes, tuple):
-        return outcomes
-    # The savepoint was rolled back: the refusal (or fault) alone is recorded.
-    return outcomes, record_outcomes(session, outcomes, now, with_events=hooked)
-
-
-def _attempt_alone(
-    session: Session, room: RoomFacts, request: RoomRequest, now: datetime, hooked: bool
-) -> tuple[list[Outcome], int] | list[Outcome]:
+    the database's current state, and record it; its outcomes and events. If the
+    savepoint is rolled back, the refusal (or fault) alone is recorded."""
     total = len(windows(request.payload)) or 1
     try:
         with session.begin_nested():
@@ -458,13 +449,15 @@ def _attempt_alone(
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ExclusionViolation):
             refusal = Refusal("CONFLICT", "the room is already booked in that window")
-            return [rejected(request, refusal, total=total)]
-        log.exception("request %s refused by the database", request.id)
-        return [failed(request.id, "the database refused the write", total=total)]
+            refused = rejected(request, refusal, total=total)
+        else:
+            log.exception("request %s refused by the database", request.id)
+            refused = failed(request.id, "the database refused the write", total=total)
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the request at fault: the whole room retries
     except Exception:
         # A request that breaks its decider must not block its room forever: it is
         # recorded as FAILED (a fault, not a business outcome) and logged with its trace.
         log.exception("request %s could not be decided", request.id)
-        return [failed(request.id, "the request could not be decided", total=total)]
+        refused = failed(request.id, "the request could not be decided", total=total)
+    return [refused], record_outcomes(session, [refused], now, with_events=hooked)

@@ -92,24 +92,31 @@ def complete_batches(
 WITHDRAWN = {"code": "WITHDRAWN", "message": "the submitter withdrew the request from the waitlist"}
 
 
-def withdraw(session: Session, found: BookingRequest, now: datetime) -> bool:
-    """A WAITLISTED request becomes REJECTED WITHDRAWN; False if it is no longer WAITLISTED.
-
-    One conditional UPDATE: a decider promoting it holds the row (FOR UPDATE), so this
-    waits for that transaction and then finds the row SUCCEEDED, and answers False."""
-    changed = session.execute(
+def reject_waiting(
+    session: Session, error: dict[str, str], now: datetime, *where: Any
+) -> list[uuid.UUID]:
+    """WAITLISTED requests (those `where` picks) become REJECTED with `error`, with their
+    task.finished events; their ids. One conditional UPDATE: a decider promoting one holds
+    its row (FOR UPDATE), so this waits for that transaction, then finds the row decided
+    and leaves it."""
+    result: Any = session.execute(
         update(BookingRequest)
-        .where(BookingRequest.id == found.id, BookingRequest.status == RequestStatus.WAITLISTED)
+        .where(BookingRequest.status == RequestStatus.WAITLISTED, *where)
         .values(
             status=RequestStatus.REJECTED,
-            error=WITHDRAWN,
+            error=error,
             progress={"total": 1, "done": 1, "confirmed": 0, "rejected": 1},
             decided_at=now,
             updated_at=now,
         )
+        .returning(BookingRequest.id)
         .execution_options(synchronize_session=False)
     )
-    if not changed.rowcount:  # type: ignore[attr-defined]
-        return False
-    emit(session, tasks=[(found.id, TASK_FINISHED)], now=now)
-    return True
+    ids = list(result.scalars())
+    emit(session, tasks=[(i, TASK_FINISHED) for i in ids], now=now)
+    return ids
+
+
+def withdraw(session: Session, found: BookingRequest, now: datetime) -> bool:
+    """A WAITLISTED request becomes REJECTED WITHDRAWN; False if it is no longer WAITLISTED."""
+    return bool(reject_waiting(session, WITHDRAWN, now, BookingRequest.id == found.id))
