@@ -27,15 +27,16 @@ from tqdm import tqdm
 from models.domain.booking_input import batch_payloads
 from models.domain.identity import Principal, Viewer
 from models.domain.payloads import BatchPayload, SeriesPayload
+from models.domain.states import RequestStatus, Role
 from models.errors import ValidationFailed
 from models.services.accept import Waker, submit
 from models.services.booking_queries import sees_details
 from models.services.room_catalog import room_zones
 from models.services.task_status import item_counts
 from models.tables.bookings import Booking
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
-from models.tables.users import Role, User
+from models.tables.users import User
 
 RECURRENCE_COLUMNS = ("freq", "interval", "count", "until", "by_weekday")
 _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import BookingRequest, RequestStatus
+from models.domain.states import BookingStatus, RequestStatus
+from models.tables.bookings import Booking
+from models.tables.requests import BookingRequest
 
 TERMINAL = {"SUCCEEDED", "REJECTED", "FAILED"}
 T = TypeVar("T")
@@ -96,7 +97,7 @@ def stored_request(
     owner: str = "alice@example.com",
 ) -> uuid.UUID:
     """A QUEUED booking request written straight to the table: no API, no wake-up."""
-    from models.tables.requests import RequestKind
+    from models.domain.states import RequestKind
     from models.tables.users import User
 
     request_id = uuid.uuid4()

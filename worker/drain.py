@@ -18,11 +18,11 @@ from redis import Redis
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import utcnow
 from models.locks import ROOM_LOCK_TTL_SECONDS
 from models.metrics import DECIDED, DECISION_LATENCY, ROOM_BUSY
 from models.services.room_decisions import BATCH_SIZE, Decided, decide_queued
 from models.services.wakeups import BUSY, DONE, RoomTurn, RoomWaker
-from models.tables.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from models.domain.states import utcnow
 from models.queues import (
     END_MEETINGS,
     EXPIRE_WAITING,
@@ -15,7 +16,6 @@ from models.queues import (
     SWEEP,
 )
 from models.services import housekeeping
-from models.tables.base import utcnow
 from worker.app import app
 from worker.runtime import runtime
 from worker.sweeper import sweep_queued

@@ -9,10 +9,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import RequestStatus, utcnow
 from models.services.housekeeping import SKIPPED, exclusive
 from models.services.wakeups import RoomWaker
-from models.tables.base import utcnow
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import uuid
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from models.domain.states import utcnow
 from models.domain.webhook_urls import Unresolved, UnsafeUrl, check_url
 from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
 from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
 from models.services import webhooks
-from models.tables.base import utcnow
 from worker.app import app
 from worker.runtime import runtime
 from worker.webhook_sender import encode, send, signed_headers

@@ -28,6 +28,7 @@ from models.domain.booking_input import (
     series_payload,
 )
 from models.domain.payloads import BatchPayload, CancelPayload, SeriesCancelPayload
+from models.domain.states import HOLDING, utcnow
 from models.pages import Page, page
 from models.services import room_catalog
 from models.services.booking_queries import (
@@ -37,8 +38,7 @@ from models.services.booking_queries import (
     visible_series,
 )
 from models.services.dry_run import check_request
-from models.tables.base import utcnow
-from models.tables.bookings import HOLDING, Booking
+from models.tables.bookings import Booking
 
 ACCEPTED = TaskAcceptedSchema()
 

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 
 from api.context import current_user, db, transaction
 from api.schemas.bookings import MeetingSchema, MeetingViewSchema
+from models.domain.states import utcnow
 from models.services.meetings import check_in, meeting_by_code
-from models.tables.base import utcnow
 from models.tables.bookings import Meeting
 
 blp = Blueprint("meetings", __name__, url_prefix="/v1", description="Meetings")

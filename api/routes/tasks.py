@@ -10,10 +10,10 @@ from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
 from api.schemas.tasks import TaskQuery, TaskSchema
+from models.domain.states import utcnow
 from models.errors import Conflict
 from models.services.booking_queries import visible_request
 from models.services.task_status import task_document, withdraw
-from models.tables.base import utcnow
 
 blp = Blueprint("tasks", __name__, url_prefix="/v1/tasks", description="Task status")
 

@@ -18,11 +18,11 @@ from api.schemas.webhooks import (
     WebhookInSchema,
     WebhookSchema,
 )
+from models.domain.states import utcnow
 from models.domain.webhook_urls import UnsafeUrl, check_url
 from models.errors import ValidationFailed
 from models.pages import Page, page
 from models.services import webhooks
-from models.tables.base import utcnow
 from models.tables.webhooks import Webhook, WebhookDelivery
 
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Webhooks")

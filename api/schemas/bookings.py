@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import WindowQuery
 from models.domain.booking_input import AwareTime
-from models.tables.bookings import BookingStatus, MeetingState
+from models.domain.states import BookingStatus, MeetingState
 
 
 class CancelInSchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from api.schemas.common import WindowQuery
 from models.domain.booking_input import AwareTime
-from models.tables.base import utcnow
+from models.domain.states import utcnow
 
 MAX_CLOSURE = timedelta(days=366)
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load
 
 from models.domain.booking_input import AwareTime
-from models.tables.base import utcnow
+from models.domain.states import utcnow
 
 CALENDAR_PAST = timedelta(days=30)
 CALENDAR_AHEAD = timedelta(days=365)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from models.domain.booking_input import AwareTime
-from models.tables.requests import RequestStatus
+from models.domain.states import RequestStatus
 
 
 class TaskSchema(Schema):

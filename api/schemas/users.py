@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import OneLine
 from models.domain.booking_input import AwareTime
-from models.tables.users import Role
+from models.domain.states import Role
 
 
 class RegisterSchema(Schema):

@@ -19,9 +19,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from models.domain.payloads import BookingPayload, RoomPayload, SeriesPayload
 from models.domain.recurrence import expand_occurrences
 from models.domain.rules import MAX_OCCURRENCES, MAX_REQUEST_OCCURRENCES, check_window
+from models.domain.states import ConflictPolicy, utcnow
 from models.errors import ValidationFailed
-from models.tables.base import utcnow
-from models.tables.bookings import ConflictPolicy
 
 # Characters that show nothing: a title made of them alone is as blank as an empty one.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"

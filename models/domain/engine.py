@@ -37,8 +37,7 @@ from models.domain.payloads import (
 )
 from models.domain.policy import Ledger, RoomPolicy, refuse_by_policy, refuse_by_quota
 from models.domain.recurrence import Occurrence
-from models.tables.bookings import HOLDING, BookingStatus, ConflictPolicy
-from models.tables.requests import RequestStatus
+from models.domain.states import HOLDING, BookingStatus, ConflictPolicy, RequestStatus
 
 SERIES_CANCEL_REASON = "series cancelled"
 ROOM_CLOSED = "ROOM_CLOSED"

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from models.tables.users import Role
+from models.domain.states import Role
 
 
 class Viewer(Protocol):

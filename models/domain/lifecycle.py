@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from models.tables.bookings import BookingStatus, MeetingState
+from models.domain.states import BookingStatus, MeetingState
 
 
 class BookingEvent(enum.StrEnum):

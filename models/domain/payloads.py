@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from models.domain.recurrence import Occurrence
-from models.tables.bookings import ConflictPolicy
-from models.tables.requests import RequestKind
+from models.domain.states import ConflictPolicy, RequestKind
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.payloads import Payload, RoomPayload
+from models.domain.states import RequestStatus
 from models.errors import IdempotencyKeyReused, NotFound
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.metrics import ACCEPTED
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.domain.passwords import DEFAULT_COST, hash_password, verify_password
+from models.domain.states import Role
 from models.domain.tokens import TokenClaims
 from models.errors import Conflict, Unauthorized, ValidationFailed
-from models.tables.users import RevokedToken, Role, User
+from models.tables.users import RevokedToken, User
 
 
 @cache

@@ -9,9 +9,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models.domain.identity import Viewer
+from models.domain.states import BookingStatus
 from models.errors import NotFound
 from models.tables.audit import AuditEvent
-from models.tables.bookings import Booking, BookingSeries, BookingStatus
+from models.tables.bookings import Booking, BookingSeries
 from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
 

@@ -27,16 +27,10 @@ from models.domain.engine import (
 )
 from models.domain.join_codes import new_join_code
 from models.domain.lifecycle import AUDIT_ACTIONS, BookingEvent, booking_after
+from models.domain.states import BookingStatus, MeetingState
 from models.tables.audit import AuditEvent
 from models.tables.base import table_of
-from models.tables.bookings import (
-    Booking,
-    BookingSeries,
-    BookingStatus,
-    Meeting,
-    MeetingState,
-    RoomClosure,
-)
+from models.tables.bookings import Booking, BookingSeries, Meeting, RoomClosure
 
 ROOM_CLOSED_ACTION = "room.closed"
 ROOM_REOPENED_ACTION = "room.reopened"

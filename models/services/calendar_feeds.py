@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, lazyload
 from models.domain import ical
 from models.domain.feed_tokens import feed_token_digest, new_feed_token
 from models.domain.identity import Viewer
+from models.domain.states import BookingStatus
 from models.errors import Unauthorized
 from models.services.booking_queries import booking_search, sees_details
 from models.services.room_catalog import get_room
-from models.tables.bookings import Booking, BookingSeries, BookingStatus
+from models.tables.bookings import Booking, BookingSeries
 from models.tables.rooms import Room
 from models.tables.users import User
 

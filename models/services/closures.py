@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from models.domain.states import utcnow
 from models.errors import NotFound
 from models.services.booking_writes import ROOM_REOPENED_ACTION, closure_data
 from models.tables.audit import AuditEvent
-from models.tables.base import utcnow
 from models.tables.bookings import RoomClosure
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from models.domain.engine import RoomRequest, decide_one
 from models.domain.identity import Viewer
 from models.domain.payloads import BookingPayload, SeriesPayload
+from models.domain.states import RequestStatus
 from models.services.room_decisions import load_snapshot, room_facts
-from models.tables.requests import RequestStatus
 
 
 def check_request(

@@ -16,14 +16,15 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBooking
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
+from models.domain.states import FINISHED, BookingStatus, MeetingState
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
 from models.services.booking_writes import cancel_bookings
 from models.services.outbox import BOOKING_CANCELLED, emit
 from models.services.room_decisions import decide_waitlist
 from models.services.task_status import reject_waiting
 from models.tables.audit import AuditEvent
-from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
-from models.tables.requests import FINISHED, BookingRequest
+from models.tables.bookings import Booking, Meeting
+from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
 from models.tables.webhooks import DeliveryStatus, Event, WebhookDelivery
 

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from models.domain.identity import Viewer
 from models.domain.lifecycle import AUDIT_ACTIONS, MeetingEvent, meeting_after
+from models.domain.states import BookingStatus, MeetingState
 from models.errors import Conflict, Forbidden, NotFound
 from models.services.outbox import BOOKING_CHECKED_IN, emit
 from models.tables.audit import AuditEvent
-from models.tables.bookings import Booking, BookingStatus, Meeting, MeetingState
+from models.tables.bookings import Booking, Meeting
 
 CHECK_IN_OPENS = timedelta(minutes=15)
 

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.domain.engine import ApproveBooking, CancelBooking, NewBooking, Outcome
-from models.tables.bookings import BookingStatus
-from models.tables.requests import FINISHED, RequestStatus
+from models.domain.states import FINISHED, BookingStatus, RequestStatus
 
 TASK_FINISHED = "task.finished"
 TASK_WAITLISTED = "task.waitlisted"

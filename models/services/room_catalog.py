@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from models.domain.policy import RoomPolicy, parse_policy, stored_policy
 from models.domain.rules import MAX_DURATION
+from models.domain.states import HOLDING, utcnow
 from models.errors import Conflict, NotFound, ValidationFailed
-from models.tables.base import utcnow
-from models.tables.bookings import HOLDING, Booking, RoomClosure
+from models.tables.bookings import Booking, RoomClosure
 from models.tables.rooms import Room
 from models.tables.users import User
 

@@ -44,6 +44,7 @@ from models.domain.payloads import (
 )
 from models.domain.policy import stored_policy
 from models.domain.rules import MAX_DURATION
+from models.domain.states import HOLDING, RequestKind, utcnow
 from models.locks import LOCK_DECIDE, room_lock_key
 from models.services.booking_writes import write_effects
 from models.services.outbox import (
@@ -55,9 +56,7 @@ from models.services.outbox import (
     outcome_events,
 )
 from models.services.task_status import complete_batches
-from models.tables.base import utcnow
-from models.tables.bookings import HOLDING, Booking
-from models.tables.requests import RequestKind
+from models.tables.bookings import Booking
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +102,9 @@ def decide_queued(
         requests, outcomes = _parse(rows, room_id)
         if careful:
             # Each request's outcome is recorded as it is decided, so the next request's
-            # snapshot (the waitlist above all) reads the statuses as they now stand.
+            # snapshot (the waitlist above all) reads the statuses as they now stand; the
+            # overlap constraint is checked at each statement, inside its savepoint.
+            session.connection().exec_driver_sql("SET CONSTRAINTS ex_bookings_no_overlap IMMEDIATE")
             events = record_outcomes(session, outcomes, now, with_events=hooked)
             for request in requests:
                 alone, written = _decide_alone(session, room, request, now, hooked)

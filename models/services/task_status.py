@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from models.domain.states import FINISHED, RequestKind, RequestStatus
 from models.services.outbox import TASK_FINISHED, emit
-from models.tables.requests import FINISHED, BookingRequest, RequestKind, RequestStatus
+from models.tables.requests import BookingRequest
 
 
 def item_counts(session: Session, parent_id: uuid.UUID) -> dict[str, int]:

@@ -9,9 +9,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models.domain.identity import Viewer
+from models.domain.states import utcnow
 from models.errors import Conflict, NotFound
 from models.services.room_catalog import get_room
-from models.tables.base import utcnow
 from models.tables.tickets import Ticket, TicketStatus
 
 S = TicketStatus

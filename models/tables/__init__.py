@@ -2,18 +2,11 @@
 
 from models.tables.audit import AuditEvent
 from models.tables.base import Base
-from models.tables.bookings import (
-    Booking,
-    BookingSeries,
-    BookingStatus,
-    Meeting,
-    MeetingState,
-    RoomClosure,
-)
-from models.tables.requests import BookingRequest, RequestKind, RequestStatus
+from models.tables.bookings import Booking, BookingSeries, Meeting, RoomClosure
+from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
-from models.tables.users import RevokedToken, Role, User
+from models.tables.users import Delegate, RevokedToken, User
 from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
 __all__ = [
@@ -22,15 +15,11 @@ __all__ = [
     "Booking",
     "BookingRequest",
     "BookingSeries",
-    "BookingStatus",
+    "Delegate",
     "DeliveryStatus",
     "Event",
     "Meeting",
-    "MeetingState",
-    "RequestKind",
-    "RequestStatus",
     "RevokedToken",
-    "Role",
     "Room",
     "RoomClosure",
     "Ticket",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     text,
@@ -19,30 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.domain.states import BookingStatus, ConflictPolicy, MeetingState
 from models.tables.base import Base, Timestamps, UUIDPk, enum_column
 from models.tables.rooms import Room
-
-
-class BookingStatus(enum.StrEnum):
-    PENDING = "PENDING"  # waits for an approver; holds its slot
-    CONFIRMED = "CONFIRMED"
-    CANCELLED = "CANCELLED"
-
-
-# The statuses that hold a slot: the exclusion constraint, the decider's calendar and
-# availability all count both.
-HOLDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-
-
-class MeetingState(enum.StrEnum):
-    SCHEDULED = "SCHEDULED"
-    ACTIVE = "ACTIVE"
-    ENDED = "ENDED"
-
-
-class ConflictPolicy(enum.StrEnum):
-    ALL_OR_NOTHING = "all_or_nothing"
-    SKIP_CONFLICTS = "skip_conflicts"
 
 
 class BookingSeries(UUIDPk, Timestamps, Base):
@@ -64,19 +43,28 @@ class Booking(UUIDPk, Timestamps, Base):
     __table_args__ = (
         CheckConstraint("end_time > start_time", name="end_after_start"),
         # The guarantee: no two bookings of a room that hold their slot (PENDING or
-        # CONFIRMED) overlap; back-to-back is fine.
+        # CONFIRMED) overlap; back-to-back is fine. Checked when the transaction commits
+        # (a series shifted by a week moves each occurrence onto the next one's old slot;
+        # only the end state must hold), or at each statement where a decider asks for it
+        # (models/services/room_store.py, one request at a time).
         ExcludeConstraint(
             ("room_id", "="),
             (text("tstzrange(start_time, end_time, '[)')"), "&&"),
             where=text("status IN ('PENDING', 'CONFIRMED')"),
             using="gist",
             name="ex_bookings_no_overlap",
+            deferrable=True,
+            initially="DEFERRED",
         ),
         Index("ix_bookings_room_id_start_time", "room_id", "start_time"),
         Index("ix_bookings_organizer_id_start_time", "organizer_id", "start_time"),
         Index("ix_bookings_created_at", "created_at"),
         # Approvals to decide and to expire: a small set, by start.
         Index("ix_bookings_pending", "start_time", postgresql_where=text("status = 'PENDING'")),
+        # The bookings one several-rooms request made together; few have one.
+        Index("ix_bookings_group_id", "group_id", postgresql_where=text("group_id IS NOT NULL")),
+        # What a delegate booked for others (GET /v1/bookings lists it for them too).
+        Index("ix_bookings_booked_by", "booked_by", postgresql_where=text("booked_by IS NOT NULL")),
     )
 
     room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"))
@@ -95,6 +83,15 @@ class Booking(UUIDPk, Timestamps, Base):
         default=BookingStatus.CONFIRMED,
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # The bookings of one several-rooms request share it (no table: the id says "together").
+    group_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Who sent the request, when not the organizer (a delegate, an admin).
+    booked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # 1, then +1 with each change (a calendar's SEQUENCE).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # A series occurrence's start as the series first booked it: its RECURRENCE-ID in
+    # feeds once it has moved.
+    original_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     room: Mapped[Room] = relationship(lazy="select")
     # Lets the unit of work insert a new series before its occurrences.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -19,40 +18,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.domain.states import RequestKind, RequestStatus
 from models.tables.base import Base, Timestamps, UUIDPk, enum_column
-
-
-class RequestKind(enum.StrEnum):
-    BOOKING = "booking"
-    SERIES = "series"
-    BATCH = "batch"
-    CANCEL = "cancel"
-    CLOSURE = "closure"  # close a room for a window
-    APPROVAL = "approval"  # approve or decline a PENDING booking
-
-
-class RequestStatus(enum.StrEnum):
-    QUEUED = "QUEUED"
-    PROCESSING = "PROCESSING"
-    WAITLISTED = "WAITLISTED"  # not final: decided again when the room frees a slot
-    SUCCEEDED = "SUCCEEDED"
-    REJECTED = "REJECTED"
-    FAILED = "FAILED"
-
-    @property
-    def finished(self) -> bool:
-        return self in FINISHED
-
-    @property
-    def settled(self) -> bool:
-        """Decided for now: finished, or WAITLISTED (what `?wait=` waits for)."""
-        return self in FINISHED or self == RequestStatus.WAITLISTED
-
-
-FINISHED = frozenset({RequestStatus.SUCCEEDED, RequestStatus.REJECTED, RequestStatus.FAILED})
 
 
 class BookingRequest(UUIDPk, Timestamps, Base):
@@ -73,6 +43,21 @@ class BookingRequest(UUIDPk, Timestamps, Base):
             "seq",
             postgresql_where=text("status = 'WAITLISTED'"),
         ),
+        # Requests that name several rooms (rooms IS NOT NULL), by room: they stand in
+        # the queue and on the waitlist of every room they name.
+        Index(
+            "ix_booking_requests_rooms",
+            "rooms",
+            postgresql_using="gin",
+            postgresql_where=text("status IN ('QUEUED', 'WAITLISTED') AND rooms IS NOT NULL"),
+        ),
+        # The QUEUED requests on one booking, series or group (models/services/accept.py
+        # queues a new one in every room they may touch).
+        Index(
+            "ix_booking_requests_subject",
+            "subject_id",
+            postgresql_where=text("status = 'QUEUED' AND subject_id IS NOT NULL"),
+        ),
         Index("ix_booking_requests_parent_id", "parent_id"),
         Index("ix_booking_requests_created_at", "created_at"),
     )
@@ -80,6 +65,12 @@ class BookingRequest(UUIDPk, Timestamps, Base):
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind, "request_kind"))
     room_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rooms.id"))
+    # Every room the request may touch, when more than room_id (several rooms, a move,
+    # a series or group spread over rooms): it is decided in each one's order.
+    rooms: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    # The booking, series or group it changes (a series' or group's id for any of its
+    # bookings): later requests on the same subject are queued where it may be by then.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     requester_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[RequestStatus] = mapped_column(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -10,12 +9,8 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.domain.states import Role
 from models.tables.base import Base, UUIDPk, enum_column, utcnow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "ADMIN"
-    USER = "USER"
 
 
 class User(UUIDPk, Base):
@@ -49,3 +44,19 @@ class RevokedToken(Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Delegate(Base):
+    """`user_id` lets `delegate_id` book on their behalf (POST /v1/users/me/delegates)."""
+
+    __tablename__ = "delegates"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    delegate_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )

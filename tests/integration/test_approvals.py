@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.payloads import ApprovalPayload, CancelPayload
+from models.domain.states import BookingStatus
 from models.services import housekeeping
 from models.services.accept import accept
 from models.services.room_decisions import decide_queued
-from models.tables.bookings import Booking, BookingStatus, Meeting
+from models.tables.bookings import Booking, Meeting
 from tests.helpers import Api, assert_error, booking_body, count_rows, future
 
 pytestmark = pytest.mark.usefixtures("worker")

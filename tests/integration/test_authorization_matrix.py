@@ -33,8 +33,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from models.domain.states import utcnow
 from models.services import accounts, webhooks
-from models.tables.base import utcnow
 from models.tables.webhooks import Webhook
 from tests.helpers import Api, booking_body, future, undecided, wait_until
 

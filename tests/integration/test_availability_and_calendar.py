@@ -12,7 +12,8 @@ from icalendar import Calendar
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.tables.bookings import Booking, BookingStatus
+from models.domain.states import BookingStatus
+from models.tables.bookings import Booking
 from models.tables.rooms import Room
 from tests.helpers import Api, assert_error, booking_body, future
 

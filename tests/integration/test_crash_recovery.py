@@ -8,10 +8,11 @@ from redis import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import RequestStatus
 from models.locks import room_lock_name
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
 from worker.sweeper import sweep_queued

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.payloads import BatchPayload, BookingPayload, SeriesPayload
 from models.domain.recurrence import Occurrence
+from models.domain.states import ConflictPolicy
 from models.locks import room_lock_name
 from models.services.accept import accept
 from models.services.room_decisions import BATCH_SIZE
 from models.services.wakeups import RoomWaker
-from models.tables.bookings import ConflictPolicy
 from tests.helpers import Api, booking_body, future
 from worker.drain import RoomDrain
 

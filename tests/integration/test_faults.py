@@ -26,9 +26,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.queue import TaskSender
+from models.domain.states import RequestStatus
 from models.heartbeats import HEARTBEAT_TTL_SECONDS, heartbeat_key
 from models.settings import Settings, load_settings
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from tests.faults import RedisServer, Worker, wait_until
 from tests.helpers import booking_body, future
 

@@ -9,8 +9,9 @@ import pytest
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import RequestStatus
 from models.services.wakeups import RoomWaker
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from tests.helpers import Api, booking_body, future, request_count, stored_request
 from worker.sweeper import sweep_queued
 

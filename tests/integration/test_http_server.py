@@ -18,8 +18,9 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import RequestStatus
 from models.domain.tokens import read_token
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from tests.helpers import (
     Api,
     booking_body,

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.payloads import BookingPayload, ClosurePayload
+from models.domain.states import BookingStatus
 from models.services.accept import accept
 from models.services.room_decisions import decide_queued
-from models.tables.bookings import Booking, BookingStatus, RoomClosure
+from models.tables.bookings import Booking, RoomClosure
 from tests.helpers import (
     Api,
     assert_error,

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import BookingStatus
 from models.tables.audit import AuditEvent
-from models.tables.bookings import Booking, BookingStatus
+from models.tables.bookings import Booking
 from tests.helpers import TERMINAL, Api, assert_error, booking_body, future, request_count
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from cli.embedded import EmbeddedRedis
+from models.domain.states import RequestStatus
 from models.settings import load_settings
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.requests import BookingRequest
 from tests.helpers import Api, booking_body, count_rows, future
 
 

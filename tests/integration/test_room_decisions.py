@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.payloads import BookingPayload, CancelPayload
+from models.domain.states import BookingStatus, RequestStatus
 from models.services.accept import accept
 from models.services.room_decisions import decide_queued
-from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.bookings import Booking
+from models.tables.requests import BookingRequest
 from tests.helpers import Api, future
 
 

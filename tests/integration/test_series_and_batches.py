@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.domain.states import BookingStatus
 from models.locks import LOCK_DECIDE, room_lock_key
-from models.tables.bookings import Booking, BookingStatus
+from models.tables.bookings import Booking
 from models.tables.requests import BookingRequest
 from tests.helpers import (
     Api,

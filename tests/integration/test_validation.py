@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from models.domain.states import BookingStatus, RequestStatus
 from models.domain.tokens import issue_token
 from models.settings import load_settings
-from models.tables.bookings import Booking, BookingStatus
-from models.tables.requests import BookingRequest, RequestStatus
+from models.tables.bookings import Booking
+from models.tables.requests import BookingRequest
 from tests.helpers import (
     Api,
     assert_error,

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook as Verifier
 
 from models.domain.identity import Principal
+from models.domain.states import Role, utcnow
 from models.services import webhooks
 from models.services.outbox import TASK_FINISHED, emit
-from models.tables.base import utcnow
-from models.tables.users import Role
 from models.tables.webhooks import Event, WebhookDelivery
 from tests.helpers import Api, assert_error, booking_body, future, wait_until
 from tests.roles import start_role, stop_role

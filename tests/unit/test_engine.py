@@ -31,8 +31,7 @@ from models.domain.payloads import (
     SeriesPayload,
 )
 from models.domain.recurrence import Occurrence
-from models.tables.bookings import BookingStatus, ConflictPolicy
-from models.tables.requests import RequestStatus
+from models.domain.states import BookingStatus, ConflictPolicy, RequestStatus
 
 ROOM = RoomFacts(uuid.UUID(int=7), active=True, capacity=4)
 ALICE = uuid.UUID(int=100)

@@ -24,7 +24,7 @@ from models.domain.engine import (
 )
 from models.domain.payloads import BookingPayload, CancelPayload, ClosurePayload, RoomPayload
 from models.domain.policy import parse_policy
-from models.tables.requests import RequestStatus
+from models.domain.states import RequestStatus
 
 ROOM_ID = uuid.UUID(int=7)
 T0 = datetime(2030, 1, 7, tzinfo=UTC)  # a Monday, midnight UTC

@@ -30,8 +30,7 @@ from models.domain.payloads import (
 )
 from models.domain.policy import RoomPolicy, parse_policy
 from models.domain.recurrence import Occurrence
-from models.tables.bookings import BookingStatus, ConflictPolicy
-from models.tables.requests import RequestStatus
+from models.domain.states import BookingStatus, ConflictPolicy, RequestStatus
 
 ROOM_ID = uuid.UUID(int=7)
 ALICE, BOB, CAROL, APPROVER = (uuid.UUID(int=n) for n in (100, 200, 300, 400))

@@ -10,9 +10,9 @@ import pytest
 
 from api.auth import PrincipalCache
 from models.domain.identity import Principal
+from models.domain.states import Role
 from models.domain.tokens import TokenClaims, issue_token
 from models.errors import Unauthorized
-from models.tables.users import Role
 
 SECRET = "s" * 40
 
