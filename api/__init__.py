@@ -22,6 +22,7 @@ from api.routes import (
     auth,
     bookings,
     closures,
+    delegates,
     feeds,
     health,
     meetings,
@@ -33,7 +34,6 @@ from api.routes import (
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
 from api.spec_rules import DocumentedErrors, field_examples, text_patterns
-from api.submit import replay_known_write
 from models.db import session_factory
 from models.services.wakeups import BackgroundWaker, RoomWaker
 from models.settings import Settings, load_settings
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (
         health,
         auth,
+        delegates,
         rooms,
         feeds,
         closures,
@@ -123,7 +124,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(app)
     init_rate_limits(app, settings)
     init_text_checks(app)
-    app.before_request(replay_known_write)
     init_security_headers(app)
     register_error_handlers(app)
     return app

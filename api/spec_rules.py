@@ -119,6 +119,20 @@ class DocumentedErrors(BasePlugin):
 
 
 EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+SECOND_ID = "9b2e7c1a-4d3f-4e8a-b6c5-2f1d0e9a8b7c"
+
+
+def booking_example() -> dict[str, Any]:
+    """A whole booking body (one room, for the caller): the properties' examples name
+    alternatives too (room_ids, organizer_id), which one body cannot hold at once."""
+    examples = _examples()
+    return {
+        "room_id": EXAMPLE_ID,
+        **{
+            name: examples[name]
+            for name in ("start_time", "end_time", "title", "description", "attendees")
+        },
+    }
 
 
 def _day(days: int, hour: int) -> str:
@@ -155,6 +169,9 @@ def _examples() -> dict[str, Any]:
         "count": 10,
         "by_weekday": ["MO", "WE"],
         "conflict_policy": "skip_conflicts",
+        "room_ids": [EXAMPLE_ID, SECOND_ID],
+        "shift_minutes": 30,
+        "duration_minutes": 45,
         "waitlist": False,
         "url": "https://hooks.example.com/bookings",
         "events": ["booking.confirmed", "task.finished"],

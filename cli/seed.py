@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import BookingPayload
+from models.domain.identity import Principal
 from models.services import accounts, room_catalog
-from models.services.accept import Waker, submit
+from models.services.accept import NewBooking, Waker, submit
 from models.tables.rooms import Room
 from models.tables.users import User
 
@@ -79,12 +79,13 @@ def seed(sessions: sessionmaker[Session], waker: Waker) -> list[tuple[str, str]]
     for day in range(5):
         for i, room in enumerate(rooms):
             start = tomorrow + timedelta(days=day, hours=i)
-            booking = BookingPayload(
-                room_id=room.id,
-                start=start,
-                end=start + timedelta(hours=1),
-                title=f"Demo meeting {day + 1}.{i + 1}",
-            )
+            booking = {
+                "room_id": room.id,
+                "start_time": start,
+                "end_time": start + timedelta(hours=1),
+                "title": f"Demo meeting {day + 1}.{i + 1}",
+            }
             organizer = people[(day + i) % len(people)]
-            submit(sessions, waker, requester_id=organizer.id, request=booking)
+            caller = Principal(organizer.id, organizer.role)
+            submit(sessions, waker, caller, NewBooking(booking))
     return [(ADMIN[0], DEMO_PASSWORD)] + [(email, DEMO_PASSWORD) for email, _ in USERS]

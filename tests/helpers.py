@@ -15,7 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from models.domain.states import BookingStatus, RequestStatus
+from models.domain.booking_input import BookingInSchema
+from models.domain.identity import Principal
+from models.domain.states import BookingStatus, RequestStatus, Role
+from models.services.accept import NewBooking, Write, accept
+from models.services.decide import Turn, decide_turn
+from models.services.room_store import PgRoomStore
 from models.tables.bookings import Booking
 from models.tables.requests import BookingRequest
 
@@ -115,6 +120,25 @@ def stored_request(
     return request_id
 
 
+def new_booking(body: dict[str, Any]) -> NewBooking:
+    """A booking body as the API's schema loads it, as a write."""
+    return NewBooking(BookingInSchema().load(body))
+
+
+def stored(sessions: sessionmaker[Session], caller: Principal, write: Write) -> uuid.UUID:
+    """A write accepted as the API accepts it (stored QUEUED) with no room woken: only the
+    test decides it (decide_now)."""
+    return accept(sessions, caller, write).request_id
+
+
+def decide_now(
+    sessions: sessionmaker[Session], room: str | uuid.UUID, *, careful: bool = False
+) -> Turn:
+    """One turn of the room's decider, in this process (the worker is not woken)."""
+    room_id = uuid.UUID(str(room))
+    return decide_turn(PgRoomStore(sessions), [room_id], home=room_id, careful=careful)
+
+
 def undecided(sessions: sessionmaker[Session]) -> list[str]:
     """The requests still QUEUED or PROCESSING, one line each, oldest first."""
     with sessions() as session:
@@ -209,6 +233,11 @@ class Api:
     def me(self, headers: dict[str, str]) -> str:
         """The caller's user id."""
         return str(self.client.get("/v1/users/me", headers=headers).json["id"])
+
+    def principal(self, headers: dict[str, str]) -> Principal:
+        """The caller as the services see them (an id and a role)."""
+        me = self.client.get("/v1/users/me", headers=headers).json
+        return Principal(uuid.UUID(me["id"]), Role(me["role"]))
 
     def create_room(self, headers: dict[str, str], **fields: Any) -> TestResponse:
         return self.client.post("/v1/rooms", json={"capacity": 8, **fields}, headers=headers)

@@ -36,12 +36,14 @@ def end_meetings() -> int:
 
 @app.task(name=RELEASE_NO_SHOWS, acks_late=True, ignore_result=True)
 def release_no_shows() -> int:
-    return housekeeping.release_no_shows(runtime().sessions, now=utcnow())
+    rt = runtime()
+    return housekeeping.release_no_shows(rt.sessions, now=utcnow(), wake=rt.waker.wake)
 
 
 @app.task(name=EXPIRE_WAITING, acks_late=True, ignore_result=True)
 def expire_waiting() -> int:
-    return housekeeping.expire_waiting(runtime().sessions, now=utcnow())
+    rt = runtime()
+    return housekeeping.expire_waiting(rt.sessions, now=utcnow(), wake=rt.waker.wake)
 
 
 @app.task(name=PURGE_AUDIT, acks_late=True, ignore_result=True)

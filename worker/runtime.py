@@ -9,9 +9,10 @@ from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import session_factory
+from models.services.decide import RoomDrain
+from models.services.room_store import PgRoomStore
 from models.services.wakeups import RoomWaker
 from models.settings import Settings, load_settings
-from worker.drain import RoomDrain
 
 
 @dataclass(frozen=True)
@@ -32,5 +33,5 @@ def runtime() -> Runtime:
     sessions = session_factory(settings.database_url)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
     waker = RoomWaker(redis, publish_decide)
-    drain = RoomDrain(sessions, redis, waker, kick_dispatch)
+    drain = RoomDrain(PgRoomStore(sessions), redis, waker, kick_dispatch)
     return Runtime(settings, sessions, redis, waker, drain)

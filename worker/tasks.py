@@ -11,8 +11,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.logs import log_context
 from models.queues import DECIDE_ROOM
+from models.services.decide import RoomBusy
 from worker.app import app
-from worker.drain import RoomBusy
 from worker.runtime import runtime
 
 log = logging.getLogger(__name__)

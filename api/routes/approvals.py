@@ -10,10 +10,10 @@ from flask_smorest import Blueprint
 from api.context import current_user, db
 from api.schemas.bookings import BookingSchema, CancelInSchema, TaskAcceptedSchema
 from api.schemas.common import PageQuery, page_of
-from api.submit import accept_write
-from models.domain.payloads import ApprovalPayload
+from api.submit import accepted
 from models.pages import Page, page
-from models.services.booking_queries import approvable_booking, approvals_search
+from models.services.accept import DecideApproval
+from models.services.booking_queries import approvals_search
 from models.tables.bookings import Booking
 
 ACCEPTED = TaskAcceptedSchema()
@@ -35,8 +35,7 @@ def list_approvals(query: dict[str, Any]) -> Page[Booking]:
 @blp.response(202, ACCEPTED)
 def approve_booking(booking_id: uuid.UUID) -> Any:
     """Approve a PENDING booking (admins, the room's approvers): 202 with a task."""
-    booking = approvable_booking(db(), booking_id, current_user())
-    return accept_write(ApprovalPayload(booking.room_id, booking.id, approve=True))
+    return accepted(DecideApproval(booking_id, approve=True))
 
 
 @blp.route("/bookings/<uuid:booking_id>/decline", methods=["POST"])
@@ -44,7 +43,4 @@ def approve_booking(booking_id: uuid.UUID) -> Any:
 @blp.response(202, ACCEPTED)
 def decline_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
     """Decline a PENDING booking (admins, the room's approvers): 202 with a task."""
-    booking = approvable_booking(db(), booking_id, current_user())
-    return accept_write(
-        ApprovalPayload(booking.room_id, booking.id, approve=False, reason=body.get("reason"))
-    )
+    return accepted(DecideApproval(booking_id, approve=False, reason=body.get("reason")))

@@ -18,25 +18,30 @@ from api.schemas.bookings import (
     TaskAcceptedSchema,
 )
 from api.schemas.common import WindowQuery, page_of
-from api.submit import accept_write
+from api.spec_rules import booking_example
+from api.submit import accepted
 from models.domain.booking_input import (
     BookingInSchema,
+    ChangeInSchema,
     CheckInSchema,
     RecurringInSchema,
-    batch_payloads,
-    booking_payload,
-    series_payload,
+    SeriesChangeInSchema,
 )
-from models.domain.payloads import BatchPayload, CancelPayload, SeriesCancelPayload
 from models.domain.states import HOLDING, utcnow
 from models.pages import Page, page
 from models.services import room_catalog
-from models.services.booking_queries import (
-    booking_search,
-    sees_details,
-    visible_booking,
-    visible_series,
+from models.services.accept import (
+    CancelBooking,
+    CancelGroup,
+    CancelSeries,
+    ChangeBooking,
+    ChangeSeries,
+    NewBatch,
+    NewBooking,
+    NewSeries,
+    dry_run_payload,
 )
+from models.services.booking_queries import booking_search, sees_details, visible_booking
 from models.services.dry_run import check_request
 from models.tables.bookings import Booking
 
@@ -46,37 +51,33 @@ blp = Blueprint("bookings", __name__, url_prefix="/v1", description="Bookings")
 
 
 @blp.route("/bookings", methods=["POST"])
-@blp.arguments(BookingInSchema())  # an instance: not built again per request
+@blp.arguments(BookingInSchema(), example=booking_example())  # an instance: built once
 @blp.response(202, ACCEPTED)
 def create_booking(body: dict[str, Any]) -> Any:
-    """Ask for a booking: 202 with a task, decided by a worker."""
-    return accept_write(booking_payload(body))  # an unknown room is a 404 from accept
+    """Ask for a booking, in one room or in several at once: 202 with a task, decided
+    by a worker."""
+    return accepted(NewBooking(body))
 
 
 @blp.route("/bookings/recurring", methods=["POST"])
-@blp.arguments(RecurringInSchema())
+@blp.arguments(
+    RecurringInSchema(),
+    example={**booking_example(), "recurrence": {"freq": "WEEKLY", "count": 10}},
+)
 @blp.response(202, ACCEPTED)
 def create_series(body: dict[str, Any]) -> Any:
     """Ask for a recurring booking (expanded at acceptance): 202 with a task."""
-    room = room_catalog.get_room(db(), body["room_id"])
-    return accept_write(series_payload(body, room_timezone=room.timezone, now=utcnow()))
+    return accepted(NewSeries(body))
 
 
 @blp.route("/bookings/check", methods=["POST"])
-@blp.arguments(CheckInSchema())
+@blp.arguments(CheckInSchema(), example=booking_example())
 @blp.response(200, CheckResultSchema())
 def check_booking(body: dict[str, Any]) -> dict[str, Any]:
     """Dry run: what the worker would decide for this booking or series now (200), with
     nothing written and no promise (others may book first)."""
-    session = db()
-    room = room_catalog.get_room(session, body["room_id"])
-    now = utcnow()
-    payload = (
-        series_payload(body, room_timezone=room.timezone, now=now)
-        if "recurrence" in body
-        else booking_payload(body)
-    )
-    return check_request(session, current_user(), payload, now)
+    session, caller, now = db(), current_user(), utcnow()
+    return check_request(session, caller, dry_run_payload(session, caller, body, now), now)
 
 
 @blp.route("/bookings/batch", methods=["POST"])
@@ -84,11 +85,16 @@ def check_booking(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(202, ACCEPTED)
 def create_batch(body: dict[str, Any]) -> Any:
     """Ask for up to 1000 bookings and series at once: 202 with one task."""
-    session = db()
-    items = batch_payloads(
-        body["items"], lambda ids: room_catalog.room_zones(session, ids), now=utcnow()
-    )
-    return accept_write(BatchPayload(len(items)), items)
+    return accepted(NewBatch(body["items"]))
+
+
+@blp.route("/bookings/<uuid:booking_id>", methods=["PATCH"])
+@blp.arguments(ChangeInSchema())
+@blp.response(202, ACCEPTED)
+def change_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
+    """Change a booking in place (its time, room, attendees or text): 202 with a task.
+    It keeps its id, meeting and join code; all of the change takes effect or none."""
+    return accepted(ChangeBooking(booking_id, body))
 
 
 @blp.route("/bookings/<uuid:booking_id>/cancel", methods=["POST"])
@@ -96,8 +102,16 @@ def create_batch(body: dict[str, Any]) -> Any:
 @blp.response(202, ACCEPTED)
 def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
     """Ask to cancel a booking: 202 with a task."""
-    booking = visible_booking(db(), booking_id, current_user())
-    return accept_write(CancelPayload(booking.room_id, booking.id, body.get("reason")))
+    return accepted(CancelBooking(booking_id, body.get("reason")))
+
+
+@blp.route("/series/<uuid:series_id>", methods=["PATCH"])
+@blp.arguments(SeriesChangeInSchema())
+@blp.response(202, ACCEPTED)
+def change_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
+    """Change a series' occurrences from one on, at local wall-clock time: 202 with a
+    task."""
+    return accepted(ChangeSeries(series_id, body))
 
 
 @blp.route("/series/<uuid:series_id>/cancel", methods=["POST"])
@@ -105,8 +119,15 @@ def cancel_booking(body: dict[str, Any], booking_id: uuid.UUID) -> Any:
 @blp.response(202, ACCEPTED)
 def cancel_series(body: dict[str, Any], series_id: uuid.UUID) -> Any:
     """Cancel the series' occurrences from a time on (default: every future one)."""
-    series = visible_series(db(), series_id, current_user())
-    return accept_write(SeriesCancelPayload(series.room_id, series.id, body.get("from_")))
+    return accepted(CancelSeries(series_id, body.get("from_")))
+
+
+@blp.route("/groups/<uuid:group_id>/cancel", methods=["POST"])
+@blp.arguments(CancelInSchema, required=False)
+@blp.response(202, ACCEPTED)
+def cancel_group(body: dict[str, Any], group_id: uuid.UUID) -> Any:
+    """Cancel every booking one several-rooms request made: 202 with a task."""
+    return accepted(CancelGroup(group_id, body.get("reason")))
 
 
 @blp.route("/bookings", methods=["GET"])
@@ -119,7 +140,8 @@ def list_bookings(query: dict[str, Any]) -> Page[Booking]:
         start=query.get("from_"),
         end=query.get("to"),
         room_id=query.get("room_id"),
-        organizer_id=query.get("organizer_id") if viewer.is_admin else viewer.id,
+        organizer_id=query.get("organizer_id") if viewer.is_admin else None,
+        mine=None if viewer.is_admin else viewer.id,
         status=query.get("status"),
     )
     return page(db(), stmt, limit=query["limit"], offset=query["offset"])
@@ -135,7 +157,9 @@ def get_booking(booking_id: uuid.UUID) -> Booking:
 def _as_seen_by_others(booking: Booking) -> dict[str, Any]:
     """Another person's booking: when and where, not what or who or how to join."""
     shown = {name: getattr(booking, name) for name in BookingSchema().fields}
-    shown.update(organizer_id=None, title=None, description=None, attendees=[], meeting=None)
+    shown.update(
+        organizer_id=None, booked_by=None, title=None, description=None, attendees=[], meeting=None
+    )
     return shown
 
 

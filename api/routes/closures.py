@@ -12,10 +12,10 @@ from api.context import current_user, db, transaction
 from api.schemas.bookings import TaskAcceptedSchema
 from api.schemas.closures import ClosureInSchema, ClosureQuery, ClosureSchema
 from api.schemas.common import page_of
-from api.submit import accept_write
-from models.domain.payloads import ClosurePayload
+from api.submit import accepted
 from models.pages import Page, page
 from models.services import room_catalog
+from models.services.accept import CloseRoom
 from models.services.closures import closure_search, reopen
 from models.tables.bookings import RoomClosure
 
@@ -29,10 +29,7 @@ blp = Blueprint("closures", __name__, url_prefix="/v1/rooms", description="Room 
 def close_room(body: dict[str, Any], room_id: uuid.UUID) -> Any:
     """Close the room for a window (admins): 202 with a task. Its PENDING and CONFIRMED
     bookings there are cancelled (ROOM_CLOSED); later requests there are refused."""
-    room_catalog.get_room(db(), room_id)
-    return accept_write(
-        ClosurePayload(room_id, body["start_time"], body["end_time"], body.get("reason"))
-    )
+    return accepted(CloseRoom(room_id, body["start_time"], body["end_time"], body.get("reason")))
 
 
 @blp.route("/<uuid:room_id>/closures", methods=["GET"])

@@ -25,6 +25,12 @@ class BookingSchema(Schema):
     id = fields.UUID()
     room_id = fields.UUID()
     organizer_id = fields.UUID()
+    booked_by = fields.UUID(
+        allow_none=True, metadata={"description": "who sent the request, when not the organizer"}
+    )
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "the bookings one several-rooms request made"}
+    )
     series_id = fields.UUID(allow_none=True)
     start_time = AwareTime(format="iso")
     end_time = AwareTime(format="iso")
@@ -34,6 +40,7 @@ class BookingSchema(Schema):
     status = fields.Enum(BookingStatus, by_value=True)
     cancel_reason = fields.Str(allow_none=True)
     meeting = fields.Nested(MeetingSchema, allow_none=True)
+    version = fields.Int(metadata={"description": "1, then +1 with each change"})
     created_at = AwareTime(format="iso")
     updated_at = AwareTime(format="iso")
 

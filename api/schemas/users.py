@@ -37,3 +37,16 @@ class UserSchema(Schema):
     name = fields.Str()
     role = fields.Enum(Role, by_value=True)
     created_at = AwareTime(format="iso")
+
+
+class DelegateInSchema(Schema):
+    user_id = fields.UUID(required=True, metadata={"description": "who may book for you"})
+
+
+class DelegateSchema(Schema):
+    """Someone the caller lets book on their behalf."""
+
+    user_id = fields.UUID()
+    name = fields.Str()
+    email = fields.Str()
+    created_at = AwareTime(format="iso")

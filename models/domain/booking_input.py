@@ -18,9 +18,17 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from models.domain.payloads import BookingPayload, RoomPayload, SeriesPayload
 from models.domain.recurrence import expand_occurrences
-from models.domain.rules import MAX_OCCURRENCES, MAX_REQUEST_OCCURRENCES, check_window
-from models.domain.states import ConflictPolicy, utcnow
+from models.domain.rules import (
+    MAX_OCCURRENCES,
+    MAX_REQUEST_OCCURRENCES,
+    MAX_ROOMS,
+    check_window,
+)
+from models.domain.states import ConflictPolicy
 from models.errors import ValidationFailed
+
+# A series change moves its occurrences by at most a year (the booking horizon).
+MAX_SHIFT_MINUTES = 366 * 24 * 60
 
 # Characters that show nothing: a title made of them alone is as blank as an empty one.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
@@ -66,7 +74,15 @@ def iana_zone(name: str) -> None:
 
 
 class BookingInSchema(Schema):
-    room_id = fields.UUID(required=True)
+    room_id = fields.UUID(metadata={"description": "the room (or room_ids: several at once)"})
+    room_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(2, MAX_ROOMS),
+        metadata={"description": "2-10 rooms, each booked for the window, or none"},
+    )
+    organizer_id = fields.UUID(
+        metadata={"description": "book for this user (an admin, or a delegate of theirs)"}
+    )
     start_time = AwareTime(required=True, format="iso")
     end_time = AwareTime(required=True, format="iso")
     title = OneLine(required=True, validate=validate.Length(1, 200))
@@ -83,12 +99,15 @@ class BookingInSchema(Schema):
         metadata={"description": "refused only because the slot is taken: wait for it"},
     )
 
-    @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        try:
-            check_window(data["start_time"], data["end_time"], now=utcnow())
-        except ValidationFailed as exc:
-            raise ValidationError(exc.details) from exc
+    @validates_schema(skip_on_field_errors=False)
+    def _rooms(self, data: dict[str, Any], **_: Any) -> None:
+        """One room, or several (each once). The window is checked when the request is
+        accepted (models/services/accept): a retried write answers as it did first."""
+        if ("room_id" in data) == ("room_ids" in data):
+            raise ValidationError("give room_id, or room_ids for several rooms", "room_id")
+        rooms = data.get("room_ids") or []
+        if len(set(rooms)) != len(rooms):
+            raise ValidationError("each room once", "room_ids")
 
 
 class RecurrenceSchema(Schema):
@@ -118,8 +137,7 @@ class RecurringInSchema(BookingInSchema):
     )
 
     @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        """Each occurrence's window is checked when the series is expanded."""
+    def _no_waiting(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("waitlist"):
             raise ValidationError(
                 "a series cannot wait: waitlist is for single bookings", "waitlist"
@@ -136,17 +154,73 @@ class CheckInSchema(BookingInSchema):
     )
 
     @validates_schema
-    def _window(self, data: dict[str, Any], **kw: Any) -> None:
+    def _no_waiting(self, data: dict[str, Any], **kw: Any) -> None:
         if "recurrence" in data:
-            RecurringInSchema._window(self, data, **kw)
-        else:
-            BookingInSchema._window(self, data, **kw)
+            RecurringInSchema._no_waiting(self, data, **kw)
 
 
-def booking_payload(body: dict[str, Any]) -> BookingPayload:
-    """A loaded BookingInSchema body as a payload (times in UTC)."""
+class ChangeInSchema(Schema):
+    """PATCH /v1/bookings/{id}: what changes (absent: unchanged)."""
+
+    start_time = AwareTime(format="iso")
+    end_time = AwareTime(format="iso")
+    room_id = fields.UUID(metadata={"description": "move to this room"})
+    title = OneLine(validate=validate.Length(1, 200))
+    description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
+    attendees = fields.List(
+        OneLine(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
+    )
+    external_meeting_url = fields.Url(
+        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)
+    )
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("name at least one field to change", "_schema")
+
+
+class SeriesChangeInSchema(Schema):
+    """PATCH /v1/series/{id}: the occurrences from `from` on, at local wall-clock time."""
+
+    from_ = AwareTime(
+        data_key="from",
+        format="iso",
+        metadata={"description": "an occurrence's start (default: the next one)"},
+    )
+    shift_minutes = fields.Int(
+        strict=True,
+        validate=validate.Range(-MAX_SHIFT_MINUTES, MAX_SHIFT_MINUTES),
+        metadata={"description": "move each occurrence by this much wall-clock time"},
+    )
+    duration_minutes = fields.Int(
+        strict=True,
+        validate=validate.Range(1, 24 * 60),
+        metadata={"description": "each occurrence's new length"},
+    )
+    room_id = fields.UUID(metadata={"description": "move every occurrence to this room"})
+    title = OneLine(validate=validate.Length(1, 200))
+    description = fields.Str(allow_none=True, validate=validate.Length(max=5000))
+    attendees = fields.List(
+        OneLine(validate=validate.Length(1, 320)), validate=validate.Length(max=1000)
+    )
+    conflict_policy = fields.Str(
+        load_default="all_or_nothing", validate=validate.OneOf(["all_or_nothing", "skip_conflicts"])
+    )
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not set(data) - {"from_", "conflict_policy"}:
+            raise ValidationError("name at least one thing to change", "_schema")
+
+
+def booking_payload(body: dict[str, Any], *, now: datetime) -> BookingPayload:
+    """A loaded BookingInSchema body as a payload (times in UTC); ValidationFailed naming
+    each field the window breaks."""
+    check_window(body["start_time"], body["end_time"], now=now)
+    rooms = tuple(body.get("room_ids") or ())
     return BookingPayload(
-        room_id=body["room_id"],
+        room_id=rooms[0] if rooms else body["room_id"],
         start=body["start_time"].astimezone(UTC),
         end=body["end_time"].astimezone(UTC),
         title=body["title"],
@@ -154,6 +228,8 @@ def booking_payload(body: dict[str, Any]) -> BookingPayload:
         attendees=tuple(body.get("attendees") or ()),
         external_meeting_url=body.get("external_meeting_url"),
         waitlist=bool(body.get("waitlist")),
+        organizer_id=body.get("organizer_id"),
+        room_ids=rooms,
     )
 
 
@@ -171,7 +247,7 @@ def series_payload(body: dict[str, Any], *, room_timezone: str, now: datetime) -
     if "until" in rule:
         rule["until"] = rule["until"].astimezone(UTC).isoformat()
     return SeriesPayload(
-        booking=booking_payload(body),
+        booking=booking_payload(body, now=now),
         timezone=timezone,
         rule=rule,
         conflict_policy=ConflictPolicy(body["conflict_policy"]),
@@ -184,7 +260,7 @@ def batch_payloads(
     room_zones: Callable[[set[uuid.UUID]], Mapping[uuid.UUID, str]],
     *,
     now: datetime,
-) -> list[RoomPayload]:
+) -> list[BookingPayload | SeriesPayload]:
     """Every item validated before anything is queued; ValidationFailed names each bad item.
 
     room_zones(ids) answers the time zone of each room that exists among ids.
@@ -198,12 +274,12 @@ def batch_payloads(
         except ValidationError as exc:
             errors[str(index)] = exc.messages
             loaded.append(None)
-    zones = room_zones({body["room_id"] for body in loaded if body is not None})
-    payloads: list[RoomPayload] = []
+    zones = room_zones({_first_room(body) for body in loaded if body is not None})
+    payloads: list[BookingPayload | SeriesPayload] = []
     for index, body in enumerate(loaded):
         if body is None:
             continue
-        zone = zones.get(body["room_id"])
+        zone = zones.get(_first_room(body))
         if zone is None:
             errors[str(index)] = {"room_id": ["no such room"]}
             continue
@@ -211,7 +287,7 @@ def batch_payloads(
             payloads.append(
                 series_payload(body, room_timezone=zone, now=now)
                 if "recurrence" in body
-                else booking_payload(body)
+                else booking_payload(body, now=now)
             )
         except ValidationFailed as exc:
             errors[str(index)] = exc.details
@@ -224,11 +300,17 @@ def batch_payloads(
     return payloads
 
 
+def _first_room(body: dict[str, Any]) -> uuid.UUID:
+    rooms = body.get("room_ids")
+    found: uuid.UUID = rooms[0] if rooms else body["room_id"]
+    return found
+
+
 def occurrence_count(payload: RoomPayload) -> int:
     return len(payload.occurrences) if isinstance(payload, SeriesPayload) else 1
 
 
-def check_request_size(payloads: list[RoomPayload]) -> None:
+def check_request_size(payloads: list[BookingPayload | SeriesPayload]) -> None:
     """One request (a batch counts all its items) asks for at most 10,000 occurrences."""
     total = sum(occurrence_count(p) for p in payloads)
     if total > MAX_REQUEST_OCCURRENCES:

@@ -8,7 +8,9 @@ as UTC (`...Z`), which needs no VTIMEZONE.
 A series is one recurring event: a master VEVENT with the series' RRULE, an EXDATE for
 every start of the rule that has no booking (skipped when it was booked), and a
 RECURRENCE-ID override for every occurrence that differs from the master (cancelled:
-`STATUS:CANCELLED`; pending among confirmed ones: `STATUS:TENTATIVE`). Calendar clients
+`STATUS:CANCELLED`; pending among confirmed ones: `STATUS:TENTATIVE`; moved or changed:
+its new time or text, its RECURRENCE-ID where the rule put it). SEQUENCE is the
+booking's version, so a client replaces the copy it holds with a changed one. Calendar clients
 (Google, Apple, Outlook, Thunderbird) show that as the one repeating meeting it is;
 overrides without a master (occurrences sharing a UID with RECURRENCE-IDs and no RRULE)
 are not valid RFC 5545 and most clients drop or duplicate them, and a VEVENT per
@@ -63,6 +65,8 @@ class CalendarEvent:
     status: str = "CONFIRMED"  # the VEVENT's STATUS: CONFIRMED, TENTATIVE or CANCELLED
     location: str | None = None
     zone: str = "UTC"
+    sequence: int = 1  # the booking's version: a client replaces an older copy
+    original_start: datetime | None = None  # a series occurrence's start as first booked
 
     @classmethod
     def busy(
@@ -78,6 +82,11 @@ class CalendarEvent:
     ) -> CalendarEvent:
         """Someone else's booking: when, not what or who."""
         return cls(booking_id, start, end, stamp, BUSY, status=status, location=location, zone=zone)
+
+    @property
+    def recurrence_id(self) -> datetime:
+        """Which instance of its series' rule this is: where the rule put it."""
+        return self.original_start or self.start
 
 
 @dataclass(frozen=True)
@@ -162,51 +171,54 @@ def series_components(series: CalendarSeries) -> list[Event]:
     of any occurrence. A booking that is not at a start of the rule (none should be) is
     written as a single event of its own.
     """
-    occurrences = sorted(series.occurrences, key=lambda o: o.start)
+    occurrences = sorted(series.occurrences, key=lambda o: o.recurrence_id)
     if not occurrences:
         return []
     uid, zone = series_uid(series.series_id), series.zone
     starts = rule_starts(
-        first=occurrences[0].start,
-        last=occurrences[-1].start,
+        first=occurrences[0].recurrence_id,
+        last=occurrences[-1].recurrence_id,
         timezone=zone,
         recurrence=series.recurrence,
     )
     ruled = set(starts)
-    by_start = {o.start: o for o in occurrences if o.start in ruled}
+    by_start = {o.recurrence_id: o for o in occurrences if o.recurrence_id in ruled}
     strays = [
         _vevent(o, uid=event_uid(o.booking_id), zone=zone)
         for o in occurrences
-        if o.start not in ruled
+        if o.recurrence_id not in ruled
     ]
     if not by_start:
         return strays
     booked = list(by_start.values())
-    template = next((o for o in booked if o.status != CANCELLED), booked[0])
-    first = booked[0]
+    template = next(
+        (o for o in booked if o.status != CANCELLED and o.start == o.recurrence_id), booked[0]
+    )
+    first = booked[0].recurrence_id
     master = _vevent(
         CalendarEvent(
             template.booking_id,
-            first.start,
-            first.start + (template.end - template.start),
+            first,
+            first + (template.end - template.start),
             max(o.stamp for o in booked),
             template.summary,
             template.description,
             template.attendees,
             template.status,
             template.location,
+            sequence=max(o.sequence for o in booked),
         ),
         uid=uid,
         zone=zone,
     )
-    master.add("rrule", _rrule(series.recurrence, until=_utc(occurrences[-1].start)))
+    master.add("rrule", _rrule(series.recurrence, until=_utc(occurrences[-1].recurrence_id)))
     skipped = [_when(start, zone) for start in starts if start not in by_start]
     if skipped:
         master.add("exdate", skipped)
     overrides = [
-        _vevent(o, uid=uid, zone=zone, recurrence_id=o.start)
+        _vevent(o, uid=uid, zone=zone, recurrence_id=o.recurrence_id)
         for o in booked
-        if _shown(o) != _shown(template)
+        if _shown(o) != _shown(template) or o.start != o.recurrence_id
     ]
     return [master, *overrides, *strays]
 
@@ -240,6 +252,7 @@ def _vevent(
     event.add("uid", uid)
     event.add("dtstamp", _utc(item.stamp))
     event.add("last-modified", _utc(item.stamp))
+    event.add("sequence", item.sequence)
     if recurrence_id is not None:
         event.add("recurrence-id", _when(recurrence_id, zone))
     event.add("dtstart", _when(item.start, zone))

@@ -20,6 +20,7 @@ class BookingEvent(enum.StrEnum):
     CANCEL = "cancel"  # its organizer (or an admin) cancels it
     RELEASE = "release"  # nobody checked in within the room's auto-release minutes
     CLOSE = "close"  # the room is closed over it
+    CHANGE = "change"  # its window, room or text changes in place (PENDING stays held)
 
 
 class MeetingEvent(enum.StrEnum):
@@ -39,6 +40,10 @@ BOOKING_TRANSITIONS: dict[tuple[BookingStatus | None, BookingEvent], BookingStat
     (BookingStatus.CONFIRMED, BookingEvent.CANCEL): BookingStatus.CANCELLED,
     (BookingStatus.CONFIRMED, BookingEvent.RELEASE): BookingStatus.CANCELLED,
     (BookingStatus.CONFIRMED, BookingEvent.CLOSE): BookingStatus.CANCELLED,
+    # A change keeps the booking held; the engine says which of the two it ends in (a
+    # move into a room that requires approval makes it PENDING, out of one CONFIRMED).
+    (BookingStatus.PENDING, BookingEvent.CHANGE): BookingStatus.PENDING,
+    (BookingStatus.CONFIRMED, BookingEvent.CHANGE): BookingStatus.CONFIRMED,
 }
 
 MEETING_TRANSITIONS: dict[tuple[MeetingState, MeetingEvent], MeetingState] = {
@@ -58,6 +63,7 @@ AUDIT_ACTIONS: dict[BookingEvent | MeetingEvent, str] = {
     BookingEvent.CANCEL: "booking.cancelled",
     BookingEvent.RELEASE: "booking.released",
     BookingEvent.CLOSE: "booking.closed",
+    BookingEvent.CHANGE: "booking.changed",
     MeetingEvent.CHECK_IN: "booking.checked_in",
 }
 

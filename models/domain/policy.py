@@ -1,10 +1,10 @@
 """A room's booking policy (issue 11): what it says, whether it is valid, what it refuses.
 
-Pure rules, like models/domain/decisions.py: no database, no clock but the `now` given.
+Pure rules, like models/domain/rules.py: no database, no clock but the `now` given.
 The keys are the contract's (`policy` in ../shared/API.md, "Room policies"); every key
 is optional and None means no limit. This module holds the policy's shape, the rules a
 window breaks on its own (duration, notice, horizon, opening hours) and the quotas
-(given the requester's other bookings); the engine (models/domain/engine.py) applies
+(given the requester's other bookings); the engine (models/domain/engine/) applies
 them with buffers, closures and approval to every occurrence it decides.
 """
 
@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.domain.decisions import Refusal
+from models.domain.rules import Refusal
 from models.errors import ValidationFailed
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -206,10 +206,18 @@ def _refusal(code: str, message: str, key: str, limit: Any) -> Refusal:
 
 
 def refuse_by_policy(
-    policy: RoomPolicy, *, zone: str, start: datetime, end: datetime, now: datetime
+    policy: RoomPolicy,
+    *,
+    zone: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    new_start: bool = True,
 ) -> Refusal | None:
     """The first rule of `policy` that the window breaks, or None. The window's own
-    rules only: buffers, quotas and approvals need the room's state."""
+    rules only: buffers, quotas and approvals need the room's state. With new_start
+    False (a change that keeps the booking's start), notice and horizon are not asked
+    again: the start met them when it was booked."""
     minutes = (end - start) / timedelta(minutes=1)
     if policy.min_duration_minutes is not None and minutes < policy.min_duration_minutes:
         return _refusal(
@@ -226,14 +234,15 @@ def refuse_by_policy(
             policy.max_duration_minutes,
         )
     notice = policy.min_notice_minutes
-    if notice is not None and start < now + timedelta(minutes=notice):
+    if new_start and notice is not None and start < now + timedelta(minutes=notice):
         return _refusal(
             "NOTICE_TOO_SHORT",
             f"this room is booked at least {notice} minutes ahead",
             "min_notice_minutes",
             notice,
         )
-    if policy.horizon_days is not None and start > now + timedelta(days=policy.horizon_days):
+    horizon = policy.horizon_days
+    if new_start and horizon is not None and start > now + timedelta(days=horizon):
         return _refusal(
             "BEYOND_HORIZON",
             f"this room is booked at most {policy.horizon_days} days ahead",

@@ -71,6 +71,22 @@ def occurrence_at(wall: datetime, duration: timedelta, zone: ZoneInfo) -> Occurr
     return Occurrence(start, _aware(wall + duration, zone))
 
 
+def shifted(
+    occurrence: Occurrence,
+    timezone: str,
+    *,
+    shift: timedelta = timedelta(0),
+    duration: timedelta | None = None,
+) -> Occurrence:
+    """The occurrence moved by `shift` of wall-clock time in the zone (09:00 shifted by
+    an hour is 10:00 there, whatever the date's offset), lasting `duration` of wall time
+    (by default as long, on the wall clock, as it did)."""
+    zone = ZoneInfo(timezone)
+    wall = _local(occurrence.start, zone)
+    length = duration if duration is not None else _local(occurrence.end, zone) - wall
+    return occurrence_at(wall + shift, length, zone)
+
+
 def expand_occurrences(
     *,
     start: datetime,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from models.domain.identity import Viewer
@@ -18,12 +18,14 @@ from models.tables.rooms import Room
 
 
 def sees_details(viewer: Viewer, booking: Booking) -> bool:
-    """Everyone sees when a room is booked; only its organizer and admins see what and who."""
-    return viewer.is_admin or booking.organizer_id == viewer.id
+    """Everyone sees when a room is booked; what and who only its organizer, whoever
+    booked it for them, and admins."""
+    return viewer.is_admin or viewer.id in (booking.organizer_id, booking.booked_by)
 
 
 def visible_booking(session: Session, booking_id: uuid.UUID, viewer: Viewer) -> Booking:
-    """The booking if the viewer organizes it or is an admin; 404 otherwise (no leak)."""
+    """The booking if the viewer organizes it, booked it for its organizer or is an
+    admin (they may change and cancel it too); 404 otherwise (no leak)."""
     booking = session.get(Booking, booking_id)
     if booking is None or not sees_details(viewer, booking):
         raise NotFound("no such booking")
@@ -62,8 +64,17 @@ def approvals_search(viewer: Viewer) -> Select[Booking]:
 
 
 def visible_series(session: Session, series_id: uuid.UUID, viewer: Viewer) -> BookingSeries:
+    """The series if the viewer organizes it, booked it for its organizer or is an admin;
+    404 otherwise."""
     series = session.get(BookingSeries, series_id)
-    if series is None or not (viewer.is_admin or series.organizer_id == viewer.id):
+    if series is None:
+        raise NotFound("no such series")
+    if viewer.is_admin or series.organizer_id == viewer.id:
+        return series
+    booked = select(Booking.id).where(
+        Booking.series_id == series_id, Booking.booked_by == viewer.id
+    )
+    if session.scalar(booked.limit(1)) is None:
         raise NotFound("no such series")
     return series
 
@@ -82,12 +93,15 @@ def booking_search(
     room_id: uuid.UUID | None = None,
     organizer_id: uuid.UUID | None = None,
     status: BookingStatus | tuple[BookingStatus, ...] | None = None,
+    mine: uuid.UUID | None = None,
 ) -> Select[Booking]:
     """Bookings overlapping [start, end), by start; the caller applies who may see them.
     `status`: one status, or a tuple of statuses any of which matches."""
     stmt = select(Booking).order_by(Booking.start_time, Booking.id)
     if organizer_id is not None:
         stmt = stmt.where(Booking.organizer_id == organizer_id)
+    if mine is not None:  # the viewer's own, and those they booked for others
+        stmt = stmt.where(or_(Booking.organizer_id == mine, Booking.booked_by == mine))
     if start is not None:
         stmt = stmt.where(Booking.end_time > start)
     if end is not None:

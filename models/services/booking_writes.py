@@ -1,25 +1,30 @@
-"""Writing the engine's effects: new series, bookings with their meetings, cancellations,
-approvals and closures.
+"""Writing the engine's effects: new series, bookings with their meetings, changes,
+cancellations, approvals and closures, each with its audit event.
 
-Every write goes through here, with its audit event in the same transaction: the room's
-decider and housekeeping's no-show release alike. Rows are written with one Core
-statement per table (no ORM unit of work), however many effects a transaction carries.
+Every booking write goes through here, in the same transaction as its audit event: the
+room's decider and housekeeping's no-show release alike. Effects are written in the
+order the engine decided them, each run of one kind in one statement however long it is
+(a batch of 200 bookings is one INSERT). Every statement boundary is then a state the
+engine passed through, so the overlap constraint holds whether it is checked at commit
+(the fast path) or after each statement (one request at a time).
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from models.domain.engine import (
     ApproveBooking,
     CancelBooking,
+    ChangeBooking,
     Effect,
     NewBooking,
     NewClosure,
@@ -30,65 +35,37 @@ from models.domain.lifecycle import AUDIT_ACTIONS, BookingEvent, booking_after
 from models.domain.states import BookingStatus, MeetingState
 from models.tables.audit import AuditEvent
 from models.tables.base import table_of
-from models.tables.bookings import Booking, BookingSeries, Meeting, RoomClosure
+from models.tables.bookings import BookingSeries, RoomClosure
 
 ROOM_CLOSED_ACTION = "room.closed"
 ROOM_REOPENED_ACTION = "room.reopened"
 
 
-def write_effects(
-    session: Session, room_id: uuid.UUID, effects: Sequence[Effect], now: datetime
-) -> None:
-    """Apply the effects: approvals, cancellations, closures, new series, then their
-    bookings.
-
-    Approvals go first: they take no new slot, and a booking approved and then cancelled
-    in one batch must be cancelled after its approval. Cancellations of committed
-    bookings go before the inserts so a slot freed and taken again in one batch does not
-    trip the exclusion constraint. A booking granted and then closed over in the same
-    batch (a closure names every booking in its window, new ones too) is inserted and
-    cancelled before the other new bookings, which may take its slot.
-    """
-    series = [e for e in effects if isinstance(e, NewSeries)]
-    bookings = [e for e in effects if isinstance(e, NewBooking)]
-    new_ids = {b.id for b in bookings}
-    cancels = [e for e in effects if isinstance(e, CancelBooking) and e.booking_id not in new_ids]
-    undone = [e for e in effects if isinstance(e, CancelBooking) and e.booking_id in new_ids]
-    approvals = [e for e in effects if isinstance(e, ApproveBooking)]
-    closures = [e for e in effects if isinstance(e, NewClosure)]
-    if approvals:
-        approve_bookings(session, room_id, approvals, now)
-    if cancels:
-        cancel_bookings(session, room_id, cancels, now)
-    if closures:
-        insert_closures(session, room_id, closures, now)
-    if series:
-        session.execute(
-            insert(table_of(BookingSeries)), [_series_row(s, room_id, now) for s in series]
-        )
-    if undone:
-        undone_ids = {c.booking_id for c in undone}
-        insert_bookings(session, room_id, [b for b in bookings if b.id in undone_ids], now)
-        cancel_bookings(session, room_id, undone, now)
-        bookings = [b for b in bookings if b.id not in undone_ids]
-    if bookings:
-        insert_bookings(session, room_id, bookings, now)
+def write_effects(session: Session, effects: Sequence[Effect], now: datetime) -> None:
+    """Apply the effects in order, a run of one kind per statement."""
+    for kind, run in itertools.groupby(effects, key=type):
+        WRITERS[kind](session, list(run), now)
 
 
-def _series_row(series: NewSeries, room_id: uuid.UUID, now: datetime) -> dict[str, Any]:
-    payload = series.payload
-    return {
-        "id": series.id,
-        "room_id": room_id,
-        "organizer_id": series.organizer_id,
-        "request_id": series.request_id,
-        "rule": payload.rule,
-        "timezone": payload.timezone,
-        "conflict_policy": payload.conflict_policy,
-        "title": payload.booking.title,
-        "created_at": now,
-        "updated_at": now,
-    }
+def _insert_series(session: Session, series: Sequence[Any], now: datetime) -> None:
+    session.execute(
+        insert(table_of(BookingSeries)),
+        [
+            {
+                "id": s.id,
+                "room_id": s.room_id,
+                "organizer_id": s.organizer_id,
+                "request_id": s.request_id,
+                "rule": s.payload.rule,
+                "timezone": s.payload.timezone,
+                "conflict_policy": s.payload.conflict_policy,
+                "title": s.payload.booking.title,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for s in series
+        ],
+    )
 
 
 # New bookings with their meetings and audit events, in one statement and one round trip
@@ -99,22 +76,24 @@ def _series_row(series: NewSeries, room_id: uuid.UUID, now: datetime) -> dict[st
 _INSERT_BOOKINGS = """
 WITH v AS (
     SELECT * FROM unnest(
-        %(id)s::uuid[], %(organizer_id)s::uuid[], %(series_id)s::uuid[],
+        %(id)s::uuid[], %(room_id)s::uuid[], %(organizer_id)s::uuid[], %(series_id)s::uuid[],
         %(request_id)s::uuid[], %(start_time)s::timestamptz[], %(end_time)s::timestamptz[],
         %(title)s::text[], %(description)s::text[], %(attendees)s::jsonb[],
         %(meeting_id)s::uuid[], %(join_code)s::text[], %(meeting_url)s::text[],
-        %(audit_id)s::uuid[], %(audit_data)s::jsonb[], %(status)s::text[], %(action)s::text[]
-    ) AS v(id, organizer_id, series_id, request_id, start_time, end_time, title,
+        %(audit_id)s::uuid[], %(audit_data)s::jsonb[], %(status)s::text[], %(action)s::text[],
+        %(group_id)s::uuid[], %(booked_by)s::uuid[]
+    ) AS v(id, room_id, organizer_id, series_id, request_id, start_time, end_time, title,
            description, attendees, meeting_id, join_code, meeting_url, audit_id, audit_data,
-           status, action)
+           status, action, group_id, booked_by)
 ), booked AS (
     INSERT INTO bookings (id, room_id, organizer_id, series_id, request_id, start_time,
-                          end_time, title, description, attendees, status, created_at,
-                          updated_at)
-    SELECT id, %(room_id)s, organizer_id, series_id, request_id, start_time, end_time,
+                          end_time, title, description, attendees, status, group_id,
+                          booked_by, original_start, created_at, updated_at)
+    SELECT id, room_id, organizer_id, series_id, request_id, start_time, end_time,
            title, description,
            ARRAY(SELECT jsonb_array_elements_text(attendees))::varchar(320)[],
-           status, %(now)s, %(now)s
+           status, group_id, booked_by,
+           CASE WHEN series_id IS NULL THEN NULL ELSE start_time END, %(now)s, %(now)s
     FROM v
 ), met AS (
     INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
@@ -123,7 +102,8 @@ WITH v AS (
     FROM v WHERE status = 'CONFIRMED'
 )
 INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)
-SELECT audit_id, %(now)s, organizer_id, action, id, %(room_id)s, audit_data FROM v
+SELECT audit_id, %(now)s, COALESCE(booked_by, organizer_id), action, id, room_id, audit_data
+FROM v
 """
 
 # The event that makes a booking of each status, and its audit name.
@@ -134,13 +114,12 @@ _MADE_BY = {
 }
 
 
-def insert_bookings(
-    session: Session, room_id: uuid.UUID, bookings: Sequence[NewBooking], now: datetime
-) -> None:
+def insert_bookings(session: Session, bookings: Sequence[NewBooking], now: datetime) -> None:
     """New bookings (CONFIRMED with a SCHEDULED meeting and a fresh join code, or PENDING
     without one) and their audit events."""
     columns: dict[str, list[Any]] = {
         "id": [b.id for b in bookings],
+        "room_id": [b.room_id for b in bookings],
         "organizer_id": [b.organizer_id for b in bookings],
         "series_id": [b.series_id for b in bookings],
         "request_id": [b.request_id for b in bookings],
@@ -156,15 +135,12 @@ def insert_bookings(
         "audit_data": [Jsonb(_created_data(b)) for b in bookings],
         "status": [b.status.value for b in bookings],
         "action": [_MADE_BY[b.status][1] for b in bookings],
+        "group_id": [b.group_id for b in bookings],
+        "booked_by": [b.booked_by for b in bookings],
     }
     session.connection().exec_driver_sql(
         _INSERT_BOOKINGS,
-        {
-            **columns,
-            "room_id": room_id,
-            "meeting_state": MeetingState.SCHEDULED.value,
-            "now": now,
-        },
+        {**columns, "meeting_state": MeetingState.SCHEDULED.value, "now": now},
     )
 
 
@@ -174,17 +150,115 @@ def _created_data(booking: NewBooking) -> dict[str, Any]:
         "start_time": booking.start.isoformat(),
         "end_time": booking.end.isoformat(),
         **({"series_id": str(booking.series_id)} if booking.series_id else {}),
+        **({"group_id": str(booking.group_id)} if booking.group_id else {}),
+        **({"organizer_id": str(booking.organizer_id)} if booking.booked_by else {}),
         **({"from_waitlist": True} if booking.from_waitlist else {}),
     }
 
 
+# Bookings changed in place: each row's new room, window, status, text and version; the
+# meeting's URL where the change gives one; a meeting for a booking that became
+# CONFIRMED without one (a PENDING booking moved out of a room that asks for approval);
+# and an audit event with the old and new values. The booking keeps its id, its meeting
+# and its join code.
+_CHANGE_BOOKINGS = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %(id)s::uuid[], %(room_id)s::uuid[], %(start_time)s::timestamptz[],
+        %(end_time)s::timestamptz[], %(status)s::text[], %(title)s::text[],
+        %(description)s::text[], %(attendees)s::jsonb[], %(version)s::int[],
+        %(url_given)s::bool[], %(meeting_url)s::text[], %(meeting_id)s::uuid[],
+        %(join_code)s::text[], %(audit_id)s::uuid[], %(actor_id)s::uuid[],
+        %(audit_data)s::jsonb[]
+    ) AS v(id, room_id, start_time, end_time, status, title, description, attendees,
+           version, url_given, meeting_url, meeting_id, join_code, audit_id, actor_id,
+           audit_data)
+), changed AS (
+    UPDATE bookings b
+    SET room_id = v.room_id, start_time = v.start_time, end_time = v.end_time,
+        status = v.status, title = v.title, description = v.description,
+        attendees = ARRAY(SELECT jsonb_array_elements_text(v.attendees))::varchar(320)[],
+        version = v.version, updated_at = %(now)s
+    FROM v WHERE b.id = v.id
+    RETURNING b.id, b.request_id
+), relinked AS (
+    UPDATE meetings m SET external_meeting_url = v.meeting_url, updated_at = %(now)s
+    FROM v WHERE m.booking_id = v.id AND v.url_given
+), met AS (
+    INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
+                          created_at, updated_at)
+    SELECT v.meeting_id, v.id, v.join_code,
+           CASE WHEN v.url_given THEN v.meeting_url
+                ELSE r.payload->>'external_meeting_url' END,
+           %(meeting_state)s, %(now)s, %(now)s
+    FROM v JOIN changed c ON c.id = v.id
+    LEFT JOIN booking_requests r ON r.id = c.request_id
+    WHERE v.status = 'CONFIRMED'
+    ON CONFLICT (booking_id) DO NOTHING
+)
+INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)
+SELECT audit_id, %(now)s, actor_id, %(action)s, id, room_id, audit_data FROM v
+"""
+
+
+def change_bookings(session: Session, changes: Sequence[ChangeBooking], now: datetime) -> None:
+    after = [c.after() for c in changes]
+    session.connection().exec_driver_sql(
+        _CHANGE_BOOKINGS,
+        {
+            "id": [a.id for a in after],
+            "room_id": [a.room_id for a in after],
+            "start_time": [a.start for a in after],
+            "end_time": [a.end for a in after],
+            "status": [a.status.value for a in after],
+            "title": [a.title for a in after],
+            "description": [a.description for a in after],
+            "attendees": [Jsonb(list(a.attendees)) for a in after],
+            "version": [a.version for a in after],
+            "url_given": ["external_meeting_url" in c.text for c in changes],
+            "meeting_url": [a.external_meeting_url for a in after],
+            "meeting_id": [uuid.uuid4() for _ in after],
+            "join_code": [new_join_code() for _ in after],
+            "audit_id": [uuid.uuid4() for _ in after],
+            "actor_id": [c.actor_id for c in changes],
+            "audit_data": [Jsonb(changed_data(c)) for c in changes],
+            "action": AUDIT_ACTIONS[BookingEvent.CHANGE],
+            "meeting_state": MeetingState.SCHEDULED.value,
+            "now": now,
+        },
+    )
+
+
+def changed_data(change: ChangeBooking) -> dict[str, Any]:
+    """The audit event of a change: each value that changed, old and new."""
+    before, after = _shown(change.before), _shown(change.after())
+    keys = [k for k in after if after[k] != before[k]]
+    return {"old": {k: before[k] for k in keys}, "new": {k: after[k] for k in keys}}
+
+
+def _shown(booking: Any) -> dict[str, Any]:
+    return {
+        "room_id": str(booking.room_id),
+        "start_time": booking.start.isoformat(),
+        "end_time": booking.end.isoformat(),
+        "status": booking.status.value,
+        "title": booking.title,
+        "description": booking.description,
+        "attendees": list(booking.attendees),
+        "external_meeting_url": booking.external_meeting_url,
+        "version": booking.version,
+    }
+
+
 # PENDING bookings become CONFIRMED and get their meeting (its URL from the request that
-# asked for the booking, when that request is still kept), with an audit event each.
+# asked for the booking, when that request is still kept; a booking that had a meeting
+# before, confirmed and then moved into a room that asks for approval, keeps it), with an
+# audit event each.
 _APPROVE = """
 WITH v AS (
-    SELECT * FROM unnest(%(id)s::uuid[], %(actor_id)s::uuid[], %(meeting_id)s::uuid[],
-                         %(join_code)s::text[], %(audit_id)s::uuid[])
-        AS v(id, actor_id, meeting_id, join_code, audit_id)
+    SELECT * FROM unnest(%(id)s::uuid[], %(room_id)s::uuid[], %(actor_id)s::uuid[],
+                         %(meeting_id)s::uuid[], %(join_code)s::text[], %(audit_id)s::uuid[])
+        AS v(id, room_id, actor_id, meeting_id, join_code, audit_id)
 ), approved AS (
     UPDATE bookings b SET status = 'CONFIRMED', updated_at = %(now)s
     FROM v WHERE b.id = v.id AND b.status = 'PENDING'
@@ -196,43 +270,40 @@ WITH v AS (
            %(meeting_state)s, %(now)s, %(now)s
     FROM approved a JOIN v ON v.id = a.id
     LEFT JOIN booking_requests r ON r.id = a.request_id
+    ON CONFLICT (booking_id) DO NOTHING
 )
 INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)
-SELECT v.audit_id, %(now)s, v.actor_id, %(action)s, a.id, %(room_id)s, '{}'::jsonb
+SELECT v.audit_id, %(now)s, v.actor_id, %(action)s, a.id, v.room_id, '{}'::jsonb
 FROM approved a JOIN v ON v.id = a.id
 """
 
 
-def approve_bookings(
-    session: Session, room_id: uuid.UUID, approvals: Sequence[ApproveBooking], now: datetime
-) -> None:
+def approve_bookings(session: Session, approvals: Sequence[ApproveBooking], now: datetime) -> None:
     assert booking_after(BookingStatus.PENDING, BookingEvent.APPROVE) == BookingStatus.CONFIRMED
     session.connection().exec_driver_sql(
         _APPROVE,
         {
             "id": [a.booking_id for a in approvals],
+            "room_id": [a.room_id for a in approvals],
             "actor_id": [a.actor_id for a in approvals],
             "meeting_id": [uuid.uuid4() for _ in approvals],
             "join_code": [new_join_code() for _ in approvals],
             "audit_id": [uuid.uuid4() for _ in approvals],
             "meeting_state": MeetingState.SCHEDULED.value,
             "action": AUDIT_ACTIONS[BookingEvent.APPROVE],
-            "room_id": room_id,
             "now": now,
         },
     )
 
 
-def insert_closures(
-    session: Session, room_id: uuid.UUID, closures: Sequence[NewClosure], now: datetime
-) -> None:
+def insert_closures(session: Session, closures: Sequence[NewClosure], now: datetime) -> None:
     """The closures, each with its audit event (the room's, with no booking)."""
     session.execute(
         insert(table_of(RoomClosure)),
         [
             {
                 "id": c.id,
-                "room_id": room_id,
+                "room_id": c.room_id,
                 "start_time": c.start,
                 "end_time": c.end,
                 "reason": c.reason,
@@ -253,7 +324,7 @@ def insert_closures(
                 "actor_id": c.actor_id,
                 "action": ROOM_CLOSED_ACTION,
                 "booking_id": None,
-                "room_id": room_id,
+                "room_id": c.room_id,
                 "data": closure_data(c.id, c.start, c.end, c.reason),
             }
             for c in closures
@@ -272,52 +343,56 @@ def closure_data(
     }
 
 
-def cancel_bookings(
-    session: Session, room_id: uuid.UUID, cancels: Sequence[CancelBooking], now: datetime
-) -> None:
-    """Cancel PENDING or CONFIRMED bookings (cancel, release, decline, expire, close):
-    free the slot, end the meeting, audit.
+# Cancel PENDING or CONFIRMED bookings (cancel, release, decline, expire, close): free
+# the slot, end the meeting, audit; in one statement.
+_CANCEL = """
+WITH v AS (
+    SELECT * FROM unnest(%(id)s::uuid[], %(room_id)s::uuid[], %(actor_id)s::uuid[],
+                         %(reason)s::text[], %(action)s::text[], %(audit_id)s::uuid[],
+                         %(audit_data)s::jsonb[])
+        AS v(id, room_id, actor_id, reason, action, audit_id, audit_data)
+), cancelled AS (
+    UPDATE bookings b SET status = 'CANCELLED', cancel_reason = v.reason, updated_at = %(now)s
+    FROM v WHERE b.id = v.id
+), ended AS (
+    UPDATE meetings m SET state = 'ENDED', updated_at = %(now)s
+    FROM v WHERE m.booking_id = v.id AND m.state <> 'ENDED'
+)
+INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)
+SELECT audit_id, %(now)s, actor_id, action, id, room_id, audit_data FROM v
+"""
 
-    The caller holds the room's decide lock and has checked each transition.
-    """
-    bookings = table_of(Booking)
-    session.execute(
-        update(bookings)
-        .where(bookings.c.id == bindparam("b_id"))
-        .values(status=bindparam("b_status"), cancel_reason=bindparam("b_reason"), updated_at=now),
-        [
-            {
-                "b_id": c.booking_id,
-                "b_status": BookingStatus.CANCELLED,
-                "b_reason": c.reason,
-            }
-            for c in cancels
-        ],
+
+def cancel_bookings(session: Session, cancels: Sequence[CancelBooking], now: datetime) -> None:
+    """The caller holds the rooms' decide locks and has checked each transition."""
+    session.connection().exec_driver_sql(
+        _CANCEL,
+        {
+            "id": [c.booking_id for c in cancels],
+            "room_id": [c.room_id for c in cancels],
+            "actor_id": [c.actor_id for c in cancels],
+            "reason": [c.reason for c in cancels],
+            "action": [AUDIT_ACTIONS[c.event] for c in cancels],
+            "audit_id": [uuid.uuid4() for _ in cancels],
+            "audit_data": [
+                Jsonb(
+                    {
+                        **({"reason": c.reason} if c.reason else {}),
+                        **({"note": c.note} if c.note else {}),
+                    }
+                )
+                for c in cancels
+            ],
+            "now": now,
+        },
     )
-    session.execute(
-        update(Meeting)
-        .where(
-            Meeting.booking_id.in_([c.booking_id for c in cancels]),
-            Meeting.state != MeetingState.ENDED,
-        )
-        .values(state=MeetingState.ENDED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        insert(table_of(AuditEvent)),
-        [
-            {
-                "id": uuid.uuid4(),
-                "at": now,
-                "actor_id": c.actor_id,
-                "action": AUDIT_ACTIONS[c.event],
-                "booking_id": c.booking_id,
-                "room_id": room_id,
-                "data": {
-                    **({"reason": c.reason} if c.reason else {}),
-                    **({"note": c.note} if c.note else {}),
-                },
-            }
-            for c in cancels
-        ],
-    )
+
+
+WRITERS: dict[type, Callable[[Session, Sequence[Any], datetime], None]] = {
+    NewSeries: _insert_series,
+    NewBooking: insert_bookings,
+    ChangeBooking: change_bookings,
+    CancelBooking: cancel_bookings,
+    ApproveBooking: approve_bookings,
+    NewClosure: insert_closures,
+}

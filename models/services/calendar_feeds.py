@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -135,7 +136,7 @@ def _event(
 ) -> ical.CalendarEvent:
     status = ICAL_STATUS[booking.status]
     if not detailed:
-        return ical.CalendarEvent.busy(
+        busy = ical.CalendarEvent.busy(
             booking.id,
             booking.start_time,
             booking.end_time,
@@ -144,6 +145,7 @@ def _event(
             location=location,
             zone=zone,
         )
+        return replace(busy, sequence=booking.version, original_start=booking.original_start)
     return ical.CalendarEvent(
         booking.id,
         booking.start_time,
@@ -155,4 +157,6 @@ def _event(
         status=status,
         location=location,
         zone=zone,
+        sequence=booking.version,
+        original_start=booking.original_start,
     )

@@ -1,4 +1,4 @@
-"""The dry run: what the room's decider would make of a request now, writing nothing."""
+"""The dry run: what the rooms' decider would make of a request now, writing nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from models.domain.engine import RoomRequest, decide_one
 from models.domain.identity import Viewer
 from models.domain.payloads import BookingPayload, SeriesPayload
 from models.domain.states import RequestStatus
-from models.services.room_decisions import load_snapshot, room_facts
+from models.services.room_store import PgRoomTx
 
 
 def check_request(
@@ -20,17 +20,18 @@ def check_request(
 ) -> dict[str, Any]:
     """`{ok, refusals, occurrences?}` from the engine against the current state, in the
     caller's (read-only) transaction. No promise: others may book first."""
-    room = room_facts(session, payload.room_id)
     request = RoomRequest(uuid.UUID(int=0), 0, viewer.id, payload, viewer.is_admin)
-    snapshot = load_snapshot(session, room, [request], now, waitlist=False)
-    outcome = decide_one(room, snapshot, request, now=now)
+    tx = PgRoomTx(session)
+    facts = tx.room_facts(sorted(request.rooms))
+    snapshot = tx.load(facts, [request], now, waitlist=False)
+    outcome = decide_one(snapshot, request, now=now)
     report: dict[str, Any] = {"ok": outcome.status == RequestStatus.SUCCEEDED, "refusals": []}
     if outcome.error is not None:
         report["refusals"].append(
             {
                 k: v
                 for k, v in outcome.error.items()
-                if k in ("code", "message", "rule", "conflicts")
+                if k in ("code", "message", "rule", "conflicts", "room_id")
             }
         )
     occurrences = (outcome.result or {}).get("occurrences")

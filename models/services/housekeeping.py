@@ -8,7 +8,7 @@ at once (two beats, a tick during beat) do the work once: the second finds it ta
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, DateTime, Delete, delete, exists, func, select, update
@@ -20,7 +20,6 @@ from models.domain.states import FINISHED, BookingStatus, MeetingState
 from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
 from models.services.booking_writes import cancel_bookings
 from models.services.outbox import BOOKING_CANCELLED, emit
-from models.services.room_decisions import decide_waitlist
 from models.services.task_status import reject_waiting
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
@@ -63,11 +62,17 @@ def end_meetings(sessions: sessionmaker[Session], *, now: datetime) -> int:
 RELEASE_CHUNK = 100  # bookings (so at most 100 room locks) per transaction
 
 
-def release_no_shows(sessions: sessionmaker[Session], *, now: datetime) -> int:
-    """Cancel (NO_SHOW) confirmed bookings nobody checked in to within the room's limit."""
+# Wakes a room's decider (models/services/wakeups.RoomWaker.wake): waiters put back in
+# its queue are decided there.
+Wake = Callable[[uuid.UUID, int | None], object]
+
+
+def release_no_shows(sessions: sessionmaker[Session], *, now: datetime, wake: Wake) -> int:
+    """Cancel (NO_SHOW) confirmed bookings nobody checked in to within the room's limit;
+    the waiters near each freed slot go back to their rooms' queues, which are woken."""
     released = 0
     while True:
-        done = _release_chunk(sessions, now)
+        done = _release_chunk(sessions, now, wake)
         if done == SKIPPED:
             return SKIPPED if released == 0 else released
         released += done
@@ -75,7 +80,7 @@ def release_no_shows(sessions: sessionmaker[Session], *, now: datetime) -> int:
             return released
 
 
-def _release_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
+def _release_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) -> int:
     with sessions.begin() as session:
         if not exclusive(session, "release_no_shows"):
             return SKIPPED
@@ -94,14 +99,15 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime) -> int:
             .order_by(Booking.room_id, Booking.start_time)
             .limit(RELEASE_CHUNK)
         ).all()
-        released = 0
         rooms = sorted({room for _, room in due})
         _lock_rooms(session, rooms)
-        for booking_id, room_id in due:
-            released += _release(session, booking_id, room_id, now)
-        for room_id in rooms:
-            decide_waitlist(session, room_id, now)  # a freed slot goes to the next waiter
-        return released
+        freed = [
+            f for booking_id, room_id in due if (f := _release(session, booking_id, room_id, now))
+        ]
+        waiting = requeue_waiters(session, freed, now)
+    for room_id in waiting:  # once committed
+        wake(room_id, None)
+    return len(freed)
 
 
 def _lock_rooms(session: Session, rooms: list[uuid.UUID]) -> None:
@@ -110,27 +116,79 @@ def _lock_rooms(session: Session, rooms: list[uuid.UUID]) -> None:
         session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
 
 
-def _release(session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: datetime) -> int:
+Freed = tuple[uuid.UUID, datetime, datetime]  # a room, and the window freed in it
+
+
+def _release(
+    session: Session, booking_id: uuid.UUID, room_id: uuid.UUID, now: datetime
+) -> Freed | None:
     """Release one booking if it is still confirmed and nobody checked in meanwhile."""
     booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     meeting = booking.meeting if booking else None
     if booking is None or meeting is None or meeting.state != MeetingState.SCHEDULED:
-        return 0  # gone, or checked in meanwhile
+        return None  # gone, or checked in meanwhile
     if booking_after(booking.status, BookingEvent.RELEASE) is None:
-        return 0  # no longer confirmed
-    release = CancelBooking(booking.id, None, NO_SHOW, BookingEvent.RELEASE)
-    cancel_bookings(session, room_id, [release], now)
+        return None  # no longer confirmed
+    release = CancelBooking(booking.id, room_id, None, NO_SHOW, BookingEvent.RELEASE)
+    cancel_bookings(session, [release], now)
     emit(session, bookings=[(booking.id, BOOKING_CANCELLED)], now=now)
-    return 1
+    return room_id, booking.start_time, booking.end_time
 
 
-def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
+# The WAITLISTED requests near a freed window (the room's buffer around it) go back to
+# the queue at their acceptance place (a waiter waits for a conflict; one far from every
+# freed window still has it). decided_at stays: they were decided before. The rooms'
+# deciders decide them before any later request, or keep them waiting.
+_REQUEUE = """
+WITH freed AS (
+    SELECT f.room, f.s - b.buffer AS s, f.e + b.buffer AS e
+    FROM unnest(%(room)s::uuid[], %(start)s::timestamptz[], %(end)s::timestamptz[])
+        AS f(room, s, e)
+    JOIN LATERAL (
+        SELECT make_interval(mins => COALESCE((policy->>'buffer_minutes')::int, 0)) AS buffer
+        FROM rooms WHERE id = f.room
+    ) b ON true
+), near AS (
+    SELECT r.id FROM freed f JOIN booking_requests r
+      ON r.status = 'WAITLISTED' AND r.rooms IS NULL AND r.room_id = f.room
+    WHERE (r.payload->>'start_time')::timestamptz < f.e
+      AND (r.payload->>'end_time')::timestamptz > f.s
+    UNION
+    SELECT r.id FROM freed f JOIN booking_requests r
+      ON r.status = 'WAITLISTED' AND r.rooms IS NOT NULL AND r.rooms @> ARRAY[f.room]
+    WHERE (r.payload->>'start_time')::timestamptz < f.e
+      AND (r.payload->>'end_time')::timestamptz > f.s
+)
+UPDATE booking_requests r SET status = 'QUEUED', updated_at = %(now)s
+FROM near WHERE r.id = near.id AND r.status = 'WAITLISTED'
+RETURNING r.room_id
+"""
+
+
+def requeue_waiters(session: Session, freed: Sequence[Freed], now: datetime) -> list[uuid.UUID]:
+    """Put the waiters near the freed windows back in their rooms' queues; the rooms to
+    wake (once committed)."""
+    if not freed:
+        return []
+    rows = session.connection().exec_driver_sql(
+        _REQUEUE,
+        {
+            "room": [room for room, _, _ in freed],
+            "start": [start for _, start, _ in freed],
+            "end": [end for _, _, end in freed],
+            "now": now,
+        },
+    )
+    return sorted({room for (room,) in rows})
+
+
+def expire_waiting(sessions: sessionmaker[Session], *, now: datetime, wake: Wake) -> int:
     """What waited past its start: PENDING bookings nobody approved are cancelled
     (APPROVAL_EXPIRED, which may let a waiter in), and WAITLISTED requests are REJECTED
     (WAITLIST_EXPIRED). Answers how many of both."""
     expired = 0
     while True:
-        done, seen = _expire_chunk(sessions, now)
+        done, seen = _expire_chunk(sessions, now, wake)
         if done == SKIPPED:
             return SKIPPED if expired == 0 else expired
         expired += done
@@ -148,7 +206,7 @@ def expire_waiting(sessions: sessionmaker[Session], *, now: datetime) -> int:
         return expired + len(ids)
 
 
-def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> tuple[int, int]:
+def _expire_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) -> tuple[int, int]:
     """(bookings expired, bookings looked at) in one transaction."""
     with sessions.begin() as session:
         if not exclusive(session, "expire_waiting"):
@@ -161,20 +219,23 @@ def _expire_chunk(sessions: sessionmaker[Session], now: datetime) -> tuple[int, 
         ).all()
         rooms = sorted({room for _, room in due})
         _lock_rooms(session, rooms)
-        expired = 0
+        freed: list[Freed] = []
         for booking_id, room_id in due:
-            status = session.scalar(
-                select(Booking.status).where(Booking.id == booking_id).with_for_update()
-            )
-            if status is None or booking_after(status, BookingEvent.EXPIRE) is None:
+            found = session.execute(
+                select(Booking.status, Booking.start_time, Booking.end_time)
+                .where(Booking.id == booking_id)
+                .with_for_update()
+            ).first()
+            if found is None or booking_after(found.status, BookingEvent.EXPIRE) is None:
                 continue  # decided meanwhile
-            expire = CancelBooking(booking_id, None, APPROVAL_EXPIRED, BookingEvent.EXPIRE)
-            cancel_bookings(session, room_id, [expire], now)
+            expire = CancelBooking(booking_id, room_id, None, APPROVAL_EXPIRED, BookingEvent.EXPIRE)
+            cancel_bookings(session, [expire], now)
             emit(session, bookings=[(booking_id, BOOKING_CANCELLED)], now=now)
-            expired += 1
-        for room_id in rooms:
-            decide_waitlist(session, room_id, now)
-        return expired, len(due)
+            freed.append((room_id, found.start_time, found.end_time))
+        waiting = requeue_waiters(session, freed, now)
+    for room_id in waiting:  # once committed
+        wake(room_id, None)
+    return len(freed), len(due)
 
 
 def _delete_in_chunks(

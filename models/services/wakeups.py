@@ -21,14 +21,13 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
-from typing import cast
 
 from redis import Redis
 from redis.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from models.locks import decided_through_name, room_lock_name, wake_marker_name
+from models.locks import wake_marker_name
 
 log = logging.getLogger(__name__)
 
@@ -112,85 +111,6 @@ class RoomWaker:
                 self._delete_if(keys=[marker], args=[str(seq or 0)])
             return False
         return True
-
-
-# A drain's Redis work in two round trips: one script to start (skip a message whose
-# work is done, take the room's lock, clear the marker), one to finish.
-_START = """
-if ARGV[1] ~= '' then
-  local through = redis.call('GET', KEYS[1])
-  local ours = redis.call('GET', KEYS[2]) == ARGV[1]
-  if through and tonumber(through) >= tonumber(ARGV[1]) and not ours then
-    return 0
-  end
-end
-if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  redis.call('DEL', KEYS[2])
-  return 1
-end
-return 2
-"""
-_FINISH = """
-if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-end
-if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[4], 'NX', 'EX', ARGV[5])
-end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-end
-return 1
-"""
-DONE, STARTED, BUSY = 0, 1, 2
-
-
-class RoomTurn:
-    """One drain's claim on a room, in Redis: its lock, its marker, how far it decided."""
-
-    def __init__(self, redis: Redis, room_id: uuid.UUID, *, lock_ttl: float) -> None:
-        self.redis = redis
-        self.room_id = room_id
-        self.lock_ttl_ms = int(lock_ttl * 1000)
-        self.token = uuid.uuid4().hex
-
-    def start(self, seq: int | None) -> int:
-        """DONE, STARTED or BUSY.
-
-        DONE: the room is decided through `seq` and the marker is not this message's
-        own, so the message has nothing left to do (requests that found the marker set
-        rely on the message that set it: that one always drains). STARTED: the room's
-        lock is ours and its marker cleared, before the drain reads the QUEUED rows.
-        BUSY: another drain (or a dead one, until its lock expires) holds the room.
-        """
-        keys = [
-            decided_through_name(self.room_id),
-            wake_marker_name(self.room_id),
-            room_lock_name(self.room_id),
-        ]
-        args = ["" if seq is None else str(seq), self.token, str(self.lock_ttl_ms)]
-        return int(cast(str, self.redis.eval(_START, 3, *keys, *args)))
-
-    def finish(self, last_seq: int | None, *, failed_seq: int | None = None) -> None:
-        """Record how far the room is decided and release its lock, if still ours.
-
-        A drain that failed (its transaction rolled back) puts its message's marker back
-        first, so the message's retry is not taken for a duplicate: requests that relied
-        on that marker are still QUEUED.
-        """
-        keys = [
-            room_lock_name(self.room_id),
-            decided_through_name(self.room_id),
-            wake_marker_name(self.room_id),
-        ]
-        args = [
-            self.token,
-            "" if last_seq is None else str(last_seq),
-            str(DECIDED_TTL_SECONDS),
-            "" if failed_seq is None else str(failed_seq),
-            str(MARKER_TTL_SECONDS),
-        ]
-        self.redis.eval(_FINISH, 3, *keys, *args)
 
 
 class BackgroundWaker:

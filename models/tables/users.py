@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.domain.states import Role
 from models.tables.base import Base, UUIDPk, enum_column, utcnow
@@ -60,3 +60,5 @@ class Delegate(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), default=utcnow
     )
+
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="selectin")

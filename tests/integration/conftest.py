@@ -20,6 +20,7 @@ os.environ.update(services.integration_environment())
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -194,6 +195,13 @@ def clean_tables(sessions: sessionmaker[Session], redis: Redis) -> Iterator[None
             + "\n  ".join(stranded[:20]),
             pytrace=False,
         )
+
+
+@pytest.fixture
+def wake(app: Flask) -> Callable[[uuid.UUID, int | None], object]:
+    """Wakes a room's decider as the API does (housekeeping takes it: waiters it puts back
+    in a queue are decided by the worker)."""
+    return app.extensions["bookings"].waker.wake  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -11,13 +11,19 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import ApprovalPayload, CancelPayload
 from models.domain.states import BookingStatus
 from models.services import housekeeping
-from models.services.accept import accept
-from models.services.room_decisions import decide_queued
+from models.services.accept import CancelBooking, DecideApproval
 from models.tables.bookings import Booking, Meeting
-from tests.helpers import Api, assert_error, booking_body, count_rows, future
+from tests.helpers import (
+    Api,
+    assert_error,
+    booking_body,
+    count_rows,
+    decide_now,
+    future,
+    stored,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -273,13 +279,14 @@ def test_a_booking_undecided_at_its_start_expires(
     other_user: dict[str, str],
     approval_room: str,
     sessions: sessionmaker[Session],
+    wake: Callable[..., object],
 ) -> None:
     start = future()
     booking_id = pending_booking(api, user, booking_body(approval_room, start))
-    assert housekeeping.expire_waiting(sessions, now=start - timedelta(minutes=1)) == 0
+    assert housekeeping.expire_waiting(sessions, now=start - timedelta(minutes=1), wake=wake) == 0
     assert booking(api, user, booking_id)["status"] == "PENDING"
 
-    expired = housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=1))
+    expired = housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=1), wake=wake)
 
     assert expired == 1
     seen = booking(api, user, booking_id)
@@ -288,7 +295,7 @@ def test_a_booking_undecided_at_its_start_expires(
     assert [e["action"] for e in events] == ["booking.requested", "booking.approval_expired"]
     assert listed(api, other_user) == []
     assert decision(api, other_user, booking_id, "approve")["error"]["code"] == "NOT_PENDING"
-    assert housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=2)) == 0
+    assert housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=2), wake=wake) == 0
 
 
 def test_an_approval_and_a_cancel_in_one_batch_both_leave_their_trace(
@@ -303,14 +310,10 @@ def test_an_approval_and_a_cancel_in_one_batch_both_leave_their_trace(
     booking got its meeting before it ended."""
     booking_id = pending_booking(api, user, booking_body(approval_room, future()))
     room_id, target = uuid.UUID(approval_room), uuid.UUID(booking_id)
-    accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(other_user)),
-        request=ApprovalPayload(room_id, target, approve=True),
-    )
-    accept(sessions, requester_id=uuid.UUID(api.me(user)), request=CancelPayload(room_id, target))
+    stored(sessions, api.principal(other_user), DecideApproval(target, approve=True))
+    stored(sessions, api.principal(user), CancelBooking(target))
 
-    outcome = decide_queued(sessions, room_id)  # both in one batch, in this process
+    outcome = decide_now(sessions, room_id)  # both in one batch, in this process
 
     assert [status for _, _, status, _ in outcome.outcomes] == ["SUCCEEDED", "SUCCEEDED"]
     seen = booking(api, user, booking_id)

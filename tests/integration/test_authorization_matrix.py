@@ -39,7 +39,15 @@ from models.tables.webhooks import Webhook
 from tests.helpers import Api, booking_body, future, undecided, wait_until
 
 PRIVATE = "PRIVATE-0b6c1e"  # in the owner's titles, descriptions and attendees
-OWNED = {"booking_id", "series_id", "task_id", "ticket_id", "webhook_id", "delivery_id"}
+OWNED = {
+    "booking_id",
+    "series_id",
+    "group_id",
+    "task_id",
+    "ticket_id",
+    "webhook_id",
+    "delivery_id",
+}
 # The contract's admin-only operations (../shared/API.md). The spec's x-roles must say the
 # same: a route that lost its admin check would otherwise lose its row in the matrix too.
 ADMIN_ONLY = {
@@ -114,6 +122,9 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/tickets"): {"title": "Broken", "description": "The screen"},
         ("POST", "/v1/webhooks"): {"url": "http://127.0.0.1:9/other", "events": ["*"]},
         ("PATCH", "/v1/tickets/{ticket_id}"): {"status": "IN_PROGRESS"},
+        ("PATCH", "/v1/bookings/{booking_id}"): {"title": "Renamed"},
+        ("PATCH", "/v1/series/{series_id}"): {"title": "Renamed"},
+        ("POST", "/v1/users/me/delegates"): {"user_id": world.ids["user_id"]},
     }
 
 
@@ -146,6 +157,11 @@ def make_world(
     series_doc = api.wait_task(owner, series.json["task_id"])
     assert series_doc["status"] == "SUCCEEDED", series_doc
     series_id = series_doc["result"]["series_id"]
+    second_room = api.create_room(admin, name="Matrix annex", capacity=8).json["id"]
+    both = {**booking_body(room, future(hours=8), **private), "room_ids": [room, second_room]}
+    del both["room_id"]
+    grouped = api.wait_task(owner, api.book(owner, both))
+    assert grouped["status"] == "SUCCEEDED", grouped
     ticket = api.open_ticket(owner, title=PRIVATE, description=PRIVATE)
     join_code = api.client.get(f"/v1/bookings/{booking_id}", headers=owner).json["meeting"][
         "join_code"
@@ -194,6 +210,8 @@ def make_world(
             "room_id": room,
             "booking_id": booking_id,
             "series_id": series_id,
+            "group_id": grouped["result"]["group_id"],
+            "user_id": api.me(other),
             "task_id": task_id,
             "ticket_id": ticket["id"],
             "join_code": join_code,

@@ -25,12 +25,14 @@ return 0
 
 
 def _worker_blocked_on_a_row(sessions: sessionmaker[Session]) -> bool:
+    """A decider waits for the held row: its batch is decided and written, and stalls
+    recording the outcomes (the held row is one of them)."""
     with sessions() as session:
         return bool(
             session.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE '%booking_requests%FOR UPDATE%'"
+                    "AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE booking_requests%'"
                 )
             )
         )
@@ -69,15 +71,17 @@ def test_sigkill_mid_batch_then_restart_decides_every_request_exactly_once(
         # transaction open with the earlier requests decided but not committed.
         hostage = task_ids[3 * 29]
         holder = sessions()
-        holder.execute(
-            select(BookingRequest.id).where(BookingRequest.id == hostage).with_for_update()
-        )
-        worker.start()
-        wait_until(lambda: _worker_blocked_on_a_row(sessions), 30, "the worker to stall mid-batch")
-
-        worker.kill()
-        holder.rollback()
-        holder.close()
+        try:
+            holder.execute(
+                select(BookingRequest.id).where(BookingRequest.id == hostage).with_for_update()
+            )
+            worker.start()
+            stalled = lambda: _worker_blocked_on_a_row(sessions)  # noqa: E731
+            wait_until(stalled, 30, "the worker to stall mid-batch")
+            worker.kill()
+        finally:
+            holder.rollback()
+            holder.close()
         room0 = task_ids[0::3]
         assert _status_counts(sessions, room0).get("QUEUED") == 50, "the killed batch committed"
 

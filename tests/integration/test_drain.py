@@ -1,4 +1,5 @@
-"""worker/drain.py: a busy room never blocks a worker, and a long backlog takes turns."""
+"""models/services/decide.RoomDrain: a busy room never blocks a worker, and a long backlog
+takes turns."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ from datetime import timedelta
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import BatchPayload, BookingPayload, SeriesPayload
-from models.domain.recurrence import Occurrence
-from models.domain.states import ConflictPolicy
 from models.locks import room_lock_name
-from models.services.accept import accept
-from models.services.room_decisions import BATCH_SIZE
+from models.services.accept import NewBatch
+from models.services.decide import BATCH_SIZE, RoomDrain
+from models.services.room_store import PgRoomStore
 from models.services.wakeups import RoomWaker
-from tests.helpers import Api, booking_body, future
-from worker.drain import RoomDrain
+from tests.helpers import Api, booking_body, future, stored
 
 
 def test_rooms_held_by_a_dead_worker_do_not_hold_up_other_rooms(
@@ -57,18 +55,12 @@ def test_a_drain_decides_one_batch_then_sends_the_room_to_the_back_of_its_queue(
 ) -> None:
     """Fairness: one room's backlog is decided a transaction at a time, each turn ending
     with a new wake-up behind whatever other rooms of the shard are waiting."""
-    requester = uuid.UUID(api.me(user))
     start = future()
-    backlog = [
-        BookingPayload(
-            uuid.UUID(room), start + timedelta(hours=i), start + timedelta(hours=i, minutes=30), "b"
-        )
-        for i in range(BATCH_SIZE + 5)
-    ]
+    backlog = [booking_body(room, start + timedelta(hours=i), 30) for i in range(BATCH_SIZE + 5)]
     # Stored without a wake-up, so only this test's drain decides them.
-    accept(sessions, requester_id=requester, request=BatchPayload(len(backlog)), children=backlog)
+    stored(sessions, api.principal(user), NewBatch(backlog))
     waker = RecordingWaker(redis)
-    drain = RoomDrain(sessions, redis, waker)
+    drain = RoomDrain(PgRoomStore(sessions), redis, waker)
 
     first = drain.run(uuid.UUID(room), None)
     assert first == BATCH_SIZE
@@ -83,28 +75,22 @@ def test_a_drain_decides_one_batch_then_sends_the_room_to_the_back_of_its_queue(
 def test_a_batch_cut_by_its_occurrences_wakes_the_room_again(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session], redis: Redis
 ) -> None:
-    """One booking and four 500-occurrence series: the first turn takes 1,501 occurrences
+    """One booking and six 360-occurrence series: the first turn takes 1,801 occurrences
     (one more series would pass 2,000), and must queue the room's next turn."""
-    requester, room_id = uuid.UUID(api.me(user)), uuid.UUID(room)
+    room_id = uuid.UUID(room)
     start = future()
-    single = BookingPayload(room_id, start, start + timedelta(minutes=30), "single")
-    series = []
-    for k in range(4):
-        first = start + timedelta(days=1, hours=k)
-        occurrences = tuple(
-            Occurrence(first + timedelta(days=i), first + timedelta(days=i, minutes=30))
-            for i in range(500)
-        )
-        booking = BookingPayload(room_id, occurrences[0].start, occurrences[0].end, "series")
-        rule = {"freq": "DAILY", "count": 500}
-        series.append(
-            SeriesPayload(booking, "UTC", rule, ConflictPolicy.ALL_OR_NOTHING, occurrences)
-        )
-    accept(sessions, requester_id=requester, request=BatchPayload(5), children=[single, *series])
+    series = [
+        {
+            **booking_body(room, start + timedelta(days=1, hours=k), 30),
+            "recurrence": {"freq": "DAILY", "count": 360},
+        }
+        for k in range(6)
+    ]
+    stored(sessions, api.principal(user), NewBatch([booking_body(room, start, 30), *series]))
     waker = RecordingWaker(redis)
-    drain = RoomDrain(sessions, redis, waker)
+    drain = RoomDrain(PgRoomStore(sessions), redis, waker)
 
-    assert drain.run(room_id, None) == 4  # 1 + 3 * 500 occurrences
+    assert drain.run(room_id, None) == 6  # 1 + 5 * 360 occurrences
     assert [r for r, _ in waker.sent] == [room_id]
     assert drain.run(room_id, waker.sent[0][1]) == 1
     assert len(waker.sent) == 1

@@ -93,7 +93,7 @@ def test_a_replay_after_the_booking_started_still_gets_its_task_back(
     first = api.client.post("/v1/bookings", json=body, headers=headers)
     assert first.status_code == 202
     later = datetime.now(UTC) + timedelta(days=5)  # the booking is in the past by then
-    monkeypatch.setattr("models.domain.booking_input.utcnow", lambda: later)
+    monkeypatch.setattr("models.services.accept.utcnow", lambda: later)
 
     again = api.client.post("/v1/bookings", json=body, headers=headers)
     fresh = api.client.post("/v1/bookings", json=body, headers={**user, "Idempotency-Key": "new"})

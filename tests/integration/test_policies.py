@@ -13,18 +13,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import BookingPayload, ClosurePayload
 from models.domain.states import BookingStatus
-from models.services.accept import accept
-from models.services.room_decisions import decide_queued
+from models.services.accept import CloseRoom
 from models.tables.bookings import Booking, RoomClosure
 from tests.helpers import (
     Api,
     assert_error,
     booking_body,
     count_rows,
+    decide_now,
     future,
+    new_booking,
     request_count,
+    stored,
 )
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -543,18 +544,11 @@ def test_a_closure_decided_with_a_booking_in_one_batch_cancels_it(
     """A booking granted earlier in the same transaction as a closure over it is cancelled
     too: never left CONFIRMED in a closed window."""
     room_id, start = uuid.UUID(room), future()
-    accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(user)),
-        request=BookingPayload(room_id, start, start + timedelta(hours=1), "first"),
-    )
-    accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(admin)),
-        request=ClosurePayload(room_id, start - timedelta(hours=1), start + timedelta(hours=2)),
-    )
+    stored(sessions, api.principal(user), new_booking(booking_body(room, start, title="first")))
+    closure = CloseRoom(room_id, start - timedelta(hours=1), start + timedelta(hours=2))
+    stored(sessions, api.principal(admin), closure)
 
-    outcome = decide_queued(sessions, room_id)  # both in one batch, in this process
+    outcome = decide_now(sessions, room_id)  # both in one batch, in this process
 
     assert [status for _, _, status, _ in outcome.outcomes] == ["SUCCEEDED", "SUCCEEDED"]
     with sessions() as session:

@@ -1,37 +1,32 @@
-"""models/services/room_decisions.py: one transaction of a room's decisions, in Postgres."""
+"""models/services/decide.py on Postgres: one transaction of a room's decisions."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.domain.payloads import BookingPayload, CancelPayload
 from models.domain.states import BookingStatus, RequestStatus
-from models.services.accept import accept
-from models.services.room_decisions import decide_queued
+from models.services.accept import CancelBooking
 from models.tables.bookings import Booking
 from models.tables.requests import BookingRequest
-from tests.helpers import Api, future
+from tests.helpers import Api, booking_body, decide_now, future, new_booking, stored
 
 
 def test_a_slot_cancelled_and_rebooked_in_one_batch_takes_the_fast_path(
     api: Api, user: dict[str, str], room: str, sessions: sessionmaker[Session]
 ) -> None:
-    requester, room_id = uuid.UUID(api.me(user)), uuid.UUID(room)
+    caller, room_id = api.principal(user), uuid.UUID(room)
     start = future()
-    slot = BookingPayload(room_id, start, start + timedelta(minutes=30), "first")
-    accept(sessions, requester_id=requester, request=slot)
-    decide_queued(sessions, room_id)
+    stored(sessions, caller, new_booking(booking_body(room, start, 30, title="first")))
+    decide_now(sessions, room_id)
     with sessions() as session:
         first = session.scalars(select(Booking.id).where(Booking.room_id == room_id)).one()
-    accept(sessions, requester_id=requester, request=CancelPayload(room_id, first))
-    again = BookingPayload(room_id, start, start + timedelta(minutes=30), "second")
-    accept(sessions, requester_id=requester, request=again)
+    stored(sessions, caller, CancelBooking(first))
+    stored(sessions, caller, new_booking(booking_body(room, start, 30, title="second")))
 
-    decided = decide_queued(sessions, room_id)  # raises if the writes trip the constraint
+    decided = decide_now(sessions, room_id)  # raises if the writes trip the constraint
 
     assert [status for _, _, status, _ in decided.outcomes] == ["SUCCEEDED", "SUCCEEDED"]
     with sessions() as session:

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.services import housekeeping
 from models.tables.bookings import Booking
 from models.tables.requests import BookingRequest
-from tests.helpers import Api, assert_error, booking_body, future, wait_until
+from tests.helpers import (
+    Api,
+    assert_error,
+    booking_body,
+    decide_now,
+    future,
+    new_booking,
+    stored,
+    wait_until,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 UNDECIDED = ("QUEUED", "PROCESSING")
@@ -253,15 +262,20 @@ def test_a_waiter_may_withdraw_once_and_nobody_else_may(
 
 
 def test_a_waiter_whose_start_passes_expires(
-    api: Api, user: dict[str, str], other_user: dict[str, str], room: str, sessions
+    api: Api,
+    user: dict[str, str],
+    other_user: dict[str, str],
+    room: str,
+    sessions,
+    wake: Callable[..., object],
 ) -> None:
     start = future()
     api.confirmed_booking(user, booking_body(room, start, 60))
     task_id = wait_listed(api, other_user, booking_body(room, start + timedelta(minutes=30), 60))
-    assert housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=29)) == 0
+    assert housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=29), wake=wake) == 0
     assert status(api, other_user, task_id) == "WAITLISTED"
 
-    expired = housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=30))
+    expired = housekeeping.expire_waiting(sessions, now=start + timedelta(minutes=30), wake=wake)
 
     assert expired == 1
     doc = api.task(other_user, task_id)
@@ -303,6 +317,7 @@ def test_a_freed_pending_slot_goes_to_the_next_waiter(
     third_user: dict[str, str],
     make_room: Callable[..., str],
     sessions: sessionmaker[Session],
+    wake: Callable[..., object],
 ) -> None:
     """A decline, or an approval that expires at its start, promotes like a cancel."""
     room = make_room(policy={"requires_approval": True, "approvers": [api.me(other_user)]})
@@ -331,8 +346,10 @@ def test_a_freed_pending_slot_goes_to_the_next_waiter(
     assert api.wait_task(other_user, approve.json["task_id"])["status"] == "SUCCEEDED"
 
     # Expire the second PENDING booking at its start (+10 min); the waiter starts later.
-    assert housekeeping.expire_waiting(sessions, now=start + timedelta(hours=2, minutes=10)) == 1
-    assert api.task(third_user, second)["status"] == "SUCCEEDED"
+    expiry = start + timedelta(hours=2, minutes=10)
+    assert housekeeping.expire_waiting(sessions, now=expiry, wake=wake) == 1
+    # The waiter goes back to the room's queue, where the worker books it.
+    assert api.wait_task(third_user, second)["status"] == "SUCCEEDED"
     assert overlapping_pairs(sessions) == 0
 
 
@@ -342,16 +359,19 @@ def test_a_no_show_release_promotes_a_waiter(
     other_user: dict[str, str],
     make_room: Callable[..., str],
     sessions: sessionmaker[Session],
+    wake: Callable[..., object],
 ) -> None:
     room = make_room(auto_release_minutes=10)
     start = future()
     first = api.confirmed_booking(user, booking_body(room, start, 60))
     task_id = wait_listed(api, other_user, booking_body(room, start + timedelta(minutes=30), 60))
 
-    assert housekeeping.release_no_shows(sessions, now=start + timedelta(minutes=15)) == 1
+    released = housekeeping.release_no_shows(sessions, now=start + timedelta(minutes=15), wake=wake)
 
+    assert released == 1
     assert booking(api, user, first)["cancel_reason"] == "NO_SHOW"
-    assert api.task(other_user, task_id)["status"] == "SUCCEEDED"
+    # The waiter goes back to the room's queue, where the worker books it.
+    assert api.wait_task(other_user, task_id)["status"] == "SUCCEEDED"
 
 
 def test_cancelling_a_series_promotes_the_waiters_it_blocked(
@@ -518,33 +538,18 @@ def test_the_careful_path_serves_a_waiter_accepted_in_the_same_batch_first(
     """Decided one request per savepoint (as after a refused batch): a waiter that joins
     the waitlist earlier in the batch is promoted by a cancel later in it, before a
     plain request accepted after the cancel."""
-    from models.domain.payloads import BookingPayload, CancelPayload
-    from models.services.accept import accept
-    from models.services.room_decisions import decide_queued
+    from models.services.accept import CancelBooking
 
     start = future()
     first = api.confirmed_booking(user, booking_body(room, start, 60))
-    room_id = uuid.UUID(room)
-    window = (start, start + timedelta(minutes=60))
-    waiter = accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(other_user)),
-        request=BookingPayload(room_id, *window, "waits", waitlist=True),
-    )
-    accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(user)),
-        request=CancelPayload(room_id, uuid.UUID(first)),
-    )
-    late = accept(
-        sessions,
-        requester_id=uuid.UUID(api.me(user)),
-        request=BookingPayload(room_id, *window, "late"),
-    )
+    waits = new_booking(booking_body(room, start, 60, title="waits", waitlist=True))
+    waiter = stored(sessions, api.principal(other_user), waits)
+    stored(sessions, api.principal(user), CancelBooking(uuid.UUID(first)))
+    late = stored(sessions, api.principal(user), new_booking(booking_body(room, start, 60)))
 
-    decided = decide_queued(sessions, room_id, careful=True)
+    decided = decide_now(sessions, room, careful=True)
 
     statuses = {request_id: status for request_id, _, status, _ in decided.outcomes}
-    assert statuses[waiter.request_id] == "SUCCEEDED"
-    assert statuses[late.request_id] == "REJECTED"
-    assert api.task(other_user, str(waiter.request_id))["status"] == "SUCCEEDED"
+    assert statuses[waiter] == "SUCCEEDED"
+    assert statuses[late] == "REJECTED"
+    assert api.task(other_user, str(waiter))["status"] == "SUCCEEDED"

@@ -7,7 +7,7 @@ import uuid
 from redis import Redis
 
 from models.locks import decided_through_name, wake_marker_name
-from models.services.wakeups import BUSY, DONE, STARTED, RoomTurn
+from models.services.decide import BUSY, DONE, STARTED, RoomTurn
 
 
 def test_a_message_whose_work_is_done_is_dropped_but_one_relied_on_is_not(redis: Redis) -> None:

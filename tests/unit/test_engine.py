@@ -1,4 +1,4 @@
-"""models/domain/engine.py: every rule of a decision, without a server."""
+"""models/domain/engine/: every rule of a decision in one room, without a server."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from models.domain.engine import (
     Outcome,
     RoomFacts,
     RoomRequest,
-    RoomSnapshot,
+    Snapshot,
     decide,
     decide_one,
 )
@@ -32,6 +32,7 @@ from models.domain.payloads import (
 )
 from models.domain.recurrence import Occurrence
 from models.domain.states import BookingStatus, ConflictPolicy, RequestStatus
+from tests.unit.one_room import one_room
 
 ROOM = RoomFacts(uuid.UUID(int=7), active=True, capacity=4)
 ALICE = uuid.UUID(int=100)
@@ -66,31 +67,40 @@ def requests(*payloads: RoomPayload, requester: uuid.UUID = ALICE) -> list[RoomR
     return [RoomRequest(uuid.UUID(int=10_000 + i), i, requester, p) for i, p in enumerate(payloads)]
 
 
-def existing(*windows: tuple[float, float], series_id: uuid.UUID | None = None) -> RoomSnapshot:
-    """A snapshot holding confirmed bookings at the given (start, hours) windows."""
+def existing(*windows: tuple[float, float], series_id: uuid.UUID | None = None) -> Snapshot:
+    """A snapshot holding BOB's confirmed bookings at the given (start, hours) windows."""
     facts = [
-        BookingFacts(uuid.UUID(int=500 + i), at(s), at(s + h), BookingStatus.CONFIRMED, series_id)
+        BookingFacts(
+            uuid.UUID(int=500 + i),
+            ROOM.id,
+            at(s),
+            at(s + h),
+            BookingStatus.CONFIRMED,
+            BOB,
+            series_id,
+        )
         for i, (s, h) in enumerate(windows)
     ]
-    return RoomSnapshot(
-        RoomCalendar([Slot(f.start, f.end, f.id) for f in facts]), {f.id: f for f in facts}
-    )
+    calendar = RoomCalendar([Slot(f.start, f.end, f.id) for f in facts])
+    return one_room(ROOM.id, calendar=calendar, bookings=facts)
 
 
-def ids() -> Callable[[], uuid.UUID]:
+def ids() -> Callable[..., uuid.UUID]:
     counter = itertools.count(1)
-    return lambda: uuid.UUID(int=next(counter))
+    return lambda *_: uuid.UUID(int=next(counter))
 
 
-def run(snapshot: RoomSnapshot, *payloads: RoomPayload, room: RoomFacts = ROOM) -> list[Outcome]:
-    return decide(room, snapshot, requests(*payloads), now=NOW, new_id=ids())
+def run(snapshot: Snapshot, *payloads: RoomPayload, room: RoomFacts = ROOM) -> list[Outcome]:
+    """Decide the payloads (ALICE's, in order) in the room with these facts."""
+    snapshot.rooms[room.id].facts = room
+    return decide(snapshot, requests(*payloads), now=NOW, new_id=ids()).outcomes
 
 
 # Single bookings
 
 
 def test_a_free_slot_is_confirmed_with_its_details() -> None:
-    [outcome] = run(RoomSnapshot(), booking(0, attendees=("ann@example.com",)))
+    [outcome] = run(one_room(ROOM.id), booking(0, attendees=("ann@example.com",)))
 
     assert outcome.status == RequestStatus.SUCCEEDED
     [new] = outcome.effects
@@ -109,6 +119,7 @@ def test_an_overlap_is_a_conflict_naming_the_booking() -> None:
     assert outcome.status == RequestStatus.REJECTED
     assert outcome.effects == ()
     assert outcome.error is not None and outcome.error["code"] == "CONFLICT"
+    assert "room_id" not in outcome.error  # only a request naming several rooms names one
     assert outcome.error["conflicts"] == [
         {
             "booking_id": str(uuid.UUID(int=500)),
@@ -126,7 +137,7 @@ def test_back_to_back_is_not_a_conflict() -> None:
 
 
 def test_of_two_overlapping_requests_the_first_accepted_wins() -> None:
-    first, second = run(RoomSnapshot(), booking(0, 2), booking(1, 2))
+    first, second = run(one_room(ROOM.id), booking(0, 2), booking(1, 2))
 
     assert first.status == RequestStatus.SUCCEEDED
     assert second.status == RequestStatus.REJECTED
@@ -136,7 +147,7 @@ def test_of_two_overlapping_requests_the_first_accepted_wins() -> None:
 
 def test_an_inactive_room_refuses_everything() -> None:
     closed = RoomFacts(ROOM.id, active=False, capacity=4)
-    outcomes = run(RoomSnapshot(), booking(0), series([0, 24]), room=closed)
+    outcomes = run(one_room(ROOM.id), booking(0), series([0, 24]), room=closed)
 
     assert [o.error["code"] for o in outcomes] == ["ROOM_INACTIVE", "ROOM_INACTIVE"]  # type: ignore[index]
     assert outcomes[1].progress["total"] == 2
@@ -144,23 +155,24 @@ def test_an_inactive_room_refuses_everything() -> None:
 
 def test_more_attendees_than_seats_is_refused() -> None:
     party = tuple(f"guest{i}" for i in range(5))
-    [outcome] = run(RoomSnapshot(), booking(0, attendees=party))
+    [outcome] = run(one_room(ROOM.id), booking(0, attendees=party))
 
     assert outcome.error is not None and outcome.error["code"] == "CAPACITY_EXCEEDED"
 
 
 def test_deciding_one_request_leaves_the_snapshot_as_it_was() -> None:
     snapshot = existing((0, 1))
-    decide_one(ROOM, snapshot, requests(booking(3))[0], now=NOW)
+    snapshot.rooms[ROOM.id].facts = ROOM
+    decide_one(snapshot, requests(booking(3))[0], now=NOW)
 
-    assert len(snapshot.calendar) == 1
+    assert len(snapshot.room(ROOM.id).calendar) == 1
 
 
 # Series
 
 
 def test_a_free_series_books_every_occurrence_in_one_series() -> None:
-    [outcome] = run(RoomSnapshot(), series([0, 24, 48]))
+    [outcome] = run(one_room(ROOM.id), series([0, 24, 48]))
 
     assert outcome.status == RequestStatus.SUCCEEDED
     made, *bookings = outcome.effects
@@ -178,6 +190,7 @@ def test_all_or_nothing_rejects_the_series_for_one_conflict() -> None:
     assert outcome.effects == ()
     assert outcome.error is not None
     assert outcome.error["message"] == "1 of 3 occurrences conflict; nothing was booked"
+    assert "room_id" not in outcome.error
     assert [o["start_time"] for o in outcome.error["occurrences"]] == [at(24).isoformat()]
     assert outcome.result is not None
     assert [o["status"] for o in outcome.result["occurrences"]] == ["SKIPPED"] * 3
@@ -207,14 +220,14 @@ def test_skip_conflicts_with_nothing_free_is_rejected() -> None:
 
 
 def test_a_series_is_checked_against_itself() -> None:
-    [outcome] = run(RoomSnapshot(), series([0, 0.5], hours=1))
+    [outcome] = run(one_room(ROOM.id), series([0, 0.5], hours=1))
 
     assert outcome.status == RequestStatus.REJECTED
     assert outcome.error is not None and outcome.error["code"] == "CONFLICT"
 
 
 def test_a_series_holds_its_slots_against_later_requests() -> None:
-    first, second = run(RoomSnapshot(), series([0, 24]), booking(24.5))
+    first, second = run(one_room(ROOM.id), series([0, 24]), booking(24.5))
 
     assert first.status == RequestStatus.SUCCEEDED
     assert second.status == RequestStatus.REJECTED
@@ -228,7 +241,7 @@ def test_a_cancel_frees_the_slot_for_the_next_request() -> None:
     cancel, rebook = run(existing((0, 1)), CancelPayload(ROOM.id, victim, "moved"), booking(0))
 
     assert cancel.status == RequestStatus.SUCCEEDED
-    assert cancel.effects == (CancelBooking(victim, ALICE, "moved"),)
+    assert cancel.effects == (CancelBooking(victim, ROOM.id, ALICE, "moved"),)
     assert rebook.status == RequestStatus.SUCCEEDED
 
 
@@ -241,9 +254,9 @@ def test_cancelling_twice_is_refused_the_second_time() -> None:
 
 
 def test_cancelling_an_unknown_or_ended_booking_is_refused() -> None:
-    snapshot = RoomSnapshot()
+    snapshot = one_room(ROOM.id)
     snapshot.bookings[uuid.UUID(int=9)] = BookingFacts(
-        uuid.UUID(int=9), NOW - 2 * HOUR, NOW - HOUR, BookingStatus.CONFIRMED
+        uuid.UUID(int=9), ROOM.id, NOW - 2 * HOUR, NOW - HOUR, BookingStatus.CONFIRMED, BOB
     )
     unknown, ended = run(
         snapshot, CancelPayload(ROOM.id, uuid.UUID(int=8)), CancelPayload(ROOM.id, uuid.UUID(int=9))
@@ -312,18 +325,22 @@ def _initial(windows: list[tuple[int, int]]) -> dict[uuid.UUID, BookingFacts]:
     kept: dict[uuid.UUID, BookingFacts] = {}
     for i, (start, length) in enumerate(windows):
         facts = BookingFacts(
-            uuid.UUID(int=1000 + i), _unit(start), _unit(start + length), BookingStatus.CONFIRMED
+            uuid.UUID(int=1000 + i),
+            ROOM.id,
+            _unit(start),
+            _unit(start + length),
+            BookingStatus.CONFIRMED,
+            BOB,
         )
         if all(not (facts.start < k.end and k.start < facts.end) for k in kept.values()):
             kept[facts.id] = facts
     return kept
 
 
-def _snapshot(bookings: dict[uuid.UUID, BookingFacts]) -> RoomSnapshot:
+def _snapshot(bookings: dict[uuid.UUID, BookingFacts]) -> Snapshot:
     confirmed = [b for b in bookings.values() if b.status == BookingStatus.CONFIRMED]
-    return RoomSnapshot(
-        RoomCalendar([Slot(b.start, b.end, b.id) for b in confirmed]), dict(bookings)
-    )
+    calendar = RoomCalendar([Slot(b.start, b.end, b.id) for b in confirmed])
+    return one_room(ROOM, calendar=calendar, bookings=bookings.values())
 
 
 @settings(max_examples=300, deadline=None)
@@ -335,7 +352,7 @@ def test_a_batch_decides_as_its_requests_one_by_one_and_never_overlaps(
     pending = requests(*payloads)
 
     together = _snapshot(initial)
-    at_once = decide(ROOM, together, pending, now=NOW, new_id=ids())
+    at_once = decide(together, pending, now=NOW, new_id=ids()).outcomes
 
     # One at a time, as separate transactions would: reload the state before each.
     state = dict(initial)
@@ -343,7 +360,7 @@ def test_a_batch_decides_as_its_requests_one_by_one_and_never_overlaps(
     one_by_one = []
     for request in pending:
         snapshot = _snapshot(state)
-        [outcome] = decide(ROOM, snapshot, [request], now=NOW, new_id=new_id)
+        [outcome] = decide(snapshot, [request], now=NOW, new_id=new_id).outcomes
         one_by_one.append(outcome)
         state = snapshot.bookings
 

@@ -19,12 +19,13 @@ from models.domain.engine import (
     Outcome,
     RoomFacts,
     RoomRequest,
-    RoomSnapshot,
+    Snapshot,
     decide,
 )
 from models.domain.payloads import BookingPayload, CancelPayload, ClosurePayload, RoomPayload
 from models.domain.policy import parse_policy
 from models.domain.states import RequestStatus
+from tests.unit.one_room import one_room
 
 ROOM_ID = uuid.UUID(int=7)
 T0 = datetime(2030, 1, 7, tzinfo=UTC)  # a Monday, midnight UTC
@@ -65,7 +66,7 @@ def _overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime], gap: t
 @settings(max_examples=400, deadline=None)
 @given(_steps)
 def test_rules_and_waitlist_hold_for_any_sequence(steps: list[tuple]) -> None:
-    snapshot = RoomSnapshot()
+    snapshot = one_room(FACTS)
     holding: dict[uuid.UUID, tuple[datetime, datetime, uuid.UUID]] = {}
     made: list[uuid.UUID] = []  # every booking made, in order
     booked_for: defaultdict[uuid.UUID, int] = defaultdict(int)  # request -> bookings made
@@ -94,8 +95,8 @@ def test_rules_and_waitlist_hold_for_any_sequence(steps: list[tuple]) -> None:
         )
         seqs[request.id] = seq
         outcomes = decide(
-            FACTS, snapshot, [request], now=NOW, new_id=lambda: uuid.UUID(int=next(counter))
-        )
+            snapshot, [request], now=NOW, new_id=lambda *_: uuid.UUID(int=next(counter))
+        ).outcomes
         promoted_now: list[tuple[Outcome, NewBooking]] = []
         for outcome in outcomes:
             for effect in outcome.effects:
@@ -114,7 +115,10 @@ def test_rules_and_waitlist_hold_for_any_sequence(steps: list[tuple]) -> None:
         assert all(n == 1 for n in booked_for.values()), "a request was booked twice"
         _check_waiters_are_blocked(snapshot, holding, promoted_now, maker_seq)
         for outcome in outcomes:
-            assert outcome.status != RequestStatus.WAITLISTED or outcome.error["code"] == "CONFLICT"
+            error = outcome.error
+            assert outcome.status != RequestStatus.WAITLISTED or (
+                error is not None and error["code"] == "CONFLICT"
+            )
 
 
 def _check_no_overlap(holding: dict[uuid.UUID, tuple[datetime, datetime, uuid.UUID]]) -> None:
@@ -138,7 +142,7 @@ def _check_quotas(holding: dict[uuid.UUID, tuple[datetime, datetime, uuid.UUID]]
 
 
 def _check_waiters_are_blocked(
-    snapshot: RoomSnapshot,
+    snapshot: Snapshot,
     holding: dict[uuid.UUID, tuple[datetime, datetime, uuid.UUID]],
     promoted_now: list[tuple[Outcome, NewBooking]],
     maker_seq: dict[uuid.UUID, int],

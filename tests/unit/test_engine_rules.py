@@ -1,4 +1,4 @@
-"""models/domain/engine.py with room rules: policies, buffers, quotas, closures,
+"""models/domain/engine/ with room rules: policies, buffers, quotas, closures,
 approvals and the waitlist, decided without a server (issue 11)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from models.domain.engine import (
     NewClosure,
     RoomFacts,
     RoomRequest,
-    RoomSnapshot,
+    Snapshot,
     decide,
 )
 from models.domain.lifecycle import BookingEvent
@@ -31,12 +31,16 @@ from models.domain.payloads import (
 from models.domain.policy import RoomPolicy, parse_policy
 from models.domain.recurrence import Occurrence
 from models.domain.states import BookingStatus, ConflictPolicy, RequestStatus
+from tests.unit.one_room import one_room
 
 ROOM_ID = uuid.UUID(int=7)
 ALICE, BOB, CAROL, APPROVER = (uuid.UUID(int=n) for n in (100, 200, 300, 400))
 T0 = datetime(2030, 1, 7, 9, tzinfo=UTC)  # a Monday, 09:00 UTC
 NOW = T0 - timedelta(days=1)
 MIN = timedelta(minutes=1)
+# run()'s requests are accepted after every waiter a test puts on the waitlist (seqs
+# below this), as in a room's queue: the engine orders waiters and requests by seq.
+FIRST_SEQ = 100
 
 
 def room(active: bool = True, zone: str = "UTC", **policy: object) -> RoomFacts:
@@ -63,32 +67,36 @@ def series(
 
 def run(
     facts: RoomFacts,
-    snapshot: RoomSnapshot,
+    snapshot: Snapshot,
     *payloads: RoomPayload | tuple[uuid.UUID, RoomPayload],
     admin: bool = False,
     now: datetime = NOW,
 ) -> list:
+    """Decide the payloads (ALICE's, or (requester, payload)) in the room with these facts."""
+    snapshot.rooms[ROOM_ID].facts = facts
     requests = []
     for i, item in enumerate(payloads):
         who, payload = item if isinstance(item, tuple) else (ALICE, item)
-        requests.append(RoomRequest(uuid.UUID(int=10_000 + i), i + 1, who, payload, admin))
+        request = RoomRequest(uuid.UUID(int=10_000 + i), FIRST_SEQ + i, who, payload, admin)
+        requests.append(request)
     counter = iter(range(1, 1_000_000))
-    return decide(facts, snapshot, requests, now=now, new_id=lambda: uuid.UUID(int=next(counter)))
+    decision = decide(snapshot, requests, now=now, new_id=lambda *_: uuid.UUID(int=next(counter)))
+    return decision.outcomes
 
 
 def held(
     *windows: tuple[float, float],
     status: BookingStatus = BookingStatus.CONFIRMED,
     organizer: uuid.UUID = BOB,
-) -> RoomSnapshot:
+) -> Snapshot:
     """A snapshot holding bookings at (start minute, minutes) windows from T0."""
-    snapshot = RoomSnapshot()
+    snapshot = one_room(ROOM_ID)
     for i, (start, minutes) in enumerate(windows):
         facts = BookingFacts(
-            uuid.UUID(int=500 + i), at(start), at(start + minutes), status, None, organizer
+            uuid.UUID(int=500 + i), ROOM_ID, at(start), at(start + minutes), status, organizer
         )
         snapshot.bookings[facts.id] = facts
-        snapshot.hold(facts.id, organizer, facts.start, facts.end)
+        snapshot.hold(ROOM_ID, facts.id, organizer, facts.start, facts.end)
     return snapshot
 
 
@@ -101,11 +109,12 @@ def code(outcome: object) -> str | None:
 
 
 def test_a_policy_refusal_names_its_rule() -> None:
-    [outcome] = run(room(max_duration_minutes=30), RoomSnapshot(), booking(0, 45))
+    [outcome] = run(room(max_duration_minutes=30), one_room(ROOM_ID), booking(0, 45))
 
     assert outcome.status == RequestStatus.REJECTED
     assert outcome.error["code"] == "DURATION_OUT_OF_POLICY"
     assert outcome.error["rule"] == {"name": "max_duration_minutes", "limit": 30}
+    assert "room_id" not in outcome.error  # only a request naming several rooms names one
 
 
 def test_admins_and_approvers_are_held_to_conflicts_buffers_and_closures_only() -> None:
@@ -115,10 +124,10 @@ def test_admins_and_approvers_are_held_to_conflicts_buffers_and_closures_only() 
         buffer_minutes=15,
         approvers=[str(APPROVER)],
     )
-    [by_admin] = run(strict, RoomSnapshot(), booking(0, 45), admin=True)
-    [by_approver] = run(strict, RoomSnapshot(), (APPROVER, booking(0, 45)))
+    [by_admin] = run(strict, one_room(ROOM_ID), booking(0, 45), admin=True)
+    [by_approver] = run(strict, one_room(ROOM_ID), (APPROVER, booking(0, 45)))
     [too_close] = run(strict, held((-60, 50)), booking(0, 45), admin=True)
-    closed = RoomSnapshot(closures=[Closure(uuid.UUID(int=1), at(-10), at(10))])
+    closed = one_room(ROOM_ID, closures=[Closure(uuid.UUID(int=1), at(-10), at(10))])
     [in_closure] = run(strict, closed, booking(0, 45), admin=True)
 
     assert by_admin.status == by_approver.status == RequestStatus.SUCCEEDED
@@ -143,10 +152,10 @@ def test_a_buffer_blocks_a_start_too_close_and_names_the_booking() -> None:
 def test_every_occurrence_of_a_series_is_held_to_the_policy() -> None:
     starts = [at(0) + timedelta(days=d) for d in range(5)]  # Monday to Friday 09:00 UTC
     hours = {"MO": [["08:00", "18:00"]], "WE": [["08:00", "18:00"]], "FR": [["08:00", "18:00"]]}
-    [skipping] = run(room(opening_hours=hours), RoomSnapshot(), series(starts))
+    [skipping] = run(room(opening_hours=hours), one_room(ROOM_ID), series(starts))
     [strict] = run(
         room(opening_hours=hours),
-        RoomSnapshot(),
+        one_room(ROOM_ID),
         series(starts, policy=ConflictPolicy.ALL_OR_NOTHING),
     )
 
@@ -171,7 +180,7 @@ def test_every_occurrence_of_a_series_is_held_to_the_policy() -> None:
 
 def test_the_horizon_holds_for_the_last_occurrences_too() -> None:
     starts = [at(0) + timedelta(days=30 * i) for i in range(4)]
-    [outcome] = run(room(horizon_days=70), RoomSnapshot(), series(starts))
+    [outcome] = run(room(horizon_days=70), one_room(ROOM_ID), series(starts))
 
     assert [e.get("code") for e in outcome.result["occurrences"]] == [
         None,
@@ -187,7 +196,7 @@ def test_the_horizon_holds_for_the_last_occurrences_too() -> None:
 def test_a_daily_quota_counts_pending_and_confirmed_minutes_of_the_requester() -> None:
     quota = room(max_minutes_per_user_per_day=120)
     snapshot = held((0, 60), organizer=ALICE)
-    snapshot.hold(uuid.UUID(int=900), ALICE, at(120), at(150))  # a PENDING one counts too
+    snapshot.hold(ROOM_ID, uuid.UUID(int=900), ALICE, at(120), at(150))  # a PENDING one counts too
     [over] = run(quota, snapshot, booking(200, 45))
     [fits] = run(quota, held((0, 60), organizer=ALICE), booking(200, 60))
     [other_user] = run(quota, held((0, 60), organizer=BOB), booking(200, 120))
@@ -199,7 +208,7 @@ def test_a_daily_quota_counts_pending_and_confirmed_minutes_of_the_requester() -
 
 def test_a_series_counts_its_own_occurrences_toward_the_weekly_quota() -> None:
     starts = [at(0) + timedelta(days=d) for d in range(5)]  # 5 hours in one ISO week
-    [outcome] = run(room(max_minutes_per_user_per_week=180), RoomSnapshot(), series(starts))
+    [outcome] = run(room(max_minutes_per_user_per_week=180), one_room(ROOM_ID), series(starts))
 
     assert [e["status"] for e in outcome.result["occurrences"]] == ["CONFIRMED"] * 3 + [
         "SKIPPED"
@@ -213,8 +222,9 @@ def test_a_quota_week_is_the_local_iso_week_across_a_dst_change() -> None:
     berlin = room(zone="Europe/Berlin", max_minutes_per_user_per_week=120)
     sunday_late = datetime(2030, 3, 31, 21, tzinfo=UTC)  # 23:00 CEST, still that week
     monday_early = datetime(2030, 3, 31, 22, 30, tzinfo=UTC)  # 00:30 CEST, the next week
-    snapshot = RoomSnapshot()
+    snapshot = one_room(ROOM_ID)
     snapshot.hold(
+        ROOM_ID,
         uuid.UUID(int=1),
         ALICE,
         datetime(2030, 3, 25, 8, tzinfo=UTC),
@@ -236,13 +246,13 @@ def test_a_quota_day_of_25_hours_counts_the_minutes_in_it() -> None:
     start = datetime(2030, 10, 26, 20, tzinfo=UTC)  # Saturday 22:00 CEST
     now = datetime(2030, 10, 1, tzinfo=UTC)
     [night] = run(
-        berlin, RoomSnapshot(), BookingPayload(ROOM_ID, start, start + 180 * MIN, "n"), now=now
+        berlin, one_room(ROOM_ID), BookingPayload(ROOM_ID, start, start + 180 * MIN, "n"), now=now
     )
     sunday = datetime(2030, 10, 27, 12, tzinfo=UTC)
 
-    def with_sunday_hour() -> RoomSnapshot:
-        snapshot = RoomSnapshot()
-        snapshot.hold(uuid.UUID(int=1), ALICE, start + 120 * MIN, start + 180 * MIN)
+    def with_sunday_hour() -> Snapshot:
+        snapshot = one_room(ROOM_ID)
+        snapshot.hold(ROOM_ID, uuid.UUID(int=1), ALICE, start + 120 * MIN, start + 180 * MIN)
         return snapshot
 
     [afternoon] = run(
@@ -263,7 +273,12 @@ def test_a_quota_day_of_25_hours_counts_the_minutes_in_it() -> None:
 def test_a_closure_cancels_what_it_covers_and_refuses_later_requests() -> None:
     snapshot = held((0, 60), (120, 60), (600, 60))
     snapshot.bookings[uuid.UUID(int=510)] = BookingFacts(
-        uuid.UUID(int=510), NOW - 3 * 60 * MIN, NOW - 60 * MIN, BookingStatus.CONFIRMED
+        uuid.UUID(int=510),
+        ROOM_ID,
+        NOW - 3 * 60 * MIN,
+        NOW - 60 * MIN,
+        BookingStatus.CONFIRMED,
+        BOB,
     )  # already over: stays as it was
     close = ClosurePayload(ROOM_ID, NOW - 4 * 60 * MIN, at(300), "painting")
     [closed, refused, after] = run(room(), snapshot, close, booking(200), booking(300))
@@ -285,7 +300,7 @@ def test_a_closure_cancels_what_it_covers_and_refuses_later_requests() -> None:
 def test_in_a_room_that_requires_approval_a_booking_is_pending_and_holds_its_slot() -> None:
     approval = room(requires_approval=True, approvers=[str(APPROVER)])
     first, second, own = run(
-        approval, RoomSnapshot(), booking(0), (BOB, booking(30)), (APPROVER, booking(120))
+        approval, one_room(ROOM_ID), booking(0), (BOB, booking(30)), (APPROVER, booking(120))
     )
 
     [new] = first.confirmed
@@ -310,10 +325,10 @@ def test_approve_decline_and_not_pending() -> None:
         (APPROVER, ApprovalPayload(ROOM_ID, pending, approve=False, reason="board only")),
     )
 
-    assert approve.effects == (ApproveBooking(pending, APPROVER),)
+    assert approve.effects == (ApproveBooking(pending, ROOM_ID, APPROVER),)
     assert code(again) == "NOT_PENDING"
     assert decline.effects == (
-        CancelBooking(pending, APPROVER, "DECLINED", BookingEvent.DECLINE, "board only"),
+        CancelBooking(pending, ROOM_ID, APPROVER, "DECLINED", BookingEvent.DECLINE, "board only"),
     )
 
 
@@ -327,7 +342,7 @@ def test_approving_after_the_start_expires_the_booking_instead() -> None:
 
     assert code(late) == "NOT_PENDING"
     assert late.effects == (
-        CancelBooking(uuid.UUID(int=500), None, "APPROVAL_EXPIRED", BookingEvent.EXPIRE),
+        CancelBooking(uuid.UUID(int=500), ROOM_ID, None, "APPROVAL_EXPIRED", BookingEvent.EXPIRE),
     )
 
 
@@ -344,7 +359,7 @@ def test_a_conflicting_booking_with_waitlist_waits_and_is_promoted_when_the_slot
         CancelPayload(ROOM_ID, uuid.UUID(int=500)),
         (BOB, booking(0)),  # accepted after the waiters: they go first
     )
-    by_request = {}
+    by_request: dict[uuid.UUID, list[RequestStatus]] = {}
     for outcome in outcomes:
         by_request.setdefault(outcome.request_id, []).append(outcome.status)
 
@@ -361,7 +376,7 @@ def test_only_a_conflict_puts_a_request_on_the_waitlist() -> None:
     [too_long] = run(room(max_duration_minutes=30), held((0, 60)), booking(0, 45, waitlist=True))
     [closed] = run(
         room(),
-        RoomSnapshot(closures=[Closure(uuid.UUID(int=1), at(0), at(60))]),
+        one_room(ROOM_ID, closures=[Closure(uuid.UUID(int=1), at(0), at(60))]),
         booking(0, waitlist=True),
     )
 
@@ -431,11 +446,15 @@ def test_a_closure_promotes_or_rejects_the_waiters() -> None:
 
 
 def test_the_snapshot_tracks_new_and_cancelled_bookings_for_quota_and_calendar() -> None:
-    snapshot = RoomSnapshot(calendar=RoomCalendar([Slot(at(0), at(60), uuid.UUID(int=9))]))
-    new = NewBooking(uuid.UUID(int=1), uuid.UUID(int=2), ALICE, at(100), at(160), booking(100))
+    calendar = RoomCalendar([Slot(at(0), at(60), uuid.UUID(int=9))])
+    snapshot = one_room(room(), calendar=calendar)
+    new = NewBooking(
+        uuid.UUID(int=1), uuid.UUID(int=2), ROOM_ID, ALICE, at(100), at(160), booking(100)
+    )
     snapshot.apply([new])
-    assert snapshot.booked[ALICE].windows == {new.id: (at(100), at(160))}
-    snapshot.apply([CancelBooking(new.id, ALICE, None)])
-    assert snapshot.booked[ALICE].windows == {}
-    assert len(snapshot.calendar) == 1
+    state = snapshot.room(ROOM_ID)
+    assert state.booked[ALICE].windows == {new.id: (at(100), at(160))}
+    snapshot.apply([CancelBooking(new.id, ROOM_ID, ALICE, None)])
+    assert state.booked[ALICE].windows == {}
+    assert len(state.calendar) == 1
     assert RoomPolicy().buffer == timedelta(0)

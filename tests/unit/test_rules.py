@@ -1,15 +1,29 @@
-"""The synchronous booking-window rules."""
+"""The booking rules that need no room policy: the synchronous window rules, and the
+refusals at decision (inactive room, capacity, conflicts, cancellability)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.domain.rules import check_window
+from models.domain.calendar import RoomCalendar, Slot
+from models.domain.rules import (
+    check_window,
+    refuse_cancel,
+    refuse_capacity,
+    refuse_conflict,
+    refuse_inactive,
+)
 from models.errors import ValidationFailed
 
 NOW = datetime(2027, 1, 1, 12, tzinfo=UTC)
+T0 = datetime(2027, 3, 1, 9, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+# At acceptance: the window
 
 
 def errors(start: datetime, end: datetime) -> dict[str, list[str]]:
@@ -43,3 +57,34 @@ def test_each_broken_rule_names_its_field(
 def test_several_broken_rules_are_all_reported() -> None:
     details = errors(NOW - timedelta(hours=1), NOW - timedelta(hours=2))
     assert set(details) == {"start_time", "end_time"}
+
+
+# At decision: the refusals
+
+
+def test_a_free_slot_in_an_active_room_is_allowed() -> None:
+    assert refuse_inactive(True) is None
+    assert refuse_capacity([], 4) is None
+    assert refuse_capacity(["a@x.io"] * 4, 4) is None
+    assert refuse_conflict(RoomCalendar(), T0, T0 + H) is None
+
+
+def test_refusals_name_the_rule() -> None:
+    taken = Slot(T0, T0 + H, uuid.uuid4())
+    inactive = refuse_inactive(False)
+    crowded = refuse_capacity(["a@x.io"] * 5, 4)
+    refusal = refuse_conflict(RoomCalendar([taken]), T0, T0 + H)
+
+    assert inactive is not None and inactive.code == "ROOM_INACTIVE"
+    assert crowded is not None and crowded.code == "CAPACITY_EXCEEDED"
+    assert refusal is not None and refusal.code == "CONFLICT"
+    assert refusal.as_error()["conflicts"] == [taken.as_conflict()]
+
+
+def test_cancel_needs_a_confirmed_booking_that_has_not_ended() -> None:
+    assert refuse_cancel(status="CONFIRMED", end=T0 + H, now=T0) is None
+    cancelled = refuse_cancel(status="CANCELLED", end=T0 + H, now=T0)
+    ended = refuse_cancel(status="CONFIRMED", end=T0, now=T0)
+
+    assert cancelled is not None and cancelled.code == "NOT_CANCELLABLE"
+    assert ended is not None and ended.code == "NOT_CANCELLABLE"

@@ -1,0 +1,355 @@
+"""Changing bookings in place: one booking (its window, room or text; a group's window
+moves with it), and a series' occurrences from one on.
+
+A change meets every rule a new request for the new window would meet, except that the
+bookings it moves never conflict with themselves: they are let go of while it is
+checked, and held again where they are if it is refused. Either the whole change takes
+effect or none of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.domain.engine.checks import WHOLE_REQUEST, refuse_window
+from models.domain.engine.new_bookings import new_status
+from models.domain.engine.outcomes import failed, rejected, succeeded
+from models.domain.engine.releases import NOT_FOUND
+from models.domain.engine.state import (
+    BookingFacts,
+    ChangeBooking,
+    Outcome,
+    RoomRequest,
+    Snapshot,
+)
+from models.domain.payloads import ChangePayload, SeriesChangePayload
+from models.domain.recurrence import Occurrence, shifted
+from models.domain.rules import MAX_DURATION, Refusal, refuse_capacity, refuse_change
+from models.domain.states import HOLDING, BookingStatus, ConflictPolicy
+
+
+def _held(snapshot: Snapshot, moves: Iterable[tuple[BookingFacts, uuid.UUID]]) -> bool:
+    """Whether every room the moves leave or enter is held (the request names them all:
+    models/services/accept queues it in each; anything else is a fault, not a refusal)."""
+    return all(b.room_id in snapshot.rooms and r in snapshot.rooms for b, r in moves)
+
+
+def _let_go(snapshot: Snapshot, bookings: Iterable[BookingFacts]) -> None:
+    for booking in bookings:
+        snapshot.unhold(booking.id)
+
+
+def _hold_again(snapshot: Snapshot, bookings: Iterable[BookingFacts]) -> None:
+    for booking in bookings:
+        snapshot.hold(booking.room_id, booking.id, booking.organizer_id, booking.start, booking.end)
+
+
+def _refuse(
+    snapshot: Snapshot,
+    request: RoomRequest,
+    moves: Sequence[tuple[BookingFacts, uuid.UUID]],
+    start: datetime,
+    end: datetime,
+    attendees: Sequence[str],
+    now: datetime,
+) -> Refusal | None:
+    """The rules for (booking, room) moves to one window; only capacity if nothing moves
+    (a new title is not refused by rules about windows)."""
+    rooms = [room for _, room in moves]
+    first = moves[0][0]
+    moving = (start, end) != (first.start, first.end) or any(b.room_id != r for b, r in moves)
+    if not moving:
+        capacity = sum(snapshot.room(room).facts.capacity for room in rooms)
+        return refuse_capacity(attendees, capacity)
+    return refuse_window(
+        snapshot,
+        request,
+        rooms,
+        start,
+        end,
+        attendees=attendees,
+        organizer=first.organizer_id,
+        now=now,
+        new_start=start != first.start or any(b.room_id != r for b, r in moves),
+    )
+
+
+def _status(
+    snapshot: Snapshot,
+    request: RoomRequest,
+    booking: BookingFacts,
+    room_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+) -> BookingStatus:
+    """A booking that moves is held as a new one would be (PENDING where the room asks
+    the requester for approval); one that does not move keeps its status."""
+    if (room_id, start, end) == (booking.room_id, booking.start, booking.end):
+        return booking.status
+    return new_status(snapshot, request, room_id)
+
+
+def decide_change(
+    snapshot: Snapshot, request: RoomRequest, payload: ChangePayload, now: datetime
+) -> Outcome:
+    booking = snapshot.bookings.get(payload.booking_id)
+    if booking is None:
+        return rejected(request, NOT_FOUND)
+    start, end = payload.start or booking.start, payload.end or booking.end
+    room_id = payload.new_room_id or booking.room_id
+    only_end = start == booking.start and room_id == booking.room_id and not payload.text
+    refusal = refuse_change(
+        status=booking.status,
+        start=booking.start,
+        end=booking.end,
+        new_start=start,
+        new_end=end,
+        only_end=only_end,
+        now=now,
+    )
+    if refusal is not None:
+        return rejected(request, refusal)
+    group = [booking]
+    if booking.group_id is not None and (start, end) != (booking.start, booking.end):
+        group += sorted(
+            (
+                b
+                for b in snapshot.bookings.values()
+                if b.group_id == booking.group_id
+                and b.id != booking.id
+                and b.status in HOLDING
+                and b.end > now
+            ),
+            key=lambda b: str(b.room_id),
+        )
+    moves = [(b, room_id if b.id == booking.id else b.room_id) for b in group]
+    if not _held(snapshot, moves):
+        return failed(request.id, "the change names a room its decider does not hold")
+    attendees = payload.text.get("attendees", booking.attendees)
+    _let_go(snapshot, group)
+    try:
+        refusal = _refuse(snapshot, request, moves, start, end, attendees, now)
+    finally:
+        _hold_again(snapshot, group)
+    if refusal is not None:
+        return rejected(request, refusal)
+    effects = [
+        ChangeBooking(
+            b,
+            room,
+            start,
+            end,
+            _status(snapshot, request, b, room, start, end),
+            payload.text if b.id == booking.id else {},
+            request.requester_id,
+        )
+        for b, room in moves
+    ]
+    mine = effects[0]
+    result: dict[str, Any] = {
+        "booking_id": str(booking.id),
+        "version": mine.version,
+        "booking_status": mine.status.value,
+    }
+    if len(effects) > 1:
+        result["booking_ids"] = [str(e.booking_id) for e in effects]
+        result["group_id"] = str(booking.group_id)
+    return succeeded(request, result, effects)
+
+
+def _units(bookings: Iterable[BookingFacts]) -> list[list[BookingFacts]]:
+    """The occurrences to change, by start: a several-rooms series' bookings of one
+    occurrence (one group) move together."""
+    units: dict[uuid.UUID, list[BookingFacts]] = {}
+    for booking in sorted(bookings, key=lambda b: (b.start, str(b.room_id))):
+        units.setdefault(booking.group_id or booking.id, []).append(booking)
+    return list(units.values())
+
+
+def decide_series_change(
+    snapshot: Snapshot, request: RoomRequest, payload: SeriesChangePayload, now: datetime
+) -> Outcome:
+    """Every occurrence from `from` on (never one that has started), moved at local
+    wall-clock time: all of them or none, or the ones that fit (a refused one stays
+    where it is, and the others are checked again against it)."""
+    cutoff = max(payload.start_from, now)
+    targets = [
+        b
+        for b in snapshot.bookings.values()
+        if b.series_id == payload.series_id and b.status in HOLDING and b.start >= cutoff
+    ]
+    if not targets:
+        why = f"no occurrence of the series starts at or after {cutoff.isoformat()}"
+        return rejected(request, Refusal("NOT_CHANGEABLE", why))
+    units = _units(targets)
+    moves = [(b, payload.new_room_id or b.room_id) for b in targets]
+    if not _held(snapshot, moves):
+        return failed(request.id, "the change names a room its decider does not hold")
+    shift = timedelta(minutes=payload.shift_minutes)
+    duration = timedelta(minutes=payload.duration_minutes) if payload.duration_minutes else None
+    planned = [
+        shifted(
+            Occurrence(unit[0].start, unit[0].end), payload.timezone, shift=shift, duration=duration
+        )
+        for unit in units
+    ]
+    skipped: dict[int, Refusal] = {}
+    all_or_nothing = payload.conflict_policy == ConflictPolicy.ALL_OR_NOTHING
+    while True:
+        refused = _verdicts(snapshot, request, payload, units, planned, skipped, now)
+        whole = next((r for r in refused.values() if r.code in WHOLE_REQUEST), None)
+        if whole is not None:
+            return rejected(request, whole, total=len(units))
+        skipped.update(refused)
+        if not refused or all_or_nothing:
+            break
+    nothing = bool(skipped) and (all_or_nothing or len(skipped) == len(units))
+    entries = [
+        _entry(unit, None if nothing or i in skipped else planned[i], skipped.get(i), status)
+        for i, unit in enumerate(units)
+        for status in [_unit_status(snapshot, request, payload, unit, planned[i])]
+    ]
+    if nothing:
+        return _nothing_changed(request, payload, entries, skipped)
+    effects = [
+        ChangeBooking(
+            booking,
+            payload.new_room_id or booking.room_id,
+            planned[i].start,
+            planned[i].end,
+            _status(
+                snapshot,
+                request,
+                booking,
+                payload.new_room_id or booking.room_id,
+                planned[i].start,
+                planned[i].end,
+            ),
+            payload.text,
+            request.requester_id,
+        )
+        for i, unit in enumerate(units)
+        if i not in skipped
+        for booking in unit
+    ]
+    result = {"series_id": str(payload.series_id), "occurrences": entries}
+    total = len(units)
+    return succeeded(request, result, effects, total=total, confirmed=total - len(skipped))
+
+
+def _verdicts(
+    snapshot: Snapshot,
+    request: RoomRequest,
+    payload: SeriesChangePayload,
+    units: list[list[BookingFacts]],
+    planned: list[Occurrence],
+    skipped: dict[int, Refusal],
+    now: datetime,
+) -> dict[int, Refusal]:
+    """The occurrences not yet skipped that a rule refuses, each checked against the
+    skipped ones where they stay and the others where they go; the snapshot is left as
+    it was."""
+    everyone = [b for unit in units for b in unit]
+    _let_go(snapshot, everyone)
+    staying = [b for i in skipped for b in units[i]]
+    _hold_again(snapshot, staying)
+    refused: dict[int, Refusal] = {}
+    temporary: list[uuid.UUID] = []
+    try:
+        for i, unit in enumerate(units):
+            if i in skipped:
+                continue
+            occ = planned[i]
+            moves = [(b, payload.new_room_id or b.room_id) for b in unit]
+            attendees = payload.text.get("attendees", unit[0].attendees)
+            refusal: Refusal | None = None
+            if occ.end - occ.start > MAX_DURATION:
+                refusal = Refusal("NOT_CHANGEABLE", "a booking lasts at most 24 hours")
+            else:
+                refusal = _refuse(snapshot, request, moves, occ.start, occ.end, attendees, now)
+            if refusal is not None:
+                refused[i] = refusal
+                continue
+            for booking, room in moves:
+                hold = uuid.uuid4()
+                snapshot.hold(room, hold, booking.organizer_id, occ.start, occ.end)
+                temporary.append(hold)
+    finally:
+        for hold in temporary:
+            snapshot.unhold(hold)
+        _let_go(snapshot, staying)
+        _hold_again(snapshot, everyone)
+    return refused
+
+
+def _unit_status(
+    snapshot: Snapshot,
+    request: RoomRequest,
+    payload: SeriesChangePayload,
+    unit: list[BookingFacts],
+    occ: Occurrence,
+) -> BookingStatus:
+    """PENDING while any booking of the occurrence would wait for an approver."""
+    statuses = {
+        _status(snapshot, request, b, payload.new_room_id or b.room_id, occ.start, occ.end)
+        for b in unit
+    }
+    pending = BookingStatus.PENDING in statuses
+    return BookingStatus.PENDING if pending else BookingStatus.CONFIRMED
+
+
+def _entry(
+    unit: list[BookingFacts],
+    moved_to: Occurrence | None,
+    refusal: Refusal | None,
+    status: BookingStatus,
+) -> dict[str, Any]:
+    """One occurrence in the result: where it goes (CONFIRMED or PENDING), or where it
+    stays (SKIPPED), and why where a rule refused it."""
+    first = unit[0]
+    entry: dict[str, Any] = {"booking_id": str(first.id)}
+    if len(unit) > 1:
+        entry["booking_ids"] = [str(b.id) for b in unit]
+        entry["group_id"] = str(first.group_id)
+    where = moved_to or Occurrence(first.start, first.end)
+    entry["start_time"], entry["end_time"] = where.start.isoformat(), where.end.isoformat()
+    entry["status"] = status.value if moved_to is not None else "SKIPPED"
+    entry["conflicts"] = refusal.conflicts if refusal else []
+    if refusal is not None:
+        entry["code"] = refusal.code
+        if refusal.rule is not None:
+            entry["rule"] = refusal.rule
+        if refusal.room_id is not None:
+            entry["room_id"] = str(refusal.room_id)
+    return entry
+
+
+def _nothing_changed(
+    request: RoomRequest,
+    payload: SeriesChangePayload,
+    entries: list[dict[str, Any]],
+    skipped: dict[int, Refusal],
+) -> Outcome:
+    """All or nothing, and something was refused: no occurrence moves. The error is the
+    first refusal that is not a conflict, or else a CONFLICT naming every booking in
+    the way."""
+    refusals = [skipped[i] for i in sorted(skipped)]
+    other = next((r for r in refusals if r.code != "CONFLICT"), None)
+    conflicts = {c["booking_id"]: c for r in refusals for c in r.conflicts}
+    named = sorted(conflicts.values(), key=lambda c: c["start_time"])
+    count = f"{len(skipped)} of {len(entries)} occurrences"
+    if other is None:
+        refusal = Refusal("CONFLICT", f"{count} conflict; nothing was changed", named)
+    else:
+        message = f"{count} are refused ({other.message}); nothing was changed"
+        refusal = Refusal(other.code, message, named, other.rule, other.room_id)
+    return rejected(
+        request,
+        refusal,
+        result={"series_id": str(payload.series_id), "occurrences": entries},
+        total=len(entries),
+        extra_error={"occurrences": [e for e in entries if "code" in e]},
+    )

@@ -1,0 +1,154 @@
+"""models/services/decide.py with an in-memory store: which rooms a turn takes, in which
+order requests are decided across rooms, and what a refused commit leaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from models.domain.engine import RoomFacts
+from models.domain.payloads import BookingPayload, CancelPayload, ChangePayload
+from models.domain.states import RequestStatus
+from models.services.decide import decide_turn, drain_room
+from tests.unit.fake_store import FakeStore, Row
+
+A, B, C = (uuid.UUID(int=n) for n in (1, 2, 3))
+ALICE, BOB = uuid.UUID(int=100), uuid.UUID(int=200)
+T0 = datetime(2030, 1, 7, 9, tzinfo=UTC)
+NOW = T0 - timedelta(days=1)
+
+
+def store() -> FakeStore:
+    return FakeStore([RoomFacts(r, True, 10) for r in (A, B, C)], NOW)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def booking(
+    *rooms: uuid.UUID, start: float = 0, hours: float = 1, **extra: object
+) -> BookingPayload:
+    several = rooms if len(rooms) > 1 else ()
+    return BookingPayload(rooms[0], at(start), at(start + hours), "b", room_ids=several, **extra)  # type: ignore[arg-type]
+
+
+def row(fake: FakeStore, request_id: uuid.UUID) -> Row:
+    return fake.state.rows[request_id]
+
+
+def status(fake: FakeStore, request_id: uuid.UUID) -> RequestStatus:
+    return row(fake, request_id).status
+
+
+def test_a_turn_of_one_room_locks_that_room_only() -> None:
+    fake = store()
+    first = fake.submit(ALICE, booking(A))
+    second = fake.submit(BOB, booking(A))
+
+    done = drain_room(fake, A)
+
+    assert done.decided == 2
+    assert fake.locked == [(A,)]
+    assert (status(fake, first), status(fake, second)) == (
+        RequestStatus.SUCCEEDED,
+        RequestStatus.REJECTED,
+    )
+    assert done.last.through == row(fake, second).seq
+
+
+def test_a_request_naming_another_room_waits_for_that_rooms_earlier_requests() -> None:
+    """A's turn decides what comes before the two-room request, then takes B too (in
+    order), decides B's earlier request, the two-room one, and A's later one."""
+    fake = store()
+    early_a = fake.submit(ALICE, booking(A, start=5))
+    early_b = fake.submit(BOB, booking(B))  # accepted first: it gets B at 09:00
+    both = fake.submit(ALICE, booking(A, B))  # wants A and B at 09:00
+    late_a = fake.submit(BOB, booking(A))  # wants what `both` took in A
+
+    done = drain_room(fake, A)
+
+    assert fake.locked == [(A,), (A, B)]
+    assert status(fake, early_a) == status(fake, early_b) == RequestStatus.SUCCEEDED
+    assert status(fake, both) == RequestStatus.REJECTED
+    assert row(fake, both).error["room_id"] == str(B)  # type: ignore[index]
+    assert status(fake, late_a) == RequestStatus.SUCCEEDED  # A was left free: none booked
+    assert done.decided == 4
+    assert fake.holding(A)[0].start == at(0)
+
+
+def test_the_first_turn_stops_before_the_request_it_cannot_decide() -> None:
+    """Before it takes B, A's first transaction decides only what precedes the two-room
+    request in A: acceptance order holds in A whatever B holds."""
+    fake = store()
+    both = fake.submit(ALICE, booking(A, B))
+    after = fake.submit(BOB, booking(A))
+
+    first = decide_turn(fake, [A], home=A)
+
+    assert first.count == 0
+    assert first.needs == {B}
+    assert first.through == row(fake, both).seq - 1
+    assert status(fake, after) == RequestStatus.QUEUED
+    drain_room(fake, A)
+    assert status(fake, both) == RequestStatus.SUCCEEDED
+    assert status(fake, after) == RequestStatus.REJECTED  # the earlier one won A
+
+
+def test_a_move_to_another_room_is_decided_in_both_rooms_orders_and_frees_its_slot() -> None:
+    fake = store()
+    made = fake.submit(ALICE, booking(A))
+    drain_room(fake, A)
+    booking_id = uuid.UUID(row(fake, made).result["booking_id"])  # type: ignore[index]
+    waiter = fake.submit(BOB, booking(A, waitlist=True))
+    drain_room(fake, A)
+    assert status(fake, waiter) == RequestStatus.WAITLISTED
+
+    move = fake.submit(ALICE, ChangePayload(B, booking_id, new_room_id=B))
+    assert row(fake, move).rooms == {A, B}
+    drain_room(fake, B)
+
+    assert status(fake, move) == RequestStatus.SUCCEEDED
+    assert fake.state.bookings[booking_id].room_id == B
+    assert fake.state.bookings[booking_id].version == 2
+    assert status(fake, waiter) == RequestStatus.SUCCEEDED  # promoted in the same turn
+    assert [b.id for b in fake.holding(B)] == [booking_id]
+
+
+def test_a_cancel_queued_behind_a_move_follows_the_booking_to_its_new_room() -> None:
+    """The cancel is accepted while the move is still queued: it is queued in both rooms,
+    so it is decided after the move, with both rooms held."""
+    fake = store()
+    made = fake.submit(ALICE, booking(A))
+    drain_room(fake, A)
+    booking_id = uuid.UUID(row(fake, made).result["booking_id"])  # type: ignore[index]
+    move = fake.submit(ALICE, ChangePayload(B, booking_id, new_room_id=B))
+    cancel = fake.submit(ALICE, CancelPayload(A, booking_id))
+
+    assert row(fake, cancel).rooms == {A, B}
+    drain_room(fake, A)
+
+    assert status(fake, move) == status(fake, cancel) == RequestStatus.SUCCEEDED
+    assert fake.holding(A) == fake.holding(B) == []
+
+
+def test_a_refused_commit_is_decided_again_one_request_at_a_time() -> None:
+    """The fast path's commit fails (as when Postgres refuses the batch): the same
+    requests are decided again one by one, each in its savepoint."""
+    fake = store()
+    first = fake.submit(ALICE, booking(A))
+    second = fake.submit(BOB, booking(A, start=2))
+    fake.fail_next_commit = True
+
+    drain_room(fake, A)
+
+    assert status(fake, first) == status(fake, second) == RequestStatus.SUCCEEDED
+    assert len(fake.holding(A)) == 2
+
+
+def test_rooms_a_turn_cannot_take_are_left_to_be_woken() -> None:
+    fake = store()
+    fake.submit(ALICE, booking(A, B))
+    done = drain_room(fake, B)
+    assert done.decided == 1
+    assert done.wake == frozenset()  # nothing left anywhere
