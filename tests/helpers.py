@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
@@ -190,6 +190,33 @@ def confirmed_count(sessions: sessionmaker[Session], room: str) -> int:
             )
             or 0
         )
+
+
+def overlapping_pairs(sessions: sessionmaker[Session]) -> int:
+    """Pairs of slot-holding bookings of one room that overlap: must be none."""
+    with sessions() as session:
+        return int(
+            session.execute(
+                text(
+                    "SELECT count(*) FROM bookings a JOIN bookings b "
+                    "ON a.room_id = b.room_id AND a.id < b.id "
+                    "WHERE a.status IN ('PENDING', 'CONFIRMED') "
+                    "AND b.status IN ('PENDING', 'CONFIRMED') "
+                    "AND a.start_time < b.end_time AND b.start_time < a.end_time"
+                )
+            ).scalar_one()
+        )
+
+
+def seqs(sessions: sessionmaker[Session], task_ids: list[str]) -> dict[str, int]:
+    """Each request's place in the acceptance order."""
+    with sessions() as session:
+        rows = session.execute(
+            select(BookingRequest.id, BookingRequest.seq).where(
+                BookingRequest.id.in_([uuid.UUID(t) for t in task_ids])
+            )
+        ).all()
+    return {str(id_): seq for id_, seq in rows}
 
 
 def next_dst_change(zone: ZoneInfo, *, spring: bool) -> datetime:

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.services import housekeeping
 from models.tables.bookings import Booking
-from models.tables.requests import BookingRequest
 from tests.helpers import (
     Api,
     assert_error,
@@ -24,6 +23,8 @@ from tests.helpers import (
     decide_now,
     future,
     new_booking,
+    overlapping_pairs,
+    seqs,
     stored,
     wait_until,
 )
@@ -79,33 +80,6 @@ def holding(sessions: sessionmaker[Session], room: str) -> list[Booking]:
                 .order_by(Booking.start_time)
             )
         )
-
-
-def overlapping_pairs(sessions: sessionmaker[Session]) -> int:
-    """Pairs of slot-holding bookings of one room that overlap: must be none."""
-    with sessions() as session:
-        return int(
-            session.execute(
-                text(
-                    "SELECT count(*) FROM bookings a JOIN bookings b "
-                    "ON a.room_id = b.room_id AND a.id < b.id "
-                    "WHERE a.status IN ('PENDING', 'CONFIRMED') "
-                    "AND b.status IN ('PENDING', 'CONFIRMED') "
-                    "AND a.start_time < b.end_time AND b.start_time < a.end_time"
-                )
-            ).scalar_one()
-        )
-
-
-def seqs(sessions: sessionmaker[Session], task_ids: list[str]) -> dict[str, int]:
-    """Each request's place in the acceptance order."""
-    with sessions() as session:
-        rows = session.execute(
-            select(BookingRequest.id, BookingRequest.seq).where(
-                BookingRequest.id.in_([uuid.UUID(t) for t in task_ids])
-            )
-        ).all()
-    return {str(id_): seq for id_, seq in rows}
 
 
 def created_event(api: Api, admin: dict[str, str], booking_id: str) -> dict[str, Any]:
