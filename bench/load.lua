@@ -1,7 +1,7 @@
 -- wrk script: POST /v1/bookings with windows that never conflict.
 --
 -- [BENCH_RATE=R] wrk -t T -c C -d D --latency -s bench/load.lua URL -- ROOMS_FILE TOKEN \
---     BASE_EPOCH SLOT_SECONDS THREADS MAX_PER_THREAD [GAP_SECONDS]
+--     BASE_EPOCH SLOT_SECONDS THREADS MAX_PER_THREAD [GAP_SECONDS] [ROOMS_PER_REQUEST]
 --
 -- ROOMS_FILE   one room id per line
 -- BASE_EPOCH   first window start (UTC seconds); SLOT_SECONDS the slot length
@@ -10,6 +10,9 @@
 -- THREADS      the -t value: thread k sends request numbers k, k+T, k+2T, ... so every
 --              request of the run has its own number i; room = rooms[i % #rooms],
 --              window = BASE + (i // #rooms) * SLOT: distinct (room, window) per request.
+-- ROOMS_PER_REQUEST  (default 1) with 2 or more, request i books rooms[i % #rooms] and
+--              the next ones at a stride that changes with i (so the sets overlap in
+--              every way across requests), all at window BASE + i * SLOT: its own.
 -- BENCH_RATE   (environment) requests/s for the whole run; unset: as fast as possible.
 --              Paced runs give each thread a schedule (one send every THREADS/RATE s)
 --              and delay() holds each connection until the thread's next free slot, so
@@ -54,6 +57,7 @@ function init(args)
   nthreads = tonumber(args[5])
   cap = tonumber(args[6])
   gap = tonumber(args[7] or "0")
+  per_request = tonumber(args[8] or "1")
   sent = 0
   responses = 0
   non202 = 0
@@ -70,6 +74,19 @@ function request()
   local i = id + sent * nthreads
   sent = sent + 1
   local room = rooms[(i % #rooms) + 1]
+  if per_request > 1 then
+    local stride = 1 + math.floor(i / #rooms) % (#rooms - 1)
+    local named = {}
+    for k = 0, per_request - 1 do
+      named[#named + 1] = '"' .. rooms[((i + k * stride) % #rooms) + 1] .. '"'
+    end
+    local start = base + i * slot
+    local body = string.format(
+      '{"room_ids":[%s],"start_time":"%s","end_time":"%s","title":"bench %d"}',
+      table.concat(named, ","), iso(start), iso(start + slot - gap), i
+    )
+    return wrk.format(nil, "/v1/bookings", nil, body)
+  end
   local start = base + math.floor(i / #rooms) * slot
   local body = string.format(
     '{"room_id":"%s","start_time":"%s","end_time":"%s","title":"bench %d"}',

@@ -14,7 +14,10 @@ One run (`make bench`, or `python bench/run.py`):
              notice, horizon), windows 5 minutes apart: decided in the same full
              transactions, so worker CPU against batch's is the cost of the rules;
 8. policies  spread again into 100 such rooms: throughput with rules under load;
-9. dry_run   POST /v1/bookings/check, one at a time, beside GET /v1/rooms/{id}: latency.
+9. dry_run   POST /v1/bookings/check, one at a time, beside GET /v1/rooms/{id}: latency;
+10. several  spread's load as two-room requests over the same 100 rooms (each pair its own
+             window, the pairs overlapping every way): every room or none, each decided in
+             both rooms' order; requests/s against spread's, in the same run.
 
 The system is started with `python -m cli migrate|create-admin|worker|api` (bench/stack.py)
 on a database of its own (created here, dropped at the end) and Redis db 12 (flushed).
@@ -424,6 +427,7 @@ class Bench:
         rate: int | None = None,
         token: str | None = None,
         gap: timedelta = timedelta(0),
+        per_request: int = 1,
     ) -> None:
         """Run wrk into scenario.rooms; record its summary and its own CPU (rusage)."""
         rooms_file = self.scratch / f"{scenario.name}.rooms"
@@ -447,6 +451,7 @@ class Bench:
             str(threads),
             str(max(1, max_requests // threads)),
             str(int(gap.total_seconds())),
+            str(per_request),
         ]
         env = {**os.environ, "BENCH_RATE": str(rate or 0)}
         out_path = self.scratch / f"{scenario.name}.wrk.txt"
@@ -483,7 +488,9 @@ class Bench:
         rate: int | None = None,
         as_user: bool = False,
         gap: timedelta = timedelta(0),
+        per_request: int = 1,
     ) -> Scenario:
+        """wrk's load; with per_request > 1, each request books that many rooms."""
         scenario = Scenario(name, rooms)
         with self.measured(scenario):
             wrk_cpu_start = time.monotonic()
@@ -496,17 +503,20 @@ class Bench:
                 rate=rate,
                 token=self.user_token if as_user else None,
                 gap=gap,
+                per_request=per_request,
             )
             load_s = time.monotonic() - wrk_cpu_start
             drained = self.wait_decided(rooms)
         stats = self.row_stats(rooms)
         scenario.requests = stats["accepted"]
-        scenario.bookings = stats["decided"]
+        scenario.bookings = stats["decided"] * per_request
         scenario.decided_per_s = stats["decided"] / stats["span_s"] if stats["span_s"] else 0.0
         scenario.p50_ms, scenario.p99_ms = stats["p50_ms"], stats["p99_ms"]
         scenario.extra.update(load_s=round(load_s, 2), drain_s=round(drained, 2))
         scenario.extra["accepted_per_s"] = rounded(stats["accepted_per_s"])
-        self.check(scenario, expect_bookings=stats["accepted"])
+        if per_request > 1:
+            scenario.extra["rooms_per_request"] = per_request
+        self.check(scenario, expect_bookings=stats["accepted"] * per_request)
         return scenario
 
     def series(self, runs: int = 5) -> Scenario:
@@ -654,6 +664,13 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
             else None
         ),
     }
+    several = by_name.get("several")
+    compared = {
+        # requests decided per second, two rooms each against one room each, same run
+        "several_vs_spread_requests": several.decided_per_s / spread.decided_per_s
+        if several and spread and spread.decided_per_s
+        else None,
+    }
     limits = {
         "spread_ratio": (0.25, ">="),
         "hot_ratio": (0.25, ">="),
@@ -687,6 +704,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
             if s.p50_ms is not None
         },
         "goals": goals,
+        "compared": {k: rounded(v, 3) for k, v in compared.items()},
         "checks": {s.name: s.checks for s in results},
         "ok": all(s.ok for s in results),
         "scenarios": {s.name: s.as_json() for s in results},
@@ -760,6 +778,9 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
         "CPU ms per decided booking from /proc; pg = the bench database's backends + the"
         " cluster's shared processes; load = wrk (baseline: its Python client threads)"
     )
+    ratio = doc["compared"].get("several_vs_spread_requests")
+    if ratio is not None:
+        print(f"several: two-room requests decided/s = {ratio:.2f} x spread's one-room ones")
     print("\ngoal                          value     goal                met")
     for key, goal in doc["goals"].items():
         met = {True: "yes", False: "NO", None: "-"}[goal["met"]]
@@ -793,6 +814,15 @@ SCENARIOS = {
         gap=POLICY_GAP,
     ),
     "dry_run": lambda bench: bench.dry_run(),
+    "several": _http(
+        "several",
+        100,
+        threads=2,
+        connections=16,
+        seconds=SECONDS,
+        max_requests=MAX_REQUESTS // 2,
+        per_request=2,
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Iterable
 
 # Advisory-lock namespaces (the first int of pg_advisory_xact_lock(int, int)).
 LOCK_ACCEPT = 1  # key: a stripe of rooms; acceptance order is commit order per room
@@ -35,6 +36,12 @@ ROOM_LOCK_TTL_SECONDS = 15.0
 def room_lock_key(room_id: uuid.UUID | str) -> int:
     """A signed 32-bit key for Postgres advisory locks on one room."""
     return zlib.crc32(str(room_id).encode()) - 2**31
+
+
+def room_lock_keys(rooms: Iterable[uuid.UUID | str]) -> list[int]:
+    """The rooms' decide-lock keys in the one order every holder of several takes them
+    (so none waits on another in a circle); rooms whose keys collide share one."""
+    return sorted({room_lock_key(room) for room in rooms})
 
 
 def accept_stripe(room_id: uuid.UUID | str) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBooking
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.domain.states import FINISHED, BookingStatus, MeetingState
-from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_key
+from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_keys
 from models.services.booking_writes import cancel_bookings
 from models.services.outbox import BOOKING_CANCELLED, emit
 from models.services.task_status import reject_waiting
@@ -111,9 +111,10 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) -
 
 
 def _lock_rooms(session: Session, rooms: list[uuid.UUID]) -> None:
-    """The rooms' decide locks, in order: never interleaved with their workers' batches."""
-    for room_id in rooms:
-        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, room_lock_key(room_id))))
+    """The rooms' decide locks, in the deciders' order: never interleaved with their
+    batches, and never waiting on a decider that waits on us."""
+    for key in room_lock_keys(rooms):
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, key)))
 
 
 Freed = tuple[uuid.UUID, datetime, datetime]  # a room, and the window freed in it

@@ -46,7 +46,7 @@ from models.domain.payloads import (
 from models.domain.policy import stored_policy
 from models.domain.rules import MAX_DURATION
 from models.domain.states import HOLDING, RequestKind, utcnow
-from models.locks import LOCK_DECIDE, room_lock_key
+from models.locks import LOCK_DECIDE, room_lock_key, room_lock_keys
 from models.services.booking_writes import write_effects
 from models.services.decide import Overlap, QueuedRequest, WriteRefused, parse
 from models.services.outbox import TASK_FINISHED, emit, outcome_events
@@ -111,7 +111,7 @@ class PgRoomTx:
         if len(rooms) == 1:
             params = {"namespace": LOCK_DECIDE, "key": room_lock_key(rooms[0]), "room": rooms[0]}
             return _facts(self._run(_LOCK_ROOM, params))
-        for key in sorted({room_lock_key(room) for room in rooms}):
+        for key in room_lock_keys(rooms):
             self._run(
                 "SELECT pg_advisory_xact_lock(%(ns)s, %(key)s)", {"ns": LOCK_DECIDE, "key": key}
             )

@@ -136,3 +136,89 @@ def test_0004_from_the_previous_head_keeps_bookings_and_holds_pending_slots(
             ("CONFIRMED", None),
             ("CANCELLED", "APPROVAL_EXPIRED"),
         ]
+
+
+def test_0006_from_the_previous_head_keeps_bookings_and_checks_overlaps_at_commit(
+    empty_database: str,
+) -> None:
+    """Upgrading a 0005 database with a series and a single booking in it: they stay, at
+    version 1, the series' occurrences know their first start, and the overlap constraint
+    refuses at commit what it refused at the statement. Downgrading drops change
+    requests, which the older code cannot read."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0005")
+    engine = create_engine(empty_database, poolclass=pool.NullPool)
+    user, room, series = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, role) "
+                "VALUES (:id, 'a@example.com', 'A', 'x', 'USER')"
+            ),
+            {"id": user},
+        )
+        conn.execute(
+            text("INSERT INTO rooms (id, name, capacity) VALUES (:id, 'R', 4)"), {"id": room}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO booking_series (id, room_id, organizer_id, rule, timezone, "
+                "conflict_policy, title) VALUES (:id, :room, :user, '{}', 'UTC', "
+                "'all_or_nothing', 's')"
+            ),
+            {"id": series, "room": room, "user": user},
+        )
+        for hour, series_id in ((9, series), (11, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO bookings (id, room_id, organizer_id, series_id, start_time, "
+                    "end_time, title, status) VALUES (:id, :room, :user, :series, :start, :end, "
+                    "'kept', 'CONFIRMED')"
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "room": room,
+                    "user": user,
+                    "series": series_id,
+                    "start": f"2030-01-01 {hour}:00Z",
+                    "end": f"2030-01-01 {hour + 1}:00Z",
+                },
+            )
+
+    upgrade_head(empty_database)
+
+    with engine.begin() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT version, original_start IS NOT NULL, group_id, booked_by FROM bookings "
+                "ORDER BY start_time"
+            )
+        )
+        assert [tuple(r) for r in rows] == [(1, True, None, None), (1, False, None, None)]
+        deferred = conn.scalar(
+            text(
+                "SELECT condeferrable AND condeferred FROM pg_constraint "
+                "WHERE conname = 'ex_bookings_no_overlap'"
+            )
+        )
+        assert deferred is True
+    overlap = text(
+        "INSERT INTO bookings (id, room_id, organizer_id, start_time, end_time, title, status) "
+        "VALUES (:id, :room, :user, '2030-01-01 09:30Z', '2030-01-01 10:30Z', 'x', 'CONFIRMED')"
+    )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(overlap, {"id": uuid.uuid4(), "room": room, "user": user})  # at COMMIT
+    assert _diff(empty_database) == []
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO booking_requests (id, kind, room_id, requester_id, payload, status) "
+                "VALUES (:id, 'change', :room, :user, '{}', 'QUEUED')"
+            ),
+            {"id": uuid.uuid4(), "room": room, "user": user},
+        )
+
+    command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM bookings")) == 2
+        assert conn.scalar(text("SELECT count(*) FROM booking_requests")) == 0

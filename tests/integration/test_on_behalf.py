@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +109,18 @@ def recurring(room: str, start: datetime, count: int = 3, **extra: Any) -> dict[
     return {**booking_body(room, start, **extra), "recurrence": {"freq": "DAILY", "count": count}}
 
 
+def settled(api: Api, who: dict[str, str], task_id: str) -> dict[str, Any]:
+    """The task once it is no longer QUEUED or PROCESSING (WAITLISTED counts)."""
+
+    def decided() -> dict[str, Any] | None:
+        doc = api.task(who, task_id, wait=5)
+        return doc if doc["status"] not in {"QUEUED", "PROCESSING"} else None
+
+    found = wait_until(decided, 60, f"task {task_id} to be decided")
+    assert found is not None
+    return found
+
+
 def nothing_stored(sessions: sessionmaker[Session]) -> bool:
     return request_count(sessions) == 0 and count_rows(sessions, Booking) == 0
 
@@ -150,7 +161,7 @@ def test_naming_a_delegate_is_idempotent_and_lists_who_they_are(
     bobs = api.page(other_user, DELEGATES)  # whom Bob lets book for him: nobody
     assert (bobs["items"], bobs["total"]) == ([], 0)
     with sessions() as session:
-        pairs = set(session.execute(select(Delegate.user_id, Delegate.delegate_id)).tuples())
+        pairs = {tuple(r) for r in session.execute(select(Delegate.user_id, Delegate.delegate_id))}
     alice = uuid.UUID(api.me(user))
     assert pairs == {(alice, uuid.UUID(bob)), (alice, uuid.UUID(carol))}
 
@@ -166,9 +177,9 @@ def test_a_delegate_is_someone_else_who_exists_and_only_a_delegate_is_removed(
     error = assert_error(name_delegate(api, user, me), 422, "VALIDATION_ERROR")
     assert "user_id" in error["details"], error
     assert_error(name_delegate(api, user, nobody), 404)
-    assert "user_id" in assert_error(api.client.post(DELEGATES, json={}, headers=user), 422)[
-        "details"
-    ]
+    assert (
+        "user_id" in assert_error(api.client.post(DELEGATES, json={}, headers=user), 422)["details"]
+    )
     assert count_rows(sessions, Delegate) == 0
 
     assert_error(drop_delegate(api, user, bob), 404)  # a user, but not a delegate
@@ -240,7 +251,9 @@ def test_the_organizers_calendar_feed_carries_a_booking_made_for_them(
     created = api.client.post("/v1/users/me/feed-token", headers=user)
     assert created.status_code == 201, created.json
 
-    feed = api.client.get("/v1/users/me/calendar.ics", query_string={"token": created.json["token"]})
+    feed = api.client.get(
+        "/v1/users/me/calendar.ics", query_string={"token": created.json["token"]}
+    )
 
     assert feed.status_code == 200, feed.get_data(as_text=True)
     assert feed.mimetype == "text/calendar"
@@ -316,19 +329,26 @@ def test_an_admin_books_for_anyone_and_an_unknown_organizer_is_a_422(
     admin: dict[str, str],
     user: dict[str, str],
     room: str,
+    make_room: Callable[..., str],
     sessions: sessionmaker[Session],
 ) -> None:
     alice, admin_id = api.me(user), api.me(admin)
     assert api.page(user, DELEGATES)["total"] == 0  # Alice named nobody
-
-    unknown = api.client.post(
-        "/v1/bookings",
-        json=booking_body(room, future(), organizer_id=str(uuid.uuid4())),
-        headers=admin,
-    )
-    error = assert_error(unknown, 422, "VALIDATION_ERROR")
-    assert "organizer_id" in error["details"], error
-    assert nothing_stored(sessions)
+    nobody = {"organizer_id": str(uuid.uuid4())}
+    start = future()
+    for url, body in (
+        ("/v1/bookings", booking_body(room, start, **nobody)),
+        ("/v1/bookings", several_rooms([room, make_room()], start, **nobody)),
+        ("/v1/bookings/recurring", recurring(room, start, **nobody)),
+        (
+            "/v1/bookings/batch",
+            {"items": [booking_body(room, start), recurring(room, start, **nobody)]},
+        ),
+    ):
+        unknown = api.client.post(url, json=body, headers=admin)
+        error = assert_error(unknown, 422, "VALIDATION_ERROR")
+        assert "organizer_id" in str(error["details"]), (url, error)
+        assert nothing_stored(sessions), url
 
     doc = booked(api, admin, booking_body(room, future(), title="Set up", organizer_id=alice))
 
@@ -352,7 +372,9 @@ def test_a_series_booked_for_someone_is_theirs_in_every_occurrence(
 ) -> None:
     alice, bob = api.me(user), api.me(other_user)
 
-    doc = send(api, other_user, "/v1/bookings/recurring", recurring(room, future(), 3, organizer_id=alice))
+    doc = send(
+        api, other_user, "/v1/bookings/recurring", recurring(room, future(), 3, organizer_id=alice)
+    )
 
     assert doc["status"] == "SUCCEEDED", doc
     ids = [o["booking_id"] for o in doc["result"]["occurrences"]]
@@ -370,14 +392,32 @@ def test_a_series_booked_for_someone_is_theirs_in_every_occurrence(
     with sessions() as session:
         series = session.get(BookingSeries, uuid.UUID(doc["result"]["series_id"]))
         assert series is not None and series.organizer_id == uuid.UUID(alice)
-        owners = set(
-            session.execute(
+        owners = {
+            tuple(r)
+            for r in session.execute(
                 select(Booking.organizer_id, Booking.booked_by).where(
                     Booking.series_id == series.id
                 )
-            ).tuples()
-        )
+            )
+        }
     assert owners == {(uuid.UUID(alice), uuid.UUID(bob))}
+
+    # The series is Alice's and Bob's to change and cancel; Carol gets 404.
+    series_url = f"/v1/series/{doc['result']['series_id']}"
+    before = request_count(sessions)
+    assert_error(api.client.patch(series_url, json={"title": "Carol's"}, headers=third_user), 404)
+    assert_error(api.client.post(f"{series_url}/cancel", json={}, headers=third_user), 404)
+    assert request_count(sessions) == before
+    for who, title in ((other_user, "Renamed by Bob"), (user, "Renamed by Alice")):
+        response = api.client.patch(series_url, json={"title": title}, headers=who)
+        assert response.status_code == 202, response.json
+        changed = api.wait_task(who, response.json["task_id"])
+        assert (changed["kind"], changed["status"]) == ("series_change", "SUCCEEDED"), changed
+        assert {booking(api, user, i)["title"] for i in ids} == {title}
+    cancelled = api.client.post(f"{series_url}/cancel", json={}, headers=other_user)
+    assert cancelled.status_code == 202, cancelled.json
+    assert api.wait_task(other_user, cancelled.json["task_id"])["status"] == "SUCCEEDED"
+    assert {booking(api, user, i)["status"] for i in ids} == {"CANCELLED"}
 
 
 @pytest.mark.usefixtures("alice_named_bob")
@@ -394,7 +434,9 @@ def test_each_item_of_a_batch_books_for_whom_it_names(
     items = [
         booking_body(rooms[0], start, title="For Alice", organizer_id=alice),
         booking_body(rooms[1], start, title="Bob's own"),
-        recurring(rooms[1], start + timedelta(hours=2), 2, title="Alice's series", organizer_id=alice),
+        recurring(
+            rooms[1], start + timedelta(hours=2), 2, title="Alice's series", organizer_id=alice
+        ),
     ]
 
     doc = send(api, other_user, "/v1/bookings/batch", {"items": items})
@@ -444,6 +486,33 @@ def test_several_rooms_booked_for_someone_are_one_group_they_own(
     assert {(b.organizer_id, b.booked_by, str(b.group_id)) for b in stored} == {
         (uuid.UUID(alice), uuid.UUID(bob), group)
     }
+    # The several-rooms form of a series: each occurrence one group, all of them Alice's.
+    series = send(
+        api,
+        other_user,
+        "/v1/bookings/recurring",
+        {
+            **several_rooms(rooms, future(3), organizer_id=alice),
+            "recurrence": {"freq": "DAILY", "count": 2},
+        },
+    )
+    assert series["status"] == "SUCCEEDED", series
+    occurrences = series["result"]["occurrences"]
+    assert len(occurrences) == 2
+    for occurrence in occurrences:
+        members = [booking(api, user, i) for i in occurrence["booking_ids"]]
+        assert sorted(b["room_id"] for b in members) == sorted(rooms)
+        assert {(b["organizer_id"], b["booked_by"], b["group_id"]) for b in members} == {
+            (alice, bob, occurrence["group_id"])
+        }
+    assert len(listed(api, user)) == 2 + 2 * 2
+    # The organizer cancels the whole group; Carol may not.
+    group_url = f"/v1/groups/{group}/cancel"
+    assert_error(api.client.post(group_url, json={}, headers=third_user), 404)
+    cancel = api.client.post(group_url, json={}, headers=user)
+    assert cancel.status_code == 202, cancel.json
+    assert api.wait_task(user, cancel.json["task_id"])["status"] == "SUCCEEDED"
+    assert {booking(api, other_user, i)["status"] for i in ids} == {"CANCELLED"}
 
 
 @pytest.mark.usefixtures("alice_named_bob")
@@ -502,22 +571,50 @@ def test_quotas_count_the_organizer_not_the_sender(
     alice = api.me(user)
     room = make_room(policy={"max_minutes_per_user_per_day": 60})
     day = future(24).replace(hour=0, minute=0)  # a whole UTC day (the room's zone) ahead
-    at = lambda hour: day + timedelta(hours=hour)  # noqa: E731
 
-    for_alice = booked(api, other_user, booking_body(room, at(9), 60, organizer_id=alice))
-    # Alice's hour is hers: Bob still has his own.
-    bobs = booked(api, other_user, booking_body(room, at(11), 60))
-    over_for_alice = send(
-        api, other_user, "/v1/bookings", booking_body(room, at(13), 30, organizer_id=alice)
+    def at(hour: int) -> datetime:
+        return day + timedelta(hours=hour)
+
+    # Bob uses his whole hour first: what he books for Alice is not his.
+    bobs = booked(api, other_user, booking_body(room, at(8), 60))
+    dry_run = api.client.post(
+        "/v1/bookings/check",
+        json=booking_body(room, at(10), 30, organizer_id=alice),
+        headers=other_user,
     )
+    assert dry_run.status_code == 200, dry_run.json
+    assert (dry_run.json["ok"], dry_run.json["refusals"]) == (True, [])
+    for_alice = booked(api, other_user, booking_body(room, at(10), 30, organizer_id=alice))
+    booking_id = for_alice["result"]["booking_id"]
+    # Bob makes it Alice's whole hour: her quota, not his, is asked.
+    response = api.client.patch(
+        f"/v1/bookings/{booking_id}", json={"end_time": at(11).isoformat()}, headers=other_user
+    )
+    assert response.status_code == 202, response.json
+    extended = api.wait_task(other_user, response.json["task_id"])
+    assert extended["status"] == "SUCCEEDED", extended
+    assert datetime.fromisoformat(booking(api, user, booking_id)["end_time"]) == at(11)
+
+    # Now Alice's hour is full, whoever asks for more of it.
+    over = booking_body(room, at(13), 30, organizer_id=alice)
+    dry_run = api.client.post("/v1/bookings/check", json=over, headers=other_user)
+    assert dry_run.json["ok"] is False, dry_run.json
+    assert [r["code"] for r in dry_run.json["refusals"]] == ["QUOTA_EXCEEDED"]
+    over_for_alice = send(api, other_user, "/v1/bookings", over)
     over_by_alice = send(api, user, "/v1/bookings", booking_body(room, at(15), 30))
 
     for refused in (over_for_alice, over_by_alice):
         assert refused["status"] == "REJECTED", refused
         assert refused["error"]["code"] == "QUOTA_EXCEEDED"
         assert refused["error"]["rule"] == {"name": "max_minutes_per_user_per_day", "limit": 60}
-    assert row(sessions, for_alice["result"]["booking_id"]).organizer_id == uuid.UUID(alice)
-    assert row(sessions, bobs["result"]["booking_id"]).booked_by is None
+    minutes = {
+        (b.organizer_id, b.booked_by): (b.end_time - b.start_time) // timedelta(minutes=1)
+        for b in (row(sessions, booking_id), row(sessions, bobs["result"]["booking_id"]))
+    }
+    assert minutes == {
+        (uuid.UUID(alice), uuid.UUID(api.me(other_user))): 60,
+        (uuid.UUID(api.me(other_user)), None): 60,
+    }
     assert count_rows(sessions, Booking, Booking.room_id == uuid.UUID(room)) == 2
 
 
@@ -552,9 +649,37 @@ def test_removing_a_delegate_stops_new_bookings_and_keeps_the_made_ones(
     assert booking(api, user, again["result"]["booking_id"])["booked_by"] == bob
 
 
+@pytest.mark.usefixtures("alice_named_bob")
+def test_a_waitlisted_booking_for_someone_is_theirs_when_it_is_promoted(
+    api: Api,
+    user: dict[str, str],
+    other_user: dict[str, str],
+    third_user: dict[str, str],
+    room: str,
+    sessions: sessionmaker[Session],
+) -> None:
+    alice, bob = api.me(user), api.me(other_user)
+    start = future()
+    blocker = api.confirmed_booking(third_user, booking_body(room, start, 60))
+    task_id = api.book(other_user, booking_body(room, start, 60, organizer_id=alice, waitlist=True))
+    waiting = settled(api, other_user, task_id)
+    assert waiting["status"] == "WAITLISTED", waiting
+
+    api.cancel(third_user, blocker)
+
+    promoted = api.wait_task(other_user, task_id)
+    assert promoted["status"] == "SUCCEEDED", promoted
+    booking_id = promoted["result"]["booking_id"]
+    seen = booking(api, user, booking_id)
+    assert (seen["organizer_id"], seen["booked_by"], seen["status"]) == (alice, bob, "CONFIRMED")
+    assert listed(api, user) == [booking_id]
+    stored = row(sessions, booking_id)
+    assert (stored.organizer_id, stored.booked_by) == (uuid.UUID(alice), uuid.UUID(bob))
+
+
 @pytest.mark.usefixtures("alice_named_bob", "webhook_sender")
 def test_the_organizers_webhook_gets_the_events_of_a_booking_made_for_them(
-    api: Api, user: dict[str, str], other_user: dict[str, str], room: str, tmp_path: Path
+    api: Api, user: dict[str, str], other_user: dict[str, str], room: str
 ) -> None:
     alice, bob = api.me(user), api.me(other_user)
     with receiving(Receiver()) as alices, receiving(Receiver()) as bobs:
@@ -573,8 +698,9 @@ def test_the_organizers_webhook_gets_the_events_of_a_booking_made_for_them(
         api.cancel(other_user, booking_id)
 
         wait_until(
-            lambda: {"booking.confirmed", "booking.cancelled"}
-            <= {c.json["type"] for c in alices.calls},
+            lambda: (
+                {"booking.confirmed", "booking.cancelled"} <= {c.json["type"] for c in alices.calls}
+            ),
             30,
             lambda: f"Alice's booking events: {[c.json['type'] for c in alices.calls]}",
         )

@@ -18,7 +18,8 @@ from tests.http_server import Server
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SECTIONS = ("## Try it by hand", "## Room rules by hand")  # run as one script, in order
+# Run as one script, in order.
+SECTIONS = ("## Try it by hand", "## Room rules by hand", "## Changing bookings by hand")
 
 
 def readme_block() -> str:
@@ -69,5 +70,10 @@ def test_every_readme_example_works_today(
         '"status":"WAITLISTED"',
         '"booking_status":"PENDING"',
         '"closure_id"',
+        '"group_id"',  # two rooms at once
+        '"kind":"change"',
+        '"version":2',
+        '"kind":"series_change"',
     ):
         assert seen in flat, (seen, out[-3000:])
+    assert re.search(r'"booked_by":"[0-9a-f-]{36}"', flat), out[-2000:]  # made for bob
