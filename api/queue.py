@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from celery import Celery
 from kombu import Producer
 
 from celeryconfig import deployment
-from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS
+from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ class TaskSender:
         self._depths: dict[str, int] | None = None
         self._depths_until = 0.0
 
-    def publish_decide(self, room_id: uuid.UUID, seq: int | None) -> None:
+    def publish_decide(
+        self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()
+    ) -> None:
         """Publish one decide message for the room; raises when the broker does not take it.
 
         One producer per process is kept for good: taking one from Celery's pool for
@@ -60,7 +62,7 @@ class TaskSender:
                 self._producer_pid = os.getpid()
             try:
                 self.celery.send_task(
-                    DECIDE_ROOM, args=[str(room_id), seq], producer=self._producer
+                    DECIDE_ROOM, args=decide_args(room_id, seq, rooms), producer=self._producer
                 )
             except Exception:
                 producer, self._producer = self._producer, None

@@ -10,9 +10,11 @@
 -- THREADS      the -t value: thread k sends request numbers k, k+T, k+2T, ... so every
 --              request of the run has its own number i; room = rooms[i % #rooms],
 --              window = BASE + (i // #rooms) * SLOT: distinct (room, window) per request.
--- ROOMS_PER_REQUEST  (default 1) with 2 or more, request i books rooms[i % #rooms] and
---              the next ones at a stride that changes with i (so the sets overlap in
---              every way across requests), all at window BASE + i * SLOT: its own.
+-- ROOMS_PER_REQUEST  (default 1) with 2, request i books a pair of rooms: in round
+--              r = i // (#rooms/2), pair k = i % (#rooms/2) is rooms 2k and 2k + d (mod
+--              #rooms, d = 2r+1: odd, so each round's pairs share no room) at window
+--              BASE + r * SLOT. No two requests conflict, and the pairs change every
+--              round, so each room's requests name every other room in turn.
 -- BENCH_RATE   (environment) requests/s for the whole run; unset: as fast as possible.
 --              Paced runs give each thread a schedule (one send every THREADS/RATE s)
 --              and delay() holds each connection until the thread's next free slot, so
@@ -75,15 +77,15 @@ function request()
   sent = sent + 1
   local room = rooms[(i % #rooms) + 1]
   if per_request > 1 then
-    local stride = 1 + math.floor(i / #rooms) % (#rooms - 1)
-    local named = {}
-    for k = 0, per_request - 1 do
-      named[#named + 1] = '"' .. rooms[((i + k * stride) % #rooms) + 1] .. '"'
-    end
-    local start = base + i * slot
+    local pairs = math.floor(#rooms / 2)
+    local round = math.floor(i / pairs)
+    local k = i % pairs
+    local d = (2 * round + 1) % #rooms
+    local start = base + round * slot
     local body = string.format(
-      '{"room_ids":[%s],"start_time":"%s","end_time":"%s","title":"bench %d"}',
-      table.concat(named, ","), iso(start), iso(start + slot - gap), i
+      '{"room_ids":["%s","%s"],"start_time":"%s","end_time":"%s","title":"bench %d"}',
+      rooms[2 * k + 1], rooms[((2 * k + d) % #rooms) + 1], iso(start),
+      iso(start + slot - gap), i
     )
     return wrk.format(nil, "/v1/bookings", nil, body)
   end

@@ -260,6 +260,14 @@ class Bench:
         yield
         scenario.cpu_ms.update(ms_between(before, self.sampler.snapshot()))
 
+    def commits(self) -> int:
+        """Transactions committed on the bench's database so far (pg_stat_database)."""
+        self.sql_conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = self.sql_conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def settle(self, timeout: float = 60) -> float:
         """Seconds spent letting Postgres digest the previous scenario before the next.
 
@@ -492,6 +500,7 @@ class Bench:
     ) -> Scenario:
         """wrk's load; with per_request > 1, each request books that many rooms."""
         scenario = Scenario(name, rooms)
+        commits = self.commits()
         with self.measured(scenario):
             wrk_cpu_start = time.monotonic()
             self.wrk(
@@ -516,6 +525,10 @@ class Bench:
         scenario.extra["accepted_per_s"] = rounded(stats["accepted_per_s"])
         if per_request > 1:
             scenario.extra["rooms_per_request"] = per_request
+        if scenario.bookings:  # every commit on the database, the API's accepts included
+            scenario.extra["commits_per_booking"] = round(
+                (self.commits() - commits) / scenario.bookings, 2
+            )
         self.check(scenario, expect_bookings=stats["accepted"] * per_request)
         return scenario
 
@@ -753,7 +766,8 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
                 f"{s.name}: {s.extra['wrk']['argv']}: accepted {accepted}/s (rows), "
                 f"HTTP p50/p99 {http['p50'] / 1000:.1f}/{http['p99'] / 1000:.1f} ms, "
                 f"backlog drained in "
-                f"{s.extra['drain_s']:.1f} s after wrk ended"
+                f"{s.extra['drain_s']:.1f} s after wrk ended, "
+                f"{s.extra.get('commits_per_booking', '-')} commits per booking"
             )
     batch = next((s for s in results if s.name == "batch_1000"), None)
     if batch:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Sequence
+from typing import Any
 
 DECIDE_ROOM = "bookings.decide_room"
 SWEEP = "bookings.sweep"
@@ -30,6 +32,15 @@ PERIODIC_TASKS = {
 }
 
 MAINTENANCE_QUEUE = "maintenance"
+
+
+def decide_args(room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> list[Any]:
+    """bookings.decide_room's arguments: the room, the newest seq it is sent for, and the
+    rooms to decide it with (only when a turn holding several stopped at a full batch)."""
+    args: list[Any] = [str(room_id), seq]
+    if rooms:
+        args.append([str(room) for room in rooms])
+    return args
 
 
 def room_shard(room_id: uuid.UUID | str, shards: int) -> int:

@@ -16,6 +16,10 @@ from models.tables.requests import BookingRequest
 
 log = logging.getLogger(__name__)
 
+# Both queues, one-room requests' and several-rooms' (each a partial index of its own):
+# said so, the planner reads each by its index instead of the whole table.
+EITHER_QUEUE = or_(BookingRequest.rooms.is_(None), BookingRequest.rooms.is_not(None))
+
 
 def sweep_queued(
     sessions: sessionmaker[Session],
@@ -39,6 +43,7 @@ def sweep_queued(
             .where(
                 BookingRequest.status == RequestStatus.QUEUED,
                 BookingRequest.room_id.is_not(None),
+                EITHER_QUEUE,
                 last_touch < cutoff,
             )
             .order_by(BookingRequest.room_id, BookingRequest.seq)
@@ -58,6 +63,7 @@ def sweep_queued(
                 .where(
                     BookingRequest.room_id.in_([room_id for room_id, _ in targets]),
                     BookingRequest.status == RequestStatus.QUEUED,
+                    EITHER_QUEUE,
                     or_(BookingRequest.sent_at.is_(None), BookingRequest.sent_at < cutoff),
                 )
                 .values(sent_at=utcnow(), attempts=BookingRequest.attempts + 1)

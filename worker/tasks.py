@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from celery import Task
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.logs import log_context
-from models.queues import DECIDE_ROOM
+from models.queues import DECIDE_ROOM, decide_args
 from models.services.decide import RoomBusy
 from worker.app import app
 from worker.runtime import runtime
@@ -29,7 +30,9 @@ BUSY_RETRY_SECONDS = 0.5
     retry_backoff_max=30,
     max_retries=None,  # a 202 promises a decision: retry until the services are back
 )
-def decide_room(self: Task, room_id: str, seq: int | None = None) -> int:
+def decide_room(
+    self: Task, room_id: str, seq: int | None = None, rooms: list[str] | None = None
+) -> int:
     """Decide every QUEUED request of the room, oldest first.
 
     `seq` is the newest request the message was sent for; a message whose work another
@@ -37,12 +40,13 @@ def decide_room(self: Task, room_id: str, seq: int | None = None) -> int:
     """
     with log_context(room_id=room_id):
         try:
-            decided = runtime().drain.run(uuid.UUID(room_id), seq)
+            also = [uuid.UUID(room) for room in rooms or ()]
+            decided = runtime().drain.run(uuid.UUID(room_id), seq, also)
         except RoomBusy:
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
             raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None) from None
         return decided
 
 
-def publish_decide(room_id: uuid.UUID, seq: int | None) -> None:
-    app.send_task(DECIDE_ROOM, args=[str(room_id), seq])
+def publish_decide(room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> None:
+    app.send_task(DECIDE_ROOM, args=decide_args(room_id, seq, rooms))

@@ -75,13 +75,29 @@ def upgrade() -> None:
         "booking_requests", sa.Column("rooms", postgresql.ARRAY(sa.UUID()), nullable=True)
     )
     op.add_column("booking_requests", sa.Column("subject_id", sa.UUID(), nullable=True))
+    # A room's queue of one-room requests, and the queue and waitlist of several-room
+    # ones by room (models/tables/requests.py says why the first leaves them out).
+    op.drop_index("ix_booking_requests_queued", table_name="booking_requests")
     op.create_index(
-        "ix_booking_requests_rooms",
+        "ix_booking_requests_queued",
         "booking_requests",
-        ["rooms"],
-        postgresql_using="gin",
-        postgresql_where=sa.text("status IN ('QUEUED', 'WAITLISTED') AND rooms IS NOT NULL"),
+        ["room_id", "seq"],
+        postgresql_where=sa.text("status = 'QUEUED' AND rooms IS NULL"),
     )
+    op.create_index(
+        "ix_booking_requests_queued_several",
+        "booking_requests",
+        ["room_id", "seq"],
+        postgresql_where=sa.text("status = 'QUEUED' AND rooms IS NOT NULL"),
+    )
+    for status in ("queued", "waitlisted"):
+        op.create_index(
+            f"ix_booking_requests_{status}_rooms",
+            "booking_requests",
+            ["rooms"],
+            postgresql_using="gin",
+            postgresql_where=sa.text(f"status = '{status.upper()}' AND rooms IS NOT NULL"),
+        )
     op.create_index(
         "ix_booking_requests_subject",
         "booking_requests",
@@ -121,7 +137,16 @@ def downgrade() -> None:
     op.execute("DELETE FROM booking_requests WHERE kind IN ('change', 'series_change')")
     _kinds(KINDS)
     op.drop_index("ix_booking_requests_subject", table_name="booking_requests")
-    op.drop_index("ix_booking_requests_rooms", table_name="booking_requests")
+    for status in ("queued", "waitlisted"):
+        op.drop_index(f"ix_booking_requests_{status}_rooms", table_name="booking_requests")
+    op.drop_index("ix_booking_requests_queued_several", table_name="booking_requests")
+    op.drop_index("ix_booking_requests_queued", table_name="booking_requests")
+    op.create_index(
+        "ix_booking_requests_queued",
+        "booking_requests",
+        ["room_id", "seq"],
+        postgresql_where=sa.text("status = 'QUEUED'"),
+    )
     op.drop_column("booking_requests", "subject_id")
     op.drop_column("booking_requests", "rooms")
     op.execute("ALTER TABLE bookings DROP CONSTRAINT ex_bookings_no_overlap")

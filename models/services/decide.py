@@ -25,12 +25,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.domain.engine import (
@@ -66,7 +67,7 @@ BATCH_SIZE = 200  # requests per transaction at most
 MAX_OCCURRENCES = 2000
 # A turn takes at most this many rooms; a request chained to more is left to the
 # deciders of its own rooms, which are woken.
-MAX_ROOMS = 32
+MAX_ROOMS = 128
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class RoomTx(Protocol):
     hooked: bool  # a webhook is active (read with the queue): outcomes write events
 
     def now(self) -> datetime: ...
+    def connected(self, rooms: Sequence[uuid.UUID], cap: int) -> set[uuid.UUID]: ...
     def lock(self, rooms: Sequence[uuid.UUID]) -> dict[uuid.UUID, RoomFacts]: ...
     def queued(self, rooms: Sequence[uuid.UUID], limit: int) -> list[QueuedRequest]: ...
     def load(
@@ -125,7 +127,9 @@ class Turn:
     outcomes: list[tuple[uuid.UUID, str, str, datetime | None]] = field(default_factory=list)
     full: bool = False  # the batch was cut by a limit: more may be QUEUED
     events: int = 0  # outbox rows written: the webhook dispatcher has work
-    through: int | None = None  # every request of the home room up to this seq is decided
+    rooms: frozenset[uuid.UUID] = frozenset()  # the rooms it held
+    # room -> every request naming it up to this seq is decided (where the turn knows)
+    through: dict[uuid.UUID, int] = field(default_factory=dict)
     needs: frozenset[uuid.UUID] = frozenset()  # rooms to take for the home room to go on
     left: frozenset[uuid.UUID] = frozenset()  # held rooms whose queue was not emptied
 
@@ -176,20 +180,27 @@ def decide_turn(
     home: uuid.UUID,
     batch_size: int = BATCH_SIZE,
     careful: bool = False,
+    widen: bool = False,
 ) -> Turn:
     """Decide the oldest QUEUED requests of the rooms in one transaction.
+
+    With widen, it takes too every room the rooms' QUEUED several-rooms requests connect
+    them to (up to MAX_ROOMS): a room whose queue interleaves with others' is decided
+    with them, a batch at a time, instead of a room more per transaction.
 
     The fast path decides the batch in memory and writes it with one statement per run
     of effects. If the database refuses that (a row that bypassed the rooms' locks, a
     join-code clash), call again with careful=True: one savepoint per request, each
     against the database's current state, so one bad request is refused or failed alone.
     """
-    rooms = sorted(set(rooms))
     with store.transaction(careful=careful) as tx:
+        if widen:
+            rooms = [*rooms, *tx.connected(rooms, MAX_ROOMS)]
+        rooms = sorted(set(rooms))
         facts = tx.lock(rooms)
         found = tx.queued(rooms, batch_size)
         if not found:
-            return Turn()
+            return Turn(rooms=frozenset(rooms))
         rows, cut = _weighed(found)
         now = tx.now()
         requests, unreadable = parse(rows)
@@ -213,16 +224,33 @@ def decide_turn(
         if r.id in decided
     ]
     blocked = decision.blocked
-    through = blocked[home] - 1 if home in blocked else rows[-1].seq
     return Turn(
         count=len(report),
         outcomes=report,
         full=full,
         events=events,
-        through=through,
+        rooms=frozenset(rooms),
+        through=_through(rows, rooms, blocked),
         needs=frozenset(decision.waits_for() - set(rooms)) if home in blocked else frozenset(),
         left=frozenset(blocked) | (frozenset(rooms) if full else frozenset()),
     )
+
+
+def _through(
+    rows: Sequence[QueuedRequest], rooms: Sequence[uuid.UUID], blocked: dict[uuid.UUID, int]
+) -> dict[uuid.UUID, int]:
+    """How far each room is decided. A room's requests commit in seq order (its accept
+    stripe), so those the turn read are all of it up to the last it read; a blocked
+    room is decided up to its first request left."""
+    named: dict[uuid.UUID, int] = {}
+    for row in rows:
+        for room in row.rooms or (row.room_id,):
+            named[room] = max(named.get(room, row.seq), row.seq)
+    return {
+        room: blocked[room] - 1 if room in blocked else named[room]
+        for room in rooms
+        if room in blocked or room in named
+    }
 
 
 def _decide_alone(
@@ -296,6 +324,27 @@ end
 return 1
 """
 DONE, STARTED, BUSY = 0, 1, 2
+# Raise each key to its value (never lower it: another turn may know more).
+_RAISE = """
+for i, key in ipairs(KEYS) do
+  local known = redis.call('GET', key)
+  if not known or tonumber(known) < tonumber(ARGV[i]) then
+    redis.call('SET', key, ARGV[i], 'EX', ARGV[#ARGV])
+  end
+end
+return 1
+"""
+
+
+def decided_through(redis: Redis, through: dict[uuid.UUID, int]) -> None:
+    """Record how far rooms other than the drain's own are decided (a turn that held
+    them decided their requests too): their later messages for that work are dropped
+    without a query. Best effort: a lost record costs one empty transaction."""
+    keys = [decided_through_name(room) for room in through]
+    with suppress(RedisError):
+        redis.eval(
+            _RAISE, len(keys), *keys, *[str(s) for s in through.values()], DECIDED_TTL_SECONDS
+        )
 
 
 class RoomTurn:
@@ -363,7 +412,9 @@ class RoomDrain:
     waker: RoomWaker
     on_events: Callable[[], None] | None = None  # a commit wrote outbox events
 
-    def run(self, room_id: uuid.UUID, seq: int | None) -> int:
+    def run(self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> int:
+        """`rooms`: the rooms the room's last turn held (a full batch of several rooms'
+        queues goes on with them all, rather than rediscover them a room at a time)."""
         turn = RoomTurn(self.redis, room_id, lock_ttl=ROOM_LOCK_TTL_SECONDS)
         started = turn.start(seq)
         if started == DONE:
@@ -373,16 +424,20 @@ class RoomDrain:
             raise RoomBusy(str(room_id))
         done: Drained | None = None
         try:
-            done = drain_room(self.store, room_id)
+            done = drain_room(self.store, room_id, also=rooms)
         finally:
             # If the lock expired meanwhile, the advisory locks still kept the rooms serial.
-            last = done.last if done else None
-            turn.finish(last.through if last else None, failed_seq=None if done else seq)
+            through = done.last.through if done else {}
+            turn.finish(through.get(room_id), failed_seq=None if done else seq)
         assert done is not None
         last = done.last
+        others = {room: seq for room, seq in last.through.items() if room != room_id}
+        if others:
+            decided_through(self.redis, others)
         if last.full:
-            self.waker.rewake(room_id, (last.through or 0) + 1)
-        for other in sorted(done.wake - {room_id}):
+            held = sorted(last.rooms - {room_id})
+            self.waker.rewake(room_id, last.through.get(room_id, 0) + 1, held)
+        for other in sorted(done.wake - last.rooms if last.full else done.wake - {room_id}):
             self.waker.rewake(other, None)
         if done.events and self.on_events is not None:
             self.on_events()
@@ -400,18 +455,31 @@ class Drained:
     wake: frozenset[uuid.UUID]
 
 
-def drain_room(store: RoomStore, room_id: uuid.UUID, *, batch_size: int = BATCH_SIZE) -> Drained:
-    """Decide a batch of the room's queue; while a request there names rooms not held,
-    take them too and decide again (up to MAX_ROOMS), so the room goes on. The rooms it
-    took and left work in, and those it could not take, are to be woken."""
-    rooms, decided, events = [room_id], 0, 0
-    while True:
-        last = decide_batch(store, rooms, home=room_id, batch_size=batch_size)
+# Transactions in one turn at most: the room's own, the rooms its queue connects it to,
+# and what those turned out to need (a request accepted meanwhile).
+MAX_TRANSACTIONS = 4
+
+
+def drain_room(
+    store: RoomStore,
+    room_id: uuid.UUID,
+    *,
+    also: Sequence[uuid.UUID] = (),
+    batch_size: int = BATCH_SIZE,
+) -> Drained:
+    """Decide a batch of the room's queue (with the rooms `also` names). While a request
+    there names rooms not held, take them too, with every room the queues connect them
+    to, and decide again (up to MAX_ROOMS), so the room goes on. The rooms it left work
+    in, and those it could not take, are to be woken."""
+    rooms, decided, events, widen = sorted({room_id, *also}), 0, 0, False
+    for _ in range(MAX_TRANSACTIONS):
+        last = decide_batch(store, rooms, home=room_id, batch_size=batch_size, widen=widen)
         decided, events = decided + last.count, events + last.events
-        grown = last.needs - set(rooms)
-        if not grown or len(rooms) + len(grown) > MAX_ROOMS:
-            return Drained(decided, events, last, last.left | grown)
-        rooms = sorted({*rooms, *grown})
+        grown = last.needs - last.rooms
+        if not grown or len(last.rooms) + len(grown) > MAX_ROOMS:
+            break
+        rooms, widen = sorted(last.rooms | grown), True
+    return Drained(decided, events, last, last.left | grown)
 
 
 def decide_batch(
@@ -420,17 +488,20 @@ def decide_batch(
     *,
     home: uuid.UUID,
     batch_size: int = BATCH_SIZE,
+    widen: bool = False,
 ) -> Turn:
     """One transaction's worth; on a refused batch, the same requests one by one."""
     try:
-        turn = decide_turn(store, rooms, home=home, batch_size=batch_size)
+        turn = decide_turn(store, rooms, home=home, batch_size=batch_size, widen=widen)
     except (OperationalError, InterfaceError):
         raise  # the database is away: the task retries the room later
     except Exception:
         # The database refused the batch (a row that bypassed the rooms' locks, a
         # join-code clash) or a decider broke: decide one by one, so only that one fails.
         log.warning("rooms %s: batch failed, deciding one by one", rooms, exc_info=True)
-        turn = decide_turn(store, rooms, home=home, batch_size=batch_size, careful=True)
+        turn = decide_turn(
+            store, rooms, home=home, batch_size=batch_size, careful=True, widen=widen
+        )
     now = utcnow()
     for request_id, kind, outcome, accepted_at in turn.outcomes:  # once committed
         DECIDED.labels(kind, outcome).inc()

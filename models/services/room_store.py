@@ -104,6 +104,12 @@ class PgRoomTx:
 
     # -- locks and facts ------------------------------------------------------------------
 
+    def connected(self, rooms: Sequence[uuid.UUID], cap: int) -> set[uuid.UUID]:
+        """The rooms and every room QUEUED several-rooms requests connect them to, at
+        most `cap` (read before any lock: the locks are then taken all at once)."""
+        found = self._run(_CONNECTED, {"rooms": list(rooms), "cap": cap})
+        return {room for (room,) in found}
+
     def lock(self, rooms: Sequence[uuid.UUID]) -> dict[uuid.UUID, RoomFacts]:
         """The rooms' decide locks, in the order of their keys (every decider taking more
         than one takes them so: none waits on another holding what it wants), then
@@ -341,6 +347,24 @@ _LOCK_ROOM = """
 SELECT id, active, capacity, timezone, policy, pg_advisory_xact_lock(%(namespace)s, %(key)s)
 FROM rooms WHERE id = %(room)s
 FOR SHARE
+"""
+# Several rooms' decide locks in one round trip, one after the other in the order of
+# their keys (a function scan yields an array's elements in order).
+_LOCK_ROOMS = """
+SELECT count(pg_advisory_xact_lock(%(ns)s, key))
+FROM unnest(%(keys)s::int[]) WITH ORDINALITY AS k(key, position)
+"""
+# Rooms reachable from these through QUEUED requests that name several rooms (by the GIN
+# index of their rooms), breadth first, cut at `cap`.
+_CONNECTED = """
+WITH RECURSIVE reach(room) AS (
+    SELECT unnest(%(rooms)s::uuid[])
+    UNION
+    SELECT unnest(r.rooms) FROM reach
+    JOIN booking_requests r
+      ON r.rooms @> ARRAY[reach.room] AND r.status = 'QUEUED' AND r.rooms IS NOT NULL
+)
+SELECT room FROM reach LIMIT %(cap)s
 """
 _ROOMS = """
 SELECT id, active, capacity, timezone, policy FROM rooms WHERE id = ANY(%(rooms)s::uuid[])

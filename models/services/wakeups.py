@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from redis import Redis
@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 MARKER_TTL_SECONDS = 30
 DECIDED_TTL_SECONDS = 24 * 3600
 
-# Publishes bookings.decide_room(room_id, seq) to the room's queue; raises when it cannot.
-Publish = Callable[[uuid.UUID, int | None], None]
+# Publishes bookings.decide_room(room_id, seq, rooms) to the room's queue (rooms: those
+# to decide it with, where a turn holding them all stopped at a full batch); raises when
+# it cannot.
+Publish = Callable[[uuid.UUID, int | None, Sequence[uuid.UUID]], None]
 
 # Delete a key only while it holds the given value.
 _DELETE_IF = """
@@ -74,7 +76,7 @@ class RoomWaker:
                 return False  # a message is pending: its drain reads our committed rows
         except RedisError as exc:
             log.warning("wake-up marker unavailable (%s); publishing anyway", exc)
-        return self._publish(room_id, seq, marker)
+        return self._publish(room_id, seq, marker, ())
 
     def _set_marker(self, marker: str, value: int) -> bool:
         """SET marker value NX EX ttl on a connection of the waker's own.
@@ -95,16 +97,18 @@ class RoomWaker:
             except RedisConnectionError:
                 return _set_nx(conn, marker, value)  # it reconnects
 
-    def rewake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+    def rewake(self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> bool:
         """Send a decide message whatever the marker says (the sweeper, a yielded drain)."""
         marker = wake_marker_name(room_id)
         with suppress(RedisError):
             self.redis.set(marker, seq or 0, ex=MARKER_TTL_SECONDS)
-        return self._publish(room_id, seq, marker)
+        return self._publish(room_id, seq, marker, rooms)
 
-    def _publish(self, room_id: uuid.UUID, seq: int | None, marker: str) -> bool:
+    def _publish(
+        self, room_id: uuid.UUID, seq: int | None, marker: str, rooms: Sequence[uuid.UUID]
+    ) -> bool:
         try:
-            self.publish(room_id, seq)
+            self.publish(room_id, seq, rooms)
         except Exception as exc:
             log.warning("broker unavailable, room %s left for the sweeper: %s", room_id, exc)
             with suppress(RedisError):  # so the next request tries again; only our own marker

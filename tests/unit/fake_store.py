@@ -190,6 +190,16 @@ class FakeTx:
     def now(self) -> datetime:
         return self.store.now
 
+    def connected(self, rooms: Sequence[uuid.UUID], cap: int) -> set[uuid.UUID]:
+        found, todo = set(rooms), list(rooms)
+        while todo and len(found) < cap:
+            room = todo.pop()
+            for row in self.store.state.rows.values():
+                if row.status == RequestStatus.QUEUED and room in row.rooms:
+                    todo += [r for r in row.rooms if r not in found]
+                    found |= row.rooms
+        return set(list(found)[:cap]) | set(rooms)
+
     def lock(self, rooms: Sequence[uuid.UUID]) -> dict[uuid.UUID, RoomFacts]:
         self.store.locked.append(tuple(rooms))
         return {r: self.store.rooms[r] for r in rooms}

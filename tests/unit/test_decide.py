@@ -54,7 +54,7 @@ def test_a_turn_of_one_room_locks_that_room_only() -> None:
         RequestStatus.SUCCEEDED,
         RequestStatus.REJECTED,
     )
-    assert done.last.through == row(fake, second).seq
+    assert done.last.through == {A: row(fake, second).seq}
 
 
 def test_a_request_naming_another_room_waits_for_that_rooms_earlier_requests() -> None:
@@ -88,7 +88,7 @@ def test_the_first_turn_stops_before_the_request_it_cannot_decide() -> None:
 
     assert first.count == 0
     assert first.needs == {B}
-    assert first.through == row(fake, both).seq - 1
+    assert first.through == {A: row(fake, both).seq - 1}
     assert status(fake, after) == RequestStatus.QUEUED
     drain_room(fake, A)
     assert status(fake, both) == RequestStatus.SUCCEEDED
