@@ -1,11 +1,13 @@
 """`bookings import FILE`: submit a CSV or JSON file as one batch and follow it to the end.
 
 CSV columns (a header row names them; only the first five are required):
-  room | room_id, start_time, end_time, title, [description], [attendees: a;b],
-  [external_meeting_url], [waitlist: true|false], and for a recurring row: freq,
-  [interval], count | until, [by_weekday: MO;WE], [timezone], [conflict_policy].
+  room | room_id | rooms (several at once: a;b), start_time, end_time, title,
+  [description], [attendees: a;b], [external_meeting_url], [waitlist: true|false],
+  [organizer: an email, to book for them], and for a recurring row: freq, [interval],
+  count | until, [by_weekday: MO;WE], [timezone], [conflict_policy].
 JSON: a list of booking / recurring bodies exactly as POST /v1/bookings/batch takes them,
-or {"items": [...]}; a "room" name may stand in for "room_id".
+or {"items": [...]}; a "room" name may stand in for "room_id", a list of "rooms" for
+"room_ids" and an "organizer" email for "organizer_id".
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0"
 
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-    if "attendees" in item:
-        item["attendees"] = [a.strip() for a in item["attendees"].split(";") if a.strip()]
+    for listed in ("attendees", "rooms"):
+        if listed in item:
+            item[listed] = [a.strip() for a in item[listed].split(";") if a.strip()]
     if "waitlist" in item:
         flag = item["waitlist"].strip().lower()
         # Anything else is left as written: validation names the row and the column.
@@ -72,13 +75,26 @@ def read_items(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     return items, lines
 
 
-def resolve_room_names(session: Session, items: list[dict[str, Any]]) -> None:
+def resolve_names(session: Session, items: list[dict[str, Any]]) -> None:
+    """Room names (`room`, `rooms`) and organizer emails (`organizer`) as the ids the API
+    takes; one that names nothing is left for validation to name, row and column."""
     names = {item["room"] for item in items if "room" in item and "room_id" not in item}
+    names |= {name for item in items for name in item.get("rooms") or ()}
     by_name = {r.name: r.id for r in session.scalars(select(Room).where(Room.name.in_(names)))}
+    emails = {str(item["organizer"]).strip().lower() for item in items if "organizer" in item}
+    found = session.execute(select(User.email, User.id).where(User.email.in_(emails)))
+    by_email = {email: user_id for email, user_id in found}
     for item in items:
         name = item.pop("room", None)
         if name is not None and "room_id" not in item:
             item["room_id"] = str(by_name.get(name, f"unknown room {name!r}"))
+        several = item.pop("rooms", None)
+        if several is not None and "room_ids" not in item:
+            item["room_ids"] = [str(by_name.get(n, f"unknown room {n!r}")) for n in several]
+        email = item.pop("organizer", None)
+        if email is not None and "organizer_id" not in item:
+            known = by_email.get(str(email).strip().lower())
+            item["organizer_id"] = str(known or f"unknown user {email!r}")
 
 
 def import_file(
@@ -97,7 +113,7 @@ def import_file(
             raise click.ClickException(
                 f"no user {email or '(no admin yet: bookings create-admin)'}"
             )
-        resolve_room_names(session, items)
+        resolve_names(session, items)
         caller = Principal(user.id, user.role)
     try:
         accepted = submit(sessions, waker, caller, NewBatch(items, file=path.name))

@@ -47,7 +47,7 @@ def test_rooms_held_by_a_dead_worker_do_not_hold_up_other_rooms(
 class RecordingWaker(RoomWaker):
     def __init__(self, redis: Redis) -> None:
         self.sent: list[tuple[uuid.UUID, int | None]] = []
-        super().__init__(redis, lambda room, seq: self.sent.append((room, seq)))
+        super().__init__(redis, lambda room, seq, rooms: self.sent.append((room, seq)))
 
 
 def test_a_drain_decides_one_batch_then_sends_the_room_to_the_back_of_its_queue(

@@ -111,7 +111,7 @@ def test_the_sweeper_survives_a_broker_outage_and_marks_nothing_sent(
 ) -> None:
     stranded = stored_request(sessions, room, booking_body(room, future()) | {"attendees": []})
 
-    def broker_down(room_id: uuid.UUID, seq: int | None) -> None:
+    def broker_down(room_id: uuid.UUID, seq: int | None, rooms: object = ()) -> None:
         raise BrokerError("connection refused")
 
     waker = RoomWaker(api.client.application.extensions["bookings"].redis, broker_down)

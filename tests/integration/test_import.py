@@ -178,3 +178,46 @@ def test_create_admin_if_missing_never_resets_a_password(api: Api) -> None:
 
     assert second.exit_code == 0 and "left as it is" in second.output
     api.login("ops@example.com", "first-password")  # still the first one
+
+
+def test_import_books_several_rooms_and_for_the_organizer_a_row_names(
+    tmp_path: Path,
+    api: Api,
+    user: dict[str, str],
+    other_user: dict[str, str],
+    admin: dict[str, str],
+    sessions: sessionmaker[Session],
+) -> None:
+    """A `rooms` column (names, a;b) books them together; an `organizer` email books for
+    that user, as the importing user may (an admin: anyone); an unknown one names its
+    line and nothing is submitted."""
+    for name in ("East", "West"):
+        api.create_room(admin, name=name, capacity=4)
+    start = future()
+    end = start + timedelta(hours=1)
+    path = tmp_path / "bookings.csv"
+    path.write_text(
+        "rooms,organizer,start_time,end_time,title\n"
+        f"East;West,bob@example.com,{start.isoformat()},{end.isoformat()},Workshop\n"
+    )
+
+    result = CliRunner().invoke(main, ["import", str(path)])  # as the first admin
+
+    assert result.exit_code == 0, result.output
+    assert "confirmed                         1" in result.output
+    bob = api.me(other_user)
+    with sessions() as session:
+        made = session.execute(select(Booking.organizer_id, Booking.group_id)).all()
+    assert len(made) == 2
+    assert {str(organizer) for organizer, _ in made} == {bob}
+    assert len({group for _, group in made}) == 1 and made[0][1] is not None
+
+    path.write_text(
+        "room,organizer,start_time,end_time,title\n"
+        f"East,nobody@example.com,{start.isoformat()},{end.isoformat()},Who\n"
+    )
+    before = request_count(sessions)
+    refused = CliRunner().invoke(main, ["import", str(path)])
+    assert refused.exit_code == 1
+    assert "line 2" in refused.output and "organizer_id" in refused.output
+    assert request_count(sessions) == before

@@ -110,7 +110,7 @@ def test_wake_up_markers_survive_a_redis_restart(tmp_path: Path) -> None:
     try:
         published: list[tuple[uuid.UUID, int | None]] = []
         client = Redis.from_url(server.url(), socket_connect_timeout=0.5, socket_timeout=0.5)
-        waker = RoomWaker(client, lambda room, seq: published.append((room, seq)))
+        waker = RoomWaker(client, lambda room, seq, rooms: published.append((room, seq)))
         room = uuid.uuid4()
         assert waker.wake(room, 1) is True
         assert waker.wake(room, 2) is False  # the marker says a message is on its way
