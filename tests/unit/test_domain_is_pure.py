@@ -12,7 +12,8 @@ def test_importing_the_domain_loads_no_database_library() -> None:
         "import sys, pkgutil, importlib, models.domain as d\n"
         "for m in pkgutil.walk_packages(d.__path__, 'models.domain.'):\n"
         "    importlib.import_module(m.name)\n"
-        "banned = ('sqlalchemy', 'psycopg', 'flask', 'celery', 'models.tables', 'models.services')\n"
+        "banned = ('sqlalchemy', 'psycopg', 'flask', 'celery',\n"
+        "          'models.tables', 'models.services')\n"
         "print(sorted(n for n in sys.modules if n.startswith(banned)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
