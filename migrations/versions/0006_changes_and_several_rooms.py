@@ -51,6 +51,18 @@ def upgrade() -> None:
     op.add_column(
         "bookings", sa.Column("original_start", sa.DateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "bookings", sa.Column("external_meeting_url", sa.String(length=2000), nullable=True)
+    )
+    # The URL a booking's meeting has, or will have once approved (its request's).
+    op.execute(
+        "UPDATE bookings b SET external_meeting_url = m.external_meeting_url "
+        "FROM meetings m WHERE m.booking_id = b.id"
+    )
+    op.execute(
+        "UPDATE bookings b SET external_meeting_url = r.payload->>'external_meeting_url' "
+        "FROM booking_requests r WHERE r.id = b.request_id AND b.status = 'PENDING'"
+    )
     # Nothing could move before this revision: every occurrence is where it was booked.
     op.execute("UPDATE bookings SET original_start = start_time WHERE series_id IS NOT NULL")
     op.create_foreign_key(
@@ -154,6 +166,7 @@ def downgrade() -> None:
     op.drop_index("ix_bookings_booked_by", table_name="bookings")
     op.drop_index("ix_bookings_group_id", table_name="bookings")
     op.drop_constraint(op.f("fk_bookings_booked_by_users"), "bookings", type_="foreignkey")
+    op.drop_column("bookings", "external_meeting_url")
     op.drop_column("bookings", "original_start")
     op.drop_column("bookings", "version")
     op.drop_column("bookings", "booked_by")

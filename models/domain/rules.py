@@ -135,3 +135,16 @@ def refuse_change(
     if new_end - new_start > MAX_DURATION:
         return refused("a booking lasts at most 24 hours")
     return None
+
+
+def refuse_moved_window(start: datetime, end: datetime, *, now: datetime) -> Refusal | None:
+    """NOT_CHANGEABLE where a change computed at decision (a series shifted) would leave
+    an occurrence in the past, beyond the horizon, or longer than a booking may last:
+    what check_window refuses at acceptance for a window given outright."""
+    if start < now - PAST_GRACE:
+        return Refusal("NOT_CHANGEABLE", "the occurrence would start in the past")
+    if start > now + HORIZON:
+        return Refusal("NOT_CHANGEABLE", "the occurrence would start more than 365 days ahead")
+    if end - start > MAX_DURATION:
+        return Refusal("NOT_CHANGEABLE", "a booking lasts at most 24 hours")
+    return None

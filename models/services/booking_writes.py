@@ -11,7 +11,6 @@ engine passed through, so the overlap constraint holds whether it is checked at 
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -43,8 +42,28 @@ ROOM_REOPENED_ACTION = "room.reopened"
 
 def write_effects(session: Session, effects: Sequence[Effect], now: datetime) -> None:
     """Apply the effects in order, a run of one kind per statement."""
-    for kind, run in itertools.groupby(effects, key=type):
-        WRITERS[kind](session, list(run), now)
+    for run in runs(effects):
+        WRITERS[type(run[0])](session, run, now)
+
+
+def runs(effects: Sequence[Effect]) -> list[list[Effect]]:
+    """The effects in order, cut where the kind changes or a booking comes again: one
+    statement touches a row once (an UPDATE … FROM that matches a row twice applies the
+    first match only, so a second change of one booking would be lost)."""
+    found: list[list[Effect]] = []
+    touched: set[uuid.UUID] = set()
+    for effect in effects:
+        row = (
+            effect.id
+            if isinstance(effect, NewSeries | NewBooking | NewClosure)
+            else effect.booking_id
+        )
+        if not found or type(found[-1][0]) is not type(effect) or row in touched:
+            found.append([])
+            touched = set()
+        found[-1].append(effect)
+        touched.add(row)
+    return found
 
 
 def _insert_series(session: Session, series: Sequence[Any], now: datetime) -> None:
@@ -88,12 +107,14 @@ WITH v AS (
 ), booked AS (
     INSERT INTO bookings (id, room_id, organizer_id, series_id, request_id, start_time,
                           end_time, title, description, attendees, status, group_id,
-                          booked_by, original_start, created_at, updated_at)
+                          booked_by, original_start, external_meeting_url, created_at,
+                          updated_at)
     SELECT id, room_id, organizer_id, series_id, request_id, start_time, end_time,
            title, description,
            ARRAY(SELECT jsonb_array_elements_text(attendees))::varchar(320)[],
            status, group_id, booked_by,
-           CASE WHEN series_id IS NULL THEN NULL ELSE start_time END, %(now)s, %(now)s
+           CASE WHEN series_id IS NULL THEN NULL ELSE start_time END, meeting_url,
+           %(now)s, %(now)s
     FROM v
 ), met AS (
     INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
@@ -156,11 +177,11 @@ def _created_data(booking: NewBooking) -> dict[str, Any]:
     }
 
 
-# Bookings changed in place: each row's new room, window, status, text and version; the
-# meeting's URL where the change gives one; a meeting for a booking that became
-# CONFIRMED without one (a PENDING booking moved out of a room that asks for approval);
-# and an audit event with the old and new values. The booking keeps its id, its meeting
-# and its join code.
+# Bookings changed in place: each row's new room, window, status, text, meeting URL and
+# version; its meeting's URL where the change gives one; a meeting for a booking that
+# became CONFIRMED without one (a PENDING booking moved out of a room that asks for
+# approval); and an audit event with the old and new values. The booking keeps its id,
+# its meeting and its join code.
 _CHANGE_BOOKINGS = """
 WITH v AS (
     SELECT * FROM unnest(
@@ -178,21 +199,17 @@ WITH v AS (
     SET room_id = v.room_id, start_time = v.start_time, end_time = v.end_time,
         status = v.status, title = v.title, description = v.description,
         attendees = ARRAY(SELECT jsonb_array_elements_text(v.attendees))::varchar(320)[],
-        version = v.version, updated_at = %(now)s
+        external_meeting_url = v.meeting_url, version = v.version, updated_at = %(now)s
     FROM v WHERE b.id = v.id
-    RETURNING b.id, b.request_id
+    RETURNING b.id
 ), relinked AS (
     UPDATE meetings m SET external_meeting_url = v.meeting_url, updated_at = %(now)s
     FROM v WHERE m.booking_id = v.id AND v.url_given
 ), met AS (
     INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
                           created_at, updated_at)
-    SELECT v.meeting_id, v.id, v.join_code,
-           CASE WHEN v.url_given THEN v.meeting_url
-                ELSE r.payload->>'external_meeting_url' END,
-           %(meeting_state)s, %(now)s, %(now)s
+    SELECT v.meeting_id, v.id, v.join_code, v.meeting_url, %(meeting_state)s, %(now)s, %(now)s
     FROM v JOIN changed c ON c.id = v.id
-    LEFT JOIN booking_requests r ON r.id = c.request_id
     WHERE v.status = 'CONFIRMED'
     ON CONFLICT (booking_id) DO NOTHING
 )
@@ -250,10 +267,9 @@ def _shown(booking: Any) -> dict[str, Any]:
     }
 
 
-# PENDING bookings become CONFIRMED and get their meeting (its URL from the request that
-# asked for the booking, when that request is still kept; a booking that had a meeting
-# before, confirmed and then moved into a room that asks for approval, keeps it), with an
-# audit event each.
+# PENDING bookings become CONFIRMED and get their meeting, with the URL the booking asked
+# for (one that had a meeting before, confirmed and then moved into a room that asks for
+# approval, keeps it), with an audit event each.
 _APPROVE = """
 WITH v AS (
     SELECT * FROM unnest(%(id)s::uuid[], %(room_id)s::uuid[], %(actor_id)s::uuid[],
@@ -262,14 +278,13 @@ WITH v AS (
 ), approved AS (
     UPDATE bookings b SET status = 'CONFIRMED', updated_at = %(now)s
     FROM v WHERE b.id = v.id AND b.status = 'PENDING'
-    RETURNING b.id, b.request_id
+    RETURNING b.id, b.external_meeting_url
 ), met AS (
     INSERT INTO meetings (id, booking_id, join_code, external_meeting_url, state,
                           created_at, updated_at)
-    SELECT v.meeting_id, a.id, v.join_code, r.payload->>'external_meeting_url',
+    SELECT v.meeting_id, a.id, v.join_code, a.external_meeting_url,
            %(meeting_state)s, %(now)s, %(now)s
     FROM approved a JOIN v ON v.id = a.id
-    LEFT JOIN booking_requests r ON r.id = a.request_id
     ON CONFLICT (booking_id) DO NOTHING
 )
 INSERT INTO audit_events (id, at, actor_id, action, booking_id, room_id, data)

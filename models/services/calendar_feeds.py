@@ -11,7 +11,7 @@ moves on, so a client keeps the same event from one fetch to the next.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -51,7 +51,9 @@ def replace_feed_token(session: Session, user_id: uuid.UUID) -> str:
 def room_feed(
     session: Session, *, room_id: uuid.UUID, viewer: Viewer, start: datetime, end: datetime
 ) -> bytes:
-    """The room's bookings; what and who only where the viewer may see them ("Busy")."""
+    """The room's bookings; what and who only where the viewer may see them ("Busy"). A
+    series shows the occurrences held in this room: one moved to another room is an
+    EXDATE here and an event in that room's feed."""
     room = get_room(session, room_id)
     bookings = _bookings(session, booking_search(start=start, end=end, room_id=room_id))
     entries = _entries(
@@ -60,12 +62,14 @@ def room_feed(
         {room.id: room},
         detailed=lambda b: sees_details(viewer, b),
         location=lambda r: r.location,
+        only_room=room.id,
     )
     return ical.render_calendar(room.name, entries)
 
 
 def personal_feed(session: Session, *, user_id: uuid.UUID, start: datetime, end: datetime) -> bytes:
-    """The bookings the user organizes, in whatever room; each located by its room."""
+    """The bookings the user organizes, in whatever room; each located by its room. The
+    bookings of one several-rooms request are one meeting: one event, in all its rooms."""
     user = session.get(User, user_id)
     if user is None:
         raise Unauthorized("the token's user no longer exists")
@@ -89,38 +93,73 @@ def _entries(
     *,
     detailed: Callable[[Booking], bool],
     location: Callable[[Room], str | None],
+    only_room: uuid.UUID | None = None,
 ) -> list[ical.CalendarEvent | ical.CalendarSeries]:
-    """Single bookings as events and each series any of them belongs to, whole, by start."""
+    """Single bookings as events and each series any of them belongs to, whole, by start;
+    a group's bookings (one several-rooms request, or one occurrence of such a series)
+    as one event. With `only_room`, a series' bookings in that room only."""
     singles = [b for b in bookings if b.series_id is None]
     series_ids = {b.series_id for b in bookings if b.series_id is not None}
     series: Sequence[BookingSeries] = ()
-    members: dict[uuid.UUID | None, list[Booking]] = {}
+    members: dict[uuid.UUID | None, list[Booking]] = {s: [] for s in series_ids}
     if series_ids:
         series = session.scalars(
             select(BookingSeries).where(BookingSeries.id.in_(series_ids))
         ).all()
         stmt = select(Booking).where(Booking.series_id.in_(series_ids))
+        if only_room is not None:
+            stmt = stmt.where(Booking.room_id == only_room)
         for booking in _bookings(session, stmt.order_by(Booking.start_time, Booking.id)):
-            members.setdefault(booking.series_id, []).append(booking)
-    missing = {b.room_id for b in singles} | {s.room_id for s in series}
-    if missing - set(rooms):
-        found = session.scalars(select(Room).where(Room.id.in_(missing - set(rooms))))
+            members[booking.series_id].append(booking)
+    held = {b.room_id for b in singles} | {b.room_id for m in members.values() for b in m}
+    if held - set(rooms):
+        found = session.scalars(select(Room).where(Room.id.in_(held - set(rooms))))
         rooms = {**rooms, **{room.id: room for room in found}}
 
-    def event(booking: Booking, zone: str) -> ical.CalendarEvent:
-        room = rooms[booking.room_id]
-        return _event(booking, zone, detailed=detailed(booking), location=location(room))
+    def event(group: list[Booking], zone: str) -> ical.CalendarEvent:
+        return _event(
+            group,
+            zone,
+            detailed=detailed(group[0]),
+            location=_joined(location(rooms[b.room_id]) for b in _shown_rooms(group)),
+        )
 
     entries: list[ical.CalendarEvent | ical.CalendarSeries] = [
-        event(b, rooms[b.room_id].timezone) for b in singles
+        event(g, rooms[g[0].room_id].timezone) for g in _groups(singles)
     ]
     # A series is written in its own zone: its rule keeps its wall-clock time there (the
     # room's, unless the organizer chose another), so that is where a client expands it.
     entries += [
-        ical.CalendarSeries(s.id, s.timezone, s.rule, [event(b, s.timezone) for b in members[s.id]])
+        ical.CalendarSeries(
+            s.id, s.timezone, s.rule, [event(g, s.timezone) for g in _groups(members[s.id])]
+        )
         for s in series
     ]
     return sorted(entries, key=_first_start)
+
+
+def _groups(bookings: Sequence[Booking]) -> list[list[Booking]]:
+    """The bookings by group (one each where there is none), in the order they came;
+    within a group, the held ones first, then by room."""
+    groups: dict[uuid.UUID, list[Booking]] = {}
+    for booking in bookings:
+        groups.setdefault(booking.group_id or booking.id, []).append(booking)
+    return [
+        sorted(g, key=lambda b: (b.status == BookingStatus.CANCELLED, str(b.room_id)))
+        for g in groups.values()
+    ]
+
+
+def _shown_rooms(group: list[Booking]) -> list[Booking]:
+    """The group's held bookings, or all of them when none is held (a cancelled event
+    still says where it was)."""
+    held = [b for b in group if b.status != BookingStatus.CANCELLED]
+    return held or group
+
+
+def _joined(locations: Iterable[str | None]) -> str | None:
+    """The rooms' places, by name (a group's rooms in the same order at every fetch)."""
+    return "; ".join(sorted(place for place in locations if place)) or None
 
 
 def _first_start(entry: ical.CalendarEvent | ical.CalendarSeries) -> tuple[datetime, str]:
@@ -132,31 +171,39 @@ def _first_start(entry: ical.CalendarEvent | ical.CalendarSeries) -> tuple[datet
 
 
 def _event(
-    booking: Booking, zone: str, *, detailed: bool, location: str | None
+    group: list[Booking], zone: str, *, detailed: bool, location: str | None
 ) -> ical.CalendarEvent:
-    status = ICAL_STATUS[booking.status]
+    """One event for a group's bookings (they share a window): its UID the group's first
+    booking's, whatever becomes of that one; TENTATIVE while any held one waits for an
+    approver; its SEQUENCE and stamp the latest of any."""
+    booking = group[0]
+    held = {b.status for b in group} - {BookingStatus.CANCELLED}
+    status = ICAL_STATUS[
+        BookingStatus.PENDING
+        if BookingStatus.PENDING in held
+        else BookingStatus.CONFIRMED
+        if held
+        else BookingStatus.CANCELLED
+    ]
+    uid = min(b.id for b in group)
+    stamp = max(b.updated_at for b in group)
+    sequence = max(b.version for b in group)
     if not detailed:
         busy = ical.CalendarEvent.busy(
-            booking.id,
-            booking.start_time,
-            booking.end_time,
-            booking.updated_at,
-            status,
-            location=location,
-            zone=zone,
+            uid, booking.start_time, booking.end_time, stamp, status, location=location, zone=zone
         )
-        return replace(busy, sequence=booking.version, original_start=booking.original_start)
+        return replace(busy, sequence=sequence, original_start=booking.original_start)
     return ical.CalendarEvent(
-        booking.id,
+        uid,
         booking.start_time,
         booking.end_time,
-        booking.updated_at,
+        stamp,
         booking.title,
         booking.description,
         booking.attendees,
         status=status,
         location=location,
         zone=zone,
-        sequence=booking.version,
+        sequence=sequence,
         original_start=booking.original_start,
     )

@@ -231,7 +231,7 @@ def decide_turn(
         events=events,
         rooms=frozenset(rooms),
         through=_through(rows, rooms, blocked),
-        needs=frozenset(decision.waits_for() - set(rooms)) if home in blocked else frozenset(),
+        needs=frozenset(decision.needs(home) - set(rooms)),
         left=frozenset(blocked) | (frozenset(rooms) if full else frozenset()),
     )
 

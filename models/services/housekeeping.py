@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBooking
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.domain.states import FINISHED, BookingStatus, MeetingState
-from models.locks import JOB_LOCKS, LOCK_DECIDE, LOCK_PERIODIC, room_lock_keys
+from models.locks import JOB_LOCKS, LOCK_PERIODIC
 from models.services.booking_writes import cancel_bookings
 from models.services.outbox import BOOKING_CANCELLED, emit
+from models.services.room_store import lock_rooms
 from models.services.task_status import reject_waiting
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
@@ -100,7 +101,7 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) -
             .limit(RELEASE_CHUNK)
         ).all()
         rooms = sorted({room for _, room in due})
-        _lock_rooms(session, rooms)
+        lock_rooms(session, rooms)  # the deciders' order: none waits on the other
         freed = [
             f for booking_id, room_id in due if (f := _release(session, booking_id, room_id, now))
         ]
@@ -108,13 +109,6 @@ def _release_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) -
     for room_id in waiting:  # once committed
         wake(room_id, None)
     return len(freed)
-
-
-def _lock_rooms(session: Session, rooms: list[uuid.UUID]) -> None:
-    """The rooms' decide locks, in the deciders' order: never interleaved with their
-    batches, and never waiting on a decider that waits on us."""
-    for key in room_lock_keys(rooms):
-        session.execute(select(func.pg_advisory_xact_lock(LOCK_DECIDE, key)))
 
 
 Freed = tuple[uuid.UUID, datetime, datetime]  # a room, and the window freed in it
@@ -159,9 +153,16 @@ WITH freed AS (
       ON r.status = 'WAITLISTED' AND r.rooms IS NOT NULL AND r.rooms @> ARRAY[f.room]
     WHERE (r.payload->>'start_time')::timestamptz < f.e
       AND (r.payload->>'end_time')::timestamptz > f.s
+), locked AS (
+    -- in seq order, as a decider loading a waitlist locks them: neither waits on the
+    -- other in a circle
+    SELECT id FROM booking_requests
+    WHERE id IN (SELECT id FROM near) AND status = 'WAITLISTED'
+    ORDER BY seq
+    FOR UPDATE
 )
 UPDATE booking_requests r SET status = 'QUEUED', updated_at = %(now)s
-FROM near WHERE r.id = near.id AND r.status = 'WAITLISTED'
+FROM locked WHERE r.id = locked.id
 RETURNING r.room_id
 """
 
@@ -219,7 +220,7 @@ def _expire_chunk(sessions: sessionmaker[Session], now: datetime, wake: Wake) ->
             .limit(RELEASE_CHUNK)
         ).all()
         rooms = sorted({room for _, room in due})
-        _lock_rooms(session, rooms)
+        lock_rooms(session, rooms)  # the deciders' order: none waits on the other
         freed: list[Freed] = []
         for booking_id, room_id in due:
             found = session.execute(

@@ -51,7 +51,7 @@ from models.services.booking_writes import write_effects
 from models.services.decide import Overlap, QueuedRequest, WriteRefused, parse
 from models.services.outbox import TASK_FINISHED, emit, outcome_events
 from models.services.task_status import complete_batches
-from models.tables.bookings import Booking, Meeting
+from models.tables.bookings import Booking
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,7 @@ class PgRoomTx:
         if len(rooms) == 1:
             params = {"namespace": LOCK_DECIDE, "key": room_lock_key(rooms[0]), "room": rooms[0]}
             return _facts(self._run(_LOCK_ROOM, params))
-        for key in room_lock_keys(rooms):
-            self._run(
-                "SELECT pg_advisory_xact_lock(%(ns)s, %(key)s)", {"ns": LOCK_DECIDE, "key": key}
-            )
+        lock_rooms(self.session, rooms)
         return _facts(self._run(_ROOMS, {"rooms": list(rooms)}))
 
     def room_facts(self, rooms: Sequence[uuid.UUID]) -> dict[uuid.UUID, RoomFacts]:
@@ -245,9 +242,8 @@ class PgRoomTx:
                 Booking.title,
                 Booking.description,
                 Booking.attendees,
-                Meeting.external_meeting_url,
+                Booking.external_meeting_url,
             )
-            .outerjoin(Meeting, Meeting.booking_id == Booking.id)
             .where(
                 or_(
                     Booking.id.in_(ids),
@@ -256,7 +252,7 @@ class PgRoomTx:
                     *closed,
                 )
             )
-            .with_for_update(of=Booking)
+            .with_for_update()
         ).all()
         return {
             row.id: BookingFacts(
@@ -325,6 +321,13 @@ class PgRoomTx:
             if isinstance(exc.orig, pg_errors.ExclusionViolation):
                 raise Overlap(str(exc.orig)) from exc
             raise WriteRefused(str(exc.orig)) from exc
+
+
+def lock_rooms(session: Session, rooms: Sequence[uuid.UUID]) -> None:
+    """The rooms' decide locks for this transaction, in one statement, in the one order
+    every holder of several takes them (deciders, housekeeping)."""
+    params = {"ns": LOCK_DECIDE, "keys": room_lock_keys(rooms)}
+    session.connection().exec_driver_sql(_LOCK_ROOMS, params)
 
 
 def _json(value: dict[str, Any] | None) -> Jsonb | None:

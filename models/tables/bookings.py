@@ -87,6 +87,8 @@ class Booking(UUIDPk, Timestamps, Base):
     group_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Who sent the request, when not the organizer (a delegate, an admin).
     booked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The meeting's URL as asked for: a PENDING booking's meeting is made on approval.
+    external_meeting_url: Mapped[str | None] = mapped_column(String(2000))
     # 1, then +1 with each change (a calendar's SEQUENCE).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # A series occurrence's start as the series first booked it: its RECURRENCE-ID in

@@ -433,3 +433,27 @@ def test_a_change_is_told_as_booking_changed_with_where_it_was(
     assert datetime.fromisoformat(data["end_time"]) == start + timedelta(hours=2)
     assert data["previous"]["room_id"] == room
     assert datetime.fromisoformat(data["previous"]["end_time"]) == start + timedelta(hours=1)
+
+
+def test_an_occurrence_moved_to_another_room_is_in_that_rooms_feed_and_not_its_own(
+    api: Api, user: dict[str, str], make_room: Callable[..., str]
+) -> None:
+    first, other = make_room(name="Oak"), make_room(name="Elm")
+    start = future()
+    _, occurrences = make_series(api, user, first, start, count=3)
+    assert change(api, user, occurrences[1]["booking_id"], room_id=other)["status"] == "SUCCEEDED"
+    token = api.client.post("/v1/users/me/feed-token", headers=user).json["token"]
+
+    def feed(url: str) -> list[Any]:
+        answer = api.client.get(f"{url}?token={token}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return list(read_calendar(answer.get_data(as_text=True)).vevent_list)
+
+    [master] = feed(f"/v1/rooms/{first}/calendar.ics")
+    assert [d for line in master.exdate_list for d in line.value] == [start + timedelta(weeks=1)]
+    [there] = feed(f"/v1/rooms/{other}/calendar.ics")
+    assert there.dtstart.value == start + timedelta(weeks=1)
+    mine = feed("/v1/users/me/calendar.ics")
+    [override] = [e for e in mine if hasattr(e, "recurrence_id")]
+    assert override.location.value == "Elm"
+    assert [e.location.value for e in mine if hasattr(e, "rrule")] == ["Oak"]

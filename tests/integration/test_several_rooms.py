@@ -27,6 +27,7 @@ from tests.helpers import (
     seqs,
     undecided,
 )
+from tests.vcalendar import read_calendar
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -171,6 +172,7 @@ def test_moving_a_group_moves_every_booking_and_a_room_swap_moves_one(
     assert task["status"] == "SUCCEEDED", task
     assert sorted(task["result"]["booking_ids"]) == sorted([first, second])
     assert swap["status"] == "SUCCEEDED", swap
+    assert swap["result"]["booking_ids"] == [second]
     with sessions() as session:
         now = {str(b.id): b for b in session.scalars(select(Booking))}
     assert {now[first].start_time, now[second].start_time} == {later}
@@ -286,3 +288,39 @@ def test_a_storm_over_overlapping_room_sets_ends_with_the_first_accepted_winning
             assert made == []
             assert doc["error"]["code"] == "CONFLICT"
     assert sum(1 for s in expected.values() if s == "SUCCEEDED") >= 2  # a storm, not a queue
+
+
+def test_the_feeds_show_a_group_as_one_meeting_in_all_its_rooms(
+    api: Api, user: dict[str, str], make_room: Callable[..., str]
+) -> None:
+    """The personal feed: one event for a several-rooms booking, located in both rooms,
+    and one recurring event whose every occurrence is in both; each room's feed: that
+    room's bookings of them."""
+    first, second = make_room(name="North"), make_room(name="South")
+    start = future()
+    single = api.wait_task(user, api.book(user, several([first, second], start)))["result"]
+    body = {
+        **several([first, second], start + timedelta(hours=3)),
+        "recurrence": {"freq": "DAILY", "count": 3},
+    }
+    response = api.client.post("/v1/bookings/recurring", json=body, headers=user)
+    recurring = api.wait_task(user, response.json["task_id"])
+    assert recurring["status"] == "SUCCEEDED", recurring
+    token = api.client.post("/v1/users/me/feed-token", headers=user).json["token"]
+
+    def feed(url: str) -> list[Any]:
+        answer = api.client.get(f"{url}?token={token}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return list(read_calendar(answer.get_data(as_text=True)).vevent_list)
+
+    mine = feed("/v1/users/me/calendar.ics")
+    [meeting] = [e for e in mine if not hasattr(e, "rrule")]
+    [series] = [e for e in mine if hasattr(e, "rrule")]
+    assert meeting.uid.value.split("@")[0] == min(single["booking_ids"])
+    assert meeting.location.value == "North; South"
+    assert series.location.value == "North; South"
+    assert not [e for e in mine if hasattr(e, "recurrence_id")]  # no occurrence differs
+    for room in (first, second):
+        shown = feed(f"/v1/rooms/{room}/calendar.ics")
+        assert len([e for e in shown if hasattr(e, "rrule")]) == 1
+        assert len([e for e in shown if not hasattr(e, "rrule")]) == 1

@@ -191,14 +191,20 @@ class FakeTx:
         return self.store.now
 
     def connected(self, rooms: Sequence[uuid.UUID], cap: int) -> set[uuid.UUID]:
-        found, todo = set(rooms), list(rooms)
+        """As the recursive query reads them: the rooms first, then those QUEUED requests
+        connect them to, breadth first, `cap` in all. The query promises no order past
+        the rooms given; this takes the newest requests' rooms first, the least help to
+        a turn that must decide the oldest."""
+        found = list(dict.fromkeys(rooms))
+        todo = list(found)
         while todo and len(found) < cap:
-            room = todo.pop()
-            for row in self.store.state.rows.values():
+            room = todo.pop(0)
+            for row in sorted(self.store.state.rows.values(), key=lambda r: -r.seq):
                 if row.status == RequestStatus.QUEUED and room in row.rooms:
-                    todo += [r for r in row.rooms if r not in found]
-                    found |= row.rooms
-        return set(list(found)[:cap]) | set(rooms)
+                    fresh = sorted(row.rooms - set(found))
+                    found += fresh
+                    todo += fresh
+        return set(found[:cap]) | set(rooms)
 
     def lock(self, rooms: Sequence[uuid.UUID]) -> dict[uuid.UUID, RoomFacts]:
         self.store.locked.append(tuple(rooms))

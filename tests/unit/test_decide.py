@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from models.domain.engine import RoomFacts
 from models.domain.payloads import BookingPayload, CancelPayload, ChangePayload
 from models.domain.states import RequestStatus
+from models.services import decide
 from models.services.decide import decide_turn, drain_room
 from tests.unit.fake_store import FakeStore, Row
 
@@ -152,3 +155,25 @@ def test_rooms_a_turn_cannot_take_are_left_to_be_woken() -> None:
     done = drain_room(fake, B)
     assert done.decided == 1
     assert done.wake == frozenset()  # nothing left anywhere
+
+
+def test_a_hub_with_more_spokes_than_a_turn_may_take_is_decided_a_spoke_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every request names the hub and one spoke, more spokes than a turn takes: a turn
+    takes the rooms its first undecided request waits for, not those of every request
+    behind it, so each goes on and all are decided (as the worker's wake-ups run them)."""
+    monkeypatch.setattr(decide, "MAX_ROOMS", 4)
+    hub, spokes = uuid.UUID(int=50), [uuid.UUID(int=60 + i) for i in range(8)]
+    fake = FakeStore([RoomFacts(r, True, 10) for r in (hub, *spokes)], NOW)
+    asked = [fake.submit(ALICE, booking(hub, spoke, start=i)) for i, spoke in enumerate(spokes)]
+
+    woken, turns = [hub], 0
+    while woken and turns < 40:
+        room, turns = woken.pop(0), turns + 1
+        done = drain_room(fake, room, batch_size=3)
+        again = done.wake - done.last.rooms if done.last.full else done.wake - {room}
+        woken += [room] * done.last.full + [r for r in sorted(again) if r not in woken]
+
+    assert [status(fake, r) for r in asked] == [RequestStatus.SUCCEEDED] * len(spokes)
+    assert max(len(rooms) for rooms in fake.locked) <= 4

@@ -14,6 +14,7 @@ from models.domain.calendar import RoomCalendar, Slot
 from models.domain.engine import (
     BookingFacts,
     CancelBooking,
+    ChangeBooking,
     NewBooking,
     NewSeries,
     Outcome,
@@ -28,6 +29,7 @@ from models.domain.payloads import (
     CancelPayload,
     RoomPayload,
     SeriesCancelPayload,
+    SeriesChangePayload,
     SeriesPayload,
 )
 from models.domain.recurrence import Occurrence
@@ -373,3 +375,25 @@ def test_a_batch_decides_as_its_requests_one_by_one_and_never_overlaps(
     granted = [e for o in at_once for e in o.effects if isinstance(e, NewBooking)]
     assert all(o.status != RequestStatus.FAILED for o in at_once)
     assert len({b.id for b in granted}) == len(granted)
+
+
+def test_a_series_shifted_into_the_past_is_refused_or_skips_what_would_be_there() -> None:
+    """A shift is applied at decision: an occurrence it would put in the past is
+    NOT_CHANGEABLE (the whole change with all_or_nothing; that one with skip_conflicts)."""
+    series_id = uuid.UUID(int=77)
+    back = -60 * 60  # minutes: the first occurrence (in 48 hours) to 12 hours ago
+
+    def shift(policy: ConflictPolicy) -> Outcome:
+        payload = SeriesChangePayload(ROOM.id, series_id, NOW, "UTC", policy, shift_minutes=back)
+        [outcome] = run(existing((24, 1), (48, 1), series_id=series_id), payload)
+        return outcome
+
+    whole, skipping = shift(ConflictPolicy.ALL_OR_NOTHING), shift(ConflictPolicy.SKIP_CONFLICTS)
+
+    assert whole.status == RequestStatus.REJECTED and whole.effects == ()
+    assert whole.error is not None and whole.error["code"] == "NOT_CHANGEABLE"
+    assert skipping.status == RequestStatus.SUCCEEDED
+    assert [o["status"] for o in skipping.result["occurrences"]] == ["SKIPPED", "CONFIRMED"]
+    assert skipping.result["occurrences"][0]["code"] == "NOT_CHANGEABLE"
+    [moved] = skipping.effects
+    assert isinstance(moved, ChangeBooking) and moved.start == at(-12)

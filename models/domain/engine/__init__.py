@@ -140,9 +140,26 @@ class Decision:
     blocked: dict[uuid.UUID, int] = field(default_factory=dict)
     blockers: list[RoomRequest] = field(default_factory=list)
 
-    def waits_for(self) -> set[uuid.UUID]:
-        """The rooms not held that blockers name: take them too to go on."""
-        return {room for r in self.blockers for room in r.rooms}
+    def needs(self, room_id: uuid.UUID) -> set[uuid.UUID]:
+        """The rooms to hold for the room's first undecided request to be decided: its
+        own, and those of the requests before it that it waits for (in a room it names,
+        the first one left), and theirs, back to requests that wait for nothing held.
+        Only that chain: what later requests name is not needed to go on."""
+        first: dict[uuid.UUID, RoomRequest] = {}
+        for blocker in self.blockers:  # in seq order: the first per room is kept
+            for room in blocker.rooms:
+                first.setdefault(room, blocker)
+        chain = [first[room_id]] if room_id in first else []
+        needed: set[uuid.UUID] = set()
+        seen: set[uuid.UUID] = set()
+        while chain:
+            blocker = chain.pop()
+            if blocker.id in seen:
+                continue
+            seen.add(blocker.id)
+            needed |= blocker.rooms
+            chain += [first[r] for r in blocker.rooms if first[r].seq < blocker.seq]
+        return needed
 
 
 def windows(
@@ -192,9 +209,6 @@ def decide(
     tiebreak = len(queue)
     while queue:
         _, _, request, from_waitlist = heapq.heappop(queue)
-        if (from_waitlist or request.requeued) and _started(request, now):
-            decision.outcomes.append(expired(request))
-            continue
         if not request.rooms <= held or any(
             blocked.get(room, request.seq) < request.seq for room in request.rooms
         ):
@@ -203,6 +217,9 @@ def decide(
             decision.blockers.append(request)
             if from_waitlist:
                 decision.outcomes.append(requeued(request))
+            continue
+        if (from_waitlist or request.requeued) and _started(request, now):
+            decision.outcomes.append(expired(request))
             continue
         outcome = decide_one(snapshot, request, now=now, new_id=new_id, from_waitlist=from_waitlist)
         if outcome.status == RequestStatus.WAITLISTED:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.domain.engine.checks import WHOLE_REQUEST, refuse_window
-from models.domain.engine.new_bookings import new_status
+from models.domain.engine.new_bookings import held_as, new_status
 from models.domain.engine.outcomes import failed, rejected, succeeded
 from models.domain.engine.releases import NOT_FOUND
 from models.domain.engine.state import (
@@ -27,7 +27,7 @@ from models.domain.engine.state import (
 )
 from models.domain.payloads import ChangePayload, SeriesChangePayload
 from models.domain.recurrence import Occurrence, shifted
-from models.domain.rules import MAX_DURATION, Refusal, refuse_capacity, refuse_change
+from models.domain.rules import Refusal, refuse_capacity, refuse_change, refuse_moved_window
 from models.domain.states import HOLDING, BookingStatus, ConflictPolicy
 
 
@@ -56,24 +56,28 @@ def _refuse(
     attendees: Sequence[str],
     now: datetime,
 ) -> Refusal | None:
-    """The rules for (booking, room) moves to one window; only capacity if nothing moves
-    (a new title is not refused by rules about windows)."""
-    rooms = [room for _, room in moves]
-    first = moves[0][0]
-    moving = (start, end) != (first.start, first.end) or any(b.room_id != r for b, r in moves)
+    """The rules for (booking, room) moves to one window: the attendees fit the rooms
+    together (a group seats them in all of its rooms), and each booking that moves meets
+    its new room's rules for the new window. One that stays (a new title, the group's
+    other rooms when one room is swapped) is not held to rules about windows again."""
+    capacity = sum(snapshot.room(room).facts.capacity for _, room in moves)
+    refusal = refuse_capacity(attendees, capacity)
+    if refusal is not None:
+        return refusal
+    moving = [(b, r) for b, r in moves if (r, start, end) != (b.room_id, b.start, b.end)]
     if not moving:
-        capacity = sum(snapshot.room(room).facts.capacity for room in rooms)
-        return refuse_capacity(attendees, capacity)
+        return None
     return refuse_window(
         snapshot,
         request,
-        rooms,
+        [room for _, room in moving],
         start,
         end,
-        attendees=attendees,
-        organizer=first.organizer_id,
+        attendees=(),
+        organizer=moves[0][0].organizer_id,
         now=now,
-        new_start=start != first.start or any(b.room_id != r for b, r in moves),
+        new_start=any(start != b.start or r != b.room_id for b, r in moving),
+        name_rooms=len(moves) > 1,
     )
 
 
@@ -82,14 +86,21 @@ def _status(
     request: RoomRequest,
     booking: BookingFacts,
     room_id: uuid.UUID,
-    start: datetime,
-    end: datetime,
+    window: tuple[datetime, datetime],
+    now: datetime,
 ) -> BookingStatus:
-    """A booking that moves is held as a new one would be (PENDING where the room asks
-    the requester for approval); one that does not move keeps its status."""
-    if (room_id, start, end) == (booking.room_id, booking.start, booking.end):
+    """A booking that moves is held as a new one would be: PENDING where its room asks
+    the requester for approval, or where it waits for one already (an admin's move is
+    not an approval). One that stays where and when it is keeps its status, and so does
+    one under way (it may only change its end: PENDING would only expire it)."""
+    stays = window == (booking.start, booking.end) or booking.start <= now
+    if room_id == booking.room_id and stays:
         return booking.status
-    return new_status(snapshot, request, room_id)
+    status = new_status(snapshot, request, room_id)
+    facts = snapshot.room(room_id).facts
+    if booking.status == BookingStatus.PENDING and facts.policy.requires_approval:
+        return BookingStatus.PENDING
+    return status
 
 
 def decide_change(
@@ -112,8 +123,10 @@ def decide_change(
     )
     if refusal is not None:
         return rejected(request, refusal)
+    # A group is one meeting in several rooms: its window and text change together; a
+    # room swap moves the one booking named.
     group = [booking]
-    if booking.group_id is not None and (start, end) != (booking.start, booking.end):
+    if booking.group_id is not None:
         group += sorted(
             (
                 b
@@ -142,11 +155,12 @@ def decide_change(
             room,
             start,
             end,
-            _status(snapshot, request, b, room, start, end),
-            payload.text if b.id == booking.id else {},
+            _status(snapshot, request, b, room, (start, end), now),
+            payload.text,
             request.requester_id,
         )
         for b, room in moves
+        if b.id == booking.id or payload.text or (room, start, end) != (b.room_id, b.start, b.end)
     ]
     mine = effects[0]
     result: dict[str, Any] = {
@@ -154,7 +168,7 @@ def decide_change(
         "version": mine.version,
         "booking_status": mine.status.value,
     }
-    if len(effects) > 1:
+    if booking.group_id is not None:
         result["booking_ids"] = [str(e.booking_id) for e in effects]
         result["group_id"] = str(booking.group_id)
     return succeeded(request, result, effects)
@@ -210,7 +224,7 @@ def decide_series_change(
     entries = [
         _entry(unit, None if nothing or i in skipped else planned[i], skipped.get(i), status)
         for i, unit in enumerate(units)
-        for status in [_unit_status(snapshot, request, payload, unit, planned[i])]
+        for status in [_unit_status(snapshot, request, payload, unit, planned[i], now)]
     ]
     if nothing:
         return _nothing_changed(request, payload, entries, skipped)
@@ -225,8 +239,8 @@ def decide_series_change(
                 request,
                 booking,
                 payload.new_room_id or booking.room_id,
-                planned[i].start,
-                planned[i].end,
+                (planned[i].start, planned[i].end),
+                now,
             ),
             payload.text,
             request.requester_id,
@@ -265,11 +279,9 @@ def _verdicts(
             occ = planned[i]
             moves = [(b, payload.new_room_id or b.room_id) for b in unit]
             attendees = payload.text.get("attendees", unit[0].attendees)
-            refusal: Refusal | None = None
-            if occ.end - occ.start > MAX_DURATION:
-                refusal = Refusal("NOT_CHANGEABLE", "a booking lasts at most 24 hours")
-            else:
-                refusal = _refuse(snapshot, request, moves, occ.start, occ.end, attendees, now)
+            refusal = refuse_moved_window(occ.start, occ.end, now=now) or _refuse(
+                snapshot, request, moves, occ.start, occ.end, attendees, now
+            )
             if refusal is not None:
                 refused[i] = refusal
                 continue
@@ -291,14 +303,13 @@ def _unit_status(
     payload: SeriesChangePayload,
     unit: list[BookingFacts],
     occ: Occurrence,
+    now: datetime,
 ) -> BookingStatus:
     """PENDING while any booking of the occurrence would wait for an approver."""
-    statuses = {
-        _status(snapshot, request, b, payload.new_room_id or b.room_id, occ.start, occ.end)
+    return held_as(
+        _status(snapshot, request, b, payload.new_room_id or b.room_id, (occ.start, occ.end), now)
         for b in unit
-    }
-    pending = BookingStatus.PENDING in statuses
-    return BookingStatus.PENDING if pending else BookingStatus.CONFIRMED
+    )
 
 
 def _entry(

@@ -34,10 +34,11 @@ def refuse_window(
     organizer: uuid.UUID,
     now: datetime,
     new_start: bool = True,
+    name_rooms: bool | None = None,
 ) -> Refusal | None:
     """Why the rooms cannot all be booked for [start, end) now, or None. Where a request
     names several rooms, the refusal names the room (`room_id`)."""
-    several = len(rooms) > 1
+    several = len(rooms) > 1 if name_rooms is None else name_rooms
     for room_id in rooms:
         refusal = refuse_inactive(snapshot.room(room_id).facts.active)
         if refusal is not None:

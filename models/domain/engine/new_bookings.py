@@ -8,6 +8,7 @@ window, as one group: a refusal in any room refuses it all, and names that room.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -68,9 +69,10 @@ def _bookings(
     ]
 
 
-def _status(bookings: list[NewBooking]) -> BookingStatus:
-    """PENDING while any booking of the group waits for an approver."""
-    pending = any(b.status == BookingStatus.PENDING for b in bookings)
+def held_as(statuses: Iterable[BookingStatus]) -> BookingStatus:
+    """How a group (or an occurrence in several rooms) is held: PENDING while any of its
+    bookings waits for an approver."""
+    pending = BookingStatus.PENDING in set(statuses)
     return BookingStatus.PENDING if pending else BookingStatus.CONFIRMED
 
 
@@ -78,7 +80,7 @@ def _made(bookings: list[NewBooking]) -> dict[str, Any]:
     """What a result says of the bookings made for one window."""
     made: dict[str, Any] = {
         "booking_id": str(bookings[0].id),
-        "booking_status": _status(bookings).value,
+        "booking_status": held_as(b.status for b in bookings).value,
     }
     if len(bookings) > 1:
         made["booking_ids"] = [str(b.id) for b in bookings]
@@ -185,12 +187,7 @@ def decide_series(
     if blocked and (payload.conflict_policy == ConflictPolicy.ALL_OR_NOTHING or blocked == total):
         return series_rejected(request, verdicts, blocked)
     series = NewSeries(
-        new_id(request.id, "series"),
-        request.id,
-        details.room_id,
-        request.organizer_id,
-        payload,
-        request.booked_by,
+        new_id(request.id, "series"), request.id, details.room_id, request.organizer_id, payload
     )
     effects: list[Effect] = [series]
     entries = []
@@ -206,8 +203,8 @@ def decide_series(
         made = _made(bookings)
         statuses.append(made["booking_status"])
         entries.append(_entry(occ, made["booking_status"], made, None))
-    status = "PENDING" if "PENDING" in statuses else "CONFIRMED"
-    result = {"series_id": str(series.id), "booking_status": status, "occurrences": entries}
+    status = held_as(BookingStatus(s) for s in statuses)
+    result = {"series_id": str(series.id), "booking_status": status.value, "occurrences": entries}
     return succeeded(request, result, effects, total=total, confirmed=total - blocked)
 
 

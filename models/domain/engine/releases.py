@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from models.domain.engine.checks import ROOM_CLOSED
 from models.domain.engine.outcomes import rejected, succeeded
 from models.domain.engine.state import (
     ApproveBooking,
@@ -30,7 +31,6 @@ from models.domain.states import HOLDING, BookingStatus
 
 SERIES_CANCEL_REASON = "series cancelled"
 GROUP_CANCEL_REASON = "group cancelled"
-ROOM_CLOSED = "ROOM_CLOSED"
 DECLINED = "DECLINED"
 APPROVAL_EXPIRED = "APPROVAL_EXPIRED"
 NOT_FOUND = Refusal("NOT_FOUND", "the booking does not exist")

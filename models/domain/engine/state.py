@@ -114,7 +114,6 @@ class NewSeries:
     room_id: uuid.UUID  # its first room
     organizer_id: uuid.UUID
     payload: SeriesPayload
-    booked_by: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
