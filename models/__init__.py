@@ -7,7 +7,7 @@
 
 The session rule: a service that commits takes a `sessionmaker` and opens its own
 transaction (`with sessions.begin() as session:`), e.g. `accept.submit`,
-`room_decisions.decide_queued`, the housekeeping jobs. Every other service takes a
+`decide.decide_turn` (through its store), the housekeeping jobs. Every other service takes a
 `Session` and joins the caller's transaction, committing nothing.
 
 Besides: db (engine and sessions), settings (the one place that reads the environment),
