@@ -52,16 +52,16 @@ class Refusal:
     room_id: uuid.UUID | None = None  # the room that refused, where a request names several
 
     def as_error(self) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "code": self.code,
-            "message": self.message,
-            "conflicts": self.conflicts,
-        }
+        return {"code": self.code, "message": self.message, **self.as_entry()}
+
+    def as_entry(self) -> dict[str, Any]:
+        """What a series' entry for a refused occurrence says of it: all but the message."""
+        entry: dict[str, Any] = {"code": self.code, "conflicts": self.conflicts}
         if self.rule is not None:
-            error["rule"] = self.rule
+            entry["rule"] = self.rule
         if self.room_id is not None:
-            error["room_id"] = str(self.room_id)
-        return error
+            entry["room_id"] = str(self.room_id)
+        return entry
 
 
 def refuse_inactive(active: bool) -> Refusal | None:

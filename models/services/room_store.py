@@ -382,14 +382,14 @@ _ROOMS_UNLOCKED = (
 # of their `rooms`; with whether the requester is an admin (policies spare admins), and
 # whether any webhook is active. Not locked: only a decider holding every room a QUEUED
 # request names changes it, and the rooms' advisory locks keep those apart.
-_QUEUE_ONE = """
+_QUEUE = """
 SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.room_id, r.parent_id, r.accepted_at,
        r.rooms, r.decided_at IS NOT NULL, u.role = 'ADMIN',
        EXISTS (SELECT 1 FROM webhooks WHERE active)
 FROM booking_requests r JOIN users u ON u.id = r.requester_id
 WHERE r.status = 'QUEUED' AND r.id IN (
     (SELECT id FROM booking_requests
-     WHERE status = 'QUEUED' AND room_id = %(room)s AND rooms IS NULL
+     WHERE status = 'QUEUED' AND {own} AND rooms IS NULL
      ORDER BY seq LIMIT %(limit)s)
     UNION ALL
     (SELECT id FROM booking_requests
@@ -399,23 +399,9 @@ WHERE r.status = 'QUEUED' AND r.id IN (
 ORDER BY r.seq
 LIMIT %(limit)s
 """
-_QUEUE_SEVERAL = """
-SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.room_id, r.parent_id, r.accepted_at,
-       r.rooms, r.decided_at IS NOT NULL, u.role = 'ADMIN',
-       EXISTS (SELECT 1 FROM webhooks WHERE active)
-FROM booking_requests r JOIN users u ON u.id = r.requester_id
-WHERE r.status = 'QUEUED' AND r.id IN (
-    (SELECT id FROM booking_requests
-     WHERE status = 'QUEUED' AND room_id = ANY(%(rooms)s::uuid[]) AND rooms IS NULL
-     ORDER BY seq LIMIT %(limit)s)
-    UNION ALL
-    (SELECT id FROM booking_requests
-     WHERE status = 'QUEUED' AND rooms && %(rooms)s::uuid[] AND rooms IS NOT NULL
-     ORDER BY seq LIMIT %(limit)s)
-)
-ORDER BY r.seq
-LIMIT %(limit)s
-"""
+# One room by equality: its index scan comes in seq order and stops at the LIMIT.
+_QUEUE_ONE = _QUEUE.format(own="room_id = %(room)s")
+_QUEUE_SEVERAL = _QUEUE.format(own="room_id = ANY(%(rooms)s::uuid[])")
 # The rooms' WAITLISTED requests, locked (a withdrawal waits for this transaction).
 _WAITLIST = """
 SELECT r.id, r.seq, r.kind, r.requester_id, r.payload, r.room_id, r.parent_id, r.accepted_at,

@@ -253,19 +253,7 @@ class FakeTx:
         state = self.store.state
         for effect in effects:
             if isinstance(effect, NewBooking):
-                details = effect.details
-                state.bookings[effect.id] = BookingFacts(
-                    effect.id,
-                    effect.room_id,
-                    effect.start,
-                    effect.end,
-                    effect.status,
-                    effect.organizer_id,
-                    effect.series_id,
-                    effect.group_id,
-                    title=details.title,
-                    attendees=details.attendees,
-                )
+                state.bookings[effect.id] = effect.facts()
             elif isinstance(effect, ChangeBooking):
                 state.bookings[effect.booking_id] = effect.after()
             elif isinstance(effect, CancelBooking):

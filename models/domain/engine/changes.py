@@ -330,11 +330,7 @@ def _entry(
     entry["status"] = status.value if moved_to is not None else "SKIPPED"
     entry["conflicts"] = refusal.conflicts if refusal else []
     if refusal is not None:
-        entry["code"] = refusal.code
-        if refusal.rule is not None:
-            entry["rule"] = refusal.rule
-        if refusal.room_id is not None:
-            entry["room_id"] = str(refusal.room_id)
+        entry.update(refusal.as_entry())
     return entry
 
 

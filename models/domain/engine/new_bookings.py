@@ -145,11 +145,7 @@ def _entry(
     if made is not None:
         entry.update({k: v for k, v in made.items() if k != "booking_status"})
     if refusal is not None:
-        entry["code"] = refusal.code
-        if refusal.rule is not None:
-            entry["rule"] = refusal.rule
-        if refusal.room_id is not None:
-            entry["room_id"] = str(refusal.room_id)
+        entry.update(refusal.as_entry())
     return entry
 
 

@@ -131,6 +131,24 @@ class NewBooking:
     group_id: uuid.UUID | None = None
     booked_by: uuid.UUID | None = None
 
+    def facts(self) -> BookingFacts:
+        """The booking as later requests of the batch see it."""
+        details = self.details
+        return BookingFacts(
+            self.id,
+            self.room_id,
+            self.start,
+            self.end,
+            self.status,
+            self.organizer_id,
+            self.series_id,
+            self.group_id,
+            title=details.title,
+            description=details.description,
+            attendees=details.attendees,
+            external_meeting_url=details.external_meeting_url,
+        )
+
 
 @dataclass(frozen=True)
 class ChangeBooking:
@@ -272,21 +290,7 @@ class Snapshot:
         for effect in effects:
             if isinstance(effect, NewBooking):
                 self.hold(effect.room_id, effect.id, effect.organizer_id, effect.start, effect.end)
-                details = effect.details
-                self.bookings[effect.id] = BookingFacts(
-                    effect.id,
-                    effect.room_id,
-                    effect.start,
-                    effect.end,
-                    effect.status,
-                    effect.organizer_id,
-                    effect.series_id,
-                    effect.group_id,
-                    title=details.title,
-                    description=details.description,
-                    attendees=details.attendees,
-                    external_meeting_url=details.external_meeting_url,
-                )
+                self.bookings[effect.id] = effect.facts()
             elif isinstance(effect, ChangeBooking):
                 after = effect.after()
                 self.unhold(effect.booking_id)
