@@ -99,6 +99,13 @@ def _entries(
     a group's bookings (one several-rooms request, or one occurrence of such a series)
     as one event. With `only_room`, a series' bookings in that room only."""
     singles = [b for b in bookings if b.series_id is None]
+    group_ids = {b.group_id for b in singles if b.group_id is not None}
+    if group_ids and only_room is None:
+        # Every booking of each group, in the window or not (one cancelled before a move
+        # stays behind): the event's UID and status do not change as the window moves.
+        stmt = select(Booking).where(Booking.group_id.in_(group_ids))
+        grouped = _bookings(session, stmt.order_by(Booking.start_time, Booking.id))
+        singles = [b for b in singles if b.group_id is None] + list(grouped)
     series_ids = {b.series_id for b in bookings if b.series_id is not None}
     series: Sequence[BookingSeries] = ()
     members: dict[uuid.UUID | None, list[Booking]] = {s: [] for s in series_ids}

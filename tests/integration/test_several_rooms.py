@@ -324,3 +324,37 @@ def test_the_feeds_show_a_group_as_one_meeting_in_all_its_rooms(
         shown = feed(f"/v1/rooms/{room}/calendar.ics")
         assert len([e for e in shown if hasattr(e, "rrule")]) == 1
         assert len([e for e in shown if not hasattr(e, "rrule")]) == 1
+
+
+def test_a_groups_event_keeps_its_uid_when_only_its_moved_booking_is_in_the_window(
+    api: Api, user: dict[str, str], make_room: Callable[..., str]
+) -> None:
+    """One booking of the group is cancelled, then the group moves a week on (the
+    cancelled one stays behind): a window with only the moved one shows the same event,
+    confirmed, in the room it is held in."""
+    first, second = make_room(name="North"), make_room(name="South")
+    start = future()
+    made = api.wait_task(user, api.book(user, several([first, second], start)))["result"]
+    # The one left behind has the lower id, the one the event's UID is made of.
+    behind, mover = sorted(made["booking_ids"])
+    api.cancel(user, behind)
+    held_in = api.client.get(f"/v1/bookings/{mover}", headers=user).json["room_id"]
+    later = start + timedelta(weeks=1)
+    body = {"start_time": later.isoformat(), "end_time": (later + timedelta(hours=1)).isoformat()}
+    moved = api.client.patch(f"/v1/bookings/{mover}", json=body, headers=user)
+    assert api.wait_task(user, moved.json["task_id"])["status"] == "SUCCEEDED"
+    token = api.client.post("/v1/users/me/feed-token", headers=user).json["token"]
+
+    def events(**window: datetime) -> list[Any]:
+        query = {"token": token, **{k: v.isoformat() for k, v in window.items()}}
+        answer = api.client.get("/v1/users/me/calendar.ics", query_string=query)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return list(read_calendar(answer.get_data(as_text=True)).vevent_list)
+
+    [whole] = events()
+    [moved_only] = events(**{"from": later - timedelta(hours=1)})
+    place = {first: "North", second: "South"}[held_in]
+    for event in (whole, moved_only):
+        assert event.uid.value.split("@")[0] == behind
+        assert (event.status.value, event.location.value) == ("CONFIRMED", place)
+        assert event.dtstart.value == later

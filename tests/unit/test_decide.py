@@ -177,3 +177,26 @@ def test_a_hub_with_more_spokes_than_a_turn_may_take_is_decided_a_spoke_at_a_tim
 
     assert [status(fake, r) for r in asked] == [RequestStatus.SUCCEEDED] * len(spokes)
     assert max(len(rooms) for rooms in fake.locked) <= 4
+
+
+def test_two_swaps_of_a_group_into_one_room_the_second_meets_the_first_there() -> None:
+    """Both swaps were accepted while the group held only A and B; when the second is
+    decided, the group's other booking is in C already: a CONFLICT naming it, decided
+    by the engine (the database is not asked to refuse it)."""
+    fake = store()
+    made = fake.submit(ALICE, booking(A, B))
+    drain_room(fake, A)
+    first, second = (uuid.UUID(b) for b in row(fake, made).result["booking_ids"])  # type: ignore[index]
+    group = fake.state.bookings[first].group_id
+    into_c = [
+        fake.submit(ALICE, ChangePayload(C, b, new_room_id=C, group_id=group))
+        for b in (first, second)
+    ]
+    drain_room(fake, C)
+
+    assert status(fake, into_c[0]) == RequestStatus.SUCCEEDED
+    assert status(fake, into_c[1]) == RequestStatus.REJECTED
+    error = row(fake, into_c[1]).error or {}
+    assert error["code"] == "CONFLICT"
+    assert [c["booking_id"] for c in error["conflicts"]] == [str(first)]
+    assert {b.room_id for b in fake.holding(C)} == {C}

@@ -47,6 +47,13 @@ def _hold_again(snapshot: Snapshot, bookings: Iterable[BookingFacts]) -> None:
         snapshot.hold(booking.room_id, booking.id, booking.organizer_id, booking.start, booking.end)
 
 
+def _moving(
+    moves: Iterable[tuple[BookingFacts, uuid.UUID]], start: datetime, end: datetime
+) -> list[tuple[BookingFacts, uuid.UUID]]:
+    """The (booking, room) moves that change where or when the booking is."""
+    return [(b, r) for b, r in moves if (r, start, end) != (b.room_id, b.start, b.end)]
+
+
 def _refuse(
     snapshot: Snapshot,
     request: RoomRequest,
@@ -60,24 +67,22 @@ def _refuse(
     together (a group seats them in all of its rooms), and each booking that moves meets
     its new room's rules for the new window. One that stays (a new title, the group's
     other rooms when one room is swapped) is not held to rules about windows again."""
-    capacity = sum(snapshot.room(room).facts.capacity for _, room in moves)
-    refusal = refuse_capacity(attendees, capacity)
-    if refusal is not None:
-        return refusal
-    moving = [(b, r) for b, r in moves if (r, start, end) != (b.room_id, b.start, b.end)]
+    seats = sum(snapshot.room(room).facts.capacity for _, room in moves)
+    moving = _moving(moves, start, end)
     if not moving:
-        return None
+        return refuse_capacity(attendees, seats)
     return refuse_window(
         snapshot,
         request,
         [room for _, room in moving],
         start,
         end,
-        attendees=(),
+        attendees=attendees,
         organizer=moves[0][0].organizer_id,
         now=now,
         new_start=any(start != b.start or r != b.room_id for b, r in moving),
         name_rooms=len(moves) > 1,
+        seats=seats,
     )
 
 
@@ -142,11 +147,14 @@ def decide_change(
     if not _held(snapshot, moves):
         return failed(request.id, "the change names a room its decider does not hold")
     attendees = payload.text.get("attendees", booking.attendees)
-    _let_go(snapshot, group)
+    # Only the bookings that move leave their slots while the rules are asked: one that
+    # stays holds its room (a swap into a room the group holds meets it there).
+    moving = [b for b, _ in _moving(moves, start, end)]
+    _let_go(snapshot, moving)
     try:
         refusal = _refuse(snapshot, request, moves, start, end, attendees, now)
     finally:
-        _hold_again(snapshot, group)
+        _hold_again(snapshot, moving)
     if refusal is not None:
         return rejected(request, refusal)
     effects = [
@@ -162,11 +170,10 @@ def decide_change(
         for b, room in moves
         if b.id == booking.id or payload.text or (room, start, end) != (b.room_id, b.start, b.end)
     ]
-    mine = effects[0]
     result: dict[str, Any] = {
         "booking_id": str(booking.id),
-        "version": mine.version,
-        "booking_status": mine.status.value,
+        "version": effects[0].version,
+        "booking_status": held_as(e.status for e in effects).value,
     }
     if booking.group_id is not None:
         result["booking_ids"] = [str(e.booking_id) for e in effects]

@@ -35,16 +35,20 @@ def refuse_window(
     now: datetime,
     new_start: bool = True,
     name_rooms: bool | None = None,
+    seats: int | None = None,
 ) -> Refusal | None:
     """Why the rooms cannot all be booked for [start, end) now, or None. Where a request
-    names several rooms, the refusal names the room (`room_id`)."""
+    names several rooms, the refusal names the room (`room_id`). `seats`: what the
+    attendees must fit, where that is more than these rooms (a group of which only some
+    rooms move)."""
     several = len(rooms) > 1 if name_rooms is None else name_rooms
     for room_id in rooms:
         refusal = refuse_inactive(snapshot.room(room_id).facts.active)
         if refusal is not None:
             return _in(refusal, room_id, several)
-    capacity = sum(snapshot.room(room_id).facts.capacity for room_id in rooms)
-    refusal = refuse_capacity(attendees, capacity)
+    if seats is None:
+        seats = sum(snapshot.room(room_id).facts.capacity for room_id in rooms)
+    refusal = refuse_capacity(attendees, seats)
     if refusal is not None:
         return refusal  # the attendees share the rooms: no one room is to blame
     conflict = None
