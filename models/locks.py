@@ -14,6 +14,7 @@ from collections.abc import Iterable
 LOCK_ACCEPT = 1  # key: a stripe of rooms; acceptance order is commit order per room
 LOCK_DECIDE = 2  # key: room_lock_key(room); one decider (or housekeeper) per room
 LOCK_PERIODIC = 3  # key: JOB_LOCKS[job]; one run of each periodic job at a time
+LOCK_WEBHOOK_OWNER = 4  # key: owner_lock_key(user); one webhook claim per owner at a time
 
 # Rooms share ACCEPT_STRIPES accept locks, so a 1000-room batch takes at most this many
 # (Postgres' lock table is shared and small); rooms sharing a stripe just queue briefly.
@@ -36,6 +37,11 @@ ROOM_LOCK_TTL_SECONDS = 15.0
 def room_lock_key(room_id: uuid.UUID | str) -> int:
     """A signed 32-bit key for Postgres advisory locks on one room."""
     return zlib.crc32(str(room_id).encode()) - 2**31
+
+
+def owner_lock_key(user_id: uuid.UUID | str) -> int:
+    """A signed 32-bit key for the advisory lock on one user's webhook sends."""
+    return room_lock_key(user_id)
 
 
 def room_lock_keys(rooms: Iterable[uuid.UUID | str]) -> list[int]:

@@ -121,6 +121,7 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_max_attempts: int = 8
     webhook_retry_base_seconds: float = 30.0
+    webhook_max_per_user: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -174,6 +175,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         webhook_allow_private=allow_private == "true",
         webhook_max_attempts=_int("WEBHOOK_MAX_ATTEMPTS", 8),
         webhook_retry_base_seconds=_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        webhook_max_per_user=_int("WEBHOOK_MAX_PER_USER", 20),
         rate_limit_write=_limit("RATE_LIMIT_WRITE", Settings.rate_limit_write),
         rate_limit_read=_limit("RATE_LIMIT_READ", Settings.rate_limit_read),
         rate_limit_auth=_limit("RATE_LIMIT_AUTH", Settings.rate_limit_auth),

@@ -35,25 +35,24 @@ KICK_TTL_MS = 2000
     max_retries=None,
 )
 def dispatch_webhooks() -> int:
-    """New events -> deliveries, then a send task for each, and for every due retry."""
+    """New events -> deliveries, then send tasks for what is due, fairly."""
     rt = runtime()
     with contextlib.suppress(RedisError):
         rt.redis.delete(KICK_MARKER)  # events written from now on kick again
-    sent: set[uuid.UUID] = set()
+    created = 0
     while True:
         with rt.sessions.begin() as session:
             new = webhooks.dispatch(session, utcnow())
-        for delivery_id in new:
-            deliver_webhook.delay(str(delivery_id))
-        sent.update(new)
+        created += len(new)
         if len(new) < webhooks.DISPATCH_BATCH:
             break
+    # The new deliveries are due with the retries: sent fairly, a few per owner; each
+    # send that ends takes its owner's next one (webhooks.record).
     with rt.sessions() as session:
         due = webhooks.due_deliveries(session, utcnow())
     for delivery_id in due:
-        if delivery_id not in sent:
-            deliver_webhook.delay(str(delivery_id))
-    return len(sent)
+        deliver_webhook.delay(str(delivery_id))
+    return created
 
 
 def kick_dispatch() -> None:
@@ -83,6 +82,10 @@ def deliver_webhook(delivery_id: str) -> str:
         attempt = webhooks.claim(session, uuid.UUID(delivery_id), utcnow())
     if attempt is None:
         return "not due"
+    if isinstance(attempt, webhooks.Held):
+        # Its webhook or owner is sending (or its breaker is open): a send that ends takes
+        # it next, and the sweep finds it when `until` passes in any case.
+        return "held"
     status_code: int | None = None
     error: str | None = None
     final = False
@@ -103,7 +106,7 @@ def deliver_webhook(delivery_id: str) -> str:
             status_code, error = sent.status_code, sent.error
             WEBHOOK_LATENCY.observe(time.monotonic() - began)
     with rt.sessions.begin() as session:
-        delay = webhooks.record(
+        delay, released = webhooks.record(
             session,
             attempt,
             now=utcnow(),
@@ -123,5 +126,7 @@ def deliver_webhook(delivery_id: str) -> str:
         WEBHOOK_LAG.observe((utcnow() - attempt.event_at).total_seconds())
     if delay is not None:
         deliver_webhook.apply_async((delivery_id,), countdown=delay.total_seconds())
+    for held_id in released:
+        deliver_webhook.delay(str(held_id))
     log.info("webhook delivery %s attempt %d: %s", delivery_id, attempt.attempt, outcome)
     return outcome

@@ -49,6 +49,7 @@ def create_webhook(body: dict[str, Any]) -> Webhook:
             url=body["url"],
             events=body["events"],
             description=body.get("description"),
+            max_per_user=services().settings.webhook_max_per_user,
         )
 
 

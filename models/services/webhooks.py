@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from models.domain.identity import Viewer
-from models.errors import NotFound
+from models.errors import NotFound, ValidationFailed
+from models.locks import LOCK_WEBHOOK_OWNER, owner_lock_key
 from models.services.outbox import WEBHOOK_PING
 from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
@@ -37,8 +38,23 @@ def new_secret() -> str:
 
 
 def create_webhook(
-    session: Session, *, owner_id: uuid.UUID, url: str, events: list[str], description: str | None
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    url: str,
+    events: list[str],
+    description: str | None,
+    max_per_user: int,
 ) -> Webhook:
+    """A new webhook, unless the owner has `max_per_user` already (a 422, counted under
+    the owner's lock, so two at once cannot both be the last one)."""
+    _lock_owner(session, owner_id)
+    mine = session.scalar(select(func.count()).where(Webhook.owner_id == owner_id))
+    if (mine or 0) >= max_per_user:
+        raise ValidationFailed(
+            f"at most {max_per_user} webhooks per user (WEBHOOK_MAX_PER_USER); delete one first",
+            details={"url": [f"you have {mine} webhooks, the most allowed"]},
+        )
     webhook = Webhook(
         owner_id=owner_id,
         url=url,
@@ -49,6 +65,14 @@ def create_webhook(
     session.add(webhook)
     session.flush()
     return webhook
+
+
+def _lock_owner(session: Session, owner_id: uuid.UUID) -> None:
+    """The owner's webhook lock, to the end of the transaction: one claim, release or new
+    webhook of one owner at a time."""
+    session.execute(
+        select(func.pg_advisory_xact_lock(LOCK_WEBHOOK_OWNER, owner_lock_key(owner_id)))
+    )
 
 
 def visible_webhook(session: Session, webhook_id: uuid.UUID, viewer: Viewer) -> Webhook:
@@ -137,19 +161,52 @@ def dispatch(session: Session, now: datetime) -> list[uuid.UUID]:
     return [row[0] for row in rows]
 
 
+# Due deliveries, fairly: per webhook its oldest one, and per owner at most the sends it
+# has free (OWNER_SENDS less those in flight), skipping webhooks that are sending (their
+# send's end takes the next one) or whose breaker is open.
+_DUE_FAIR = """
+WITH busy AS (
+    SELECT owner_id, count(*) AS sending FROM webhooks
+    WHERE sending_until > %(now)s GROUP BY owner_id
+), firsts AS (
+    SELECT DISTINCT ON (d.webhook_id) d.id, d.next_attempt_at, w.owner_id
+    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.status = 'PENDING' AND d.next_attempt_at <= %(now)s
+      AND (w.open_until IS NULL OR w.open_until <= %(now)s)
+      AND (w.sending_until IS NULL OR w.sending_until <= %(now)s)
+    ORDER BY d.webhook_id, d.next_attempt_at, d.created_at
+), ranked AS (
+    SELECT f.id, f.next_attempt_at, coalesce(b.sending, 0) AS sending,
+           row_number() OVER (PARTITION BY f.owner_id ORDER BY f.next_attempt_at, f.id) AS n
+    FROM firsts f LEFT JOIN busy b ON b.owner_id = f.owner_id
+)
+SELECT id FROM ranked WHERE n + sending <= %(sends)s
+ORDER BY next_attempt_at LIMIT %(limit)s
+"""
+
+
 def due_deliveries(session: Session, now: datetime, limit: int = 500) -> list[uuid.UUID]:
-    """PENDING deliveries whose next attempt is due (retries, lapsed leases)."""
-    return list(
-        session.scalars(
-            select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-            )
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(limit)
-        )
+    """PENDING deliveries to send now (new ones, retries, lapsed leases), fairly: one per
+    webhook and a few per owner (the others follow as those sends end, see record)."""
+    rows = session.connection().exec_driver_sql(
+        _DUE_FAIR, {"now": now, "sends": OWNER_SENDS, "limit": limit}
     )
+    return [row[0] for row in rows]
+
+
+# Fair delivery. A receiver that hangs holds a sender thread for the whole timeout, so
+# one webhook has at most one attempt in flight, and one owner at most OWNER_SENDS: a
+# user with thirty hanging webhooks holds two threads, and the rest send everyone
+# else's events. A delivery that finds its webhook or owner busy is *held* (no attempt
+# counted) until the lease of the send in flight ends; the send that ends first takes the
+# oldest held delivery of its owner at once (record), so a healthy receiver's events go
+# one after another without waiting for leases. After BREAKER_FAILURES failed attempts
+# in a row, the webhook's breaker opens: its deliveries wait BREAKER_OPEN (doubling with
+# each further failure, up to BREAKER_MAX), then one attempt tries it again.
+OWNER_SENDS = 2
+BREAKER_FAILURES = 5
+BREAKER_OPEN = timedelta(seconds=60)
+BREAKER_MAX = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -165,27 +222,98 @@ class Attempt:
     event_at: datetime
     body: dict[str, Any]
     visible: bool  # the webhook's owner may still see the event (checked at send time)
+    webhook_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    lease: datetime | None = None  # the webhook's sending_until while this attempt runs
 
+
+@dataclass(frozen=True)
+class Held:
+    """Not sent now: the delivery waits (no attempt counted) until `until`, or until a
+    send of its owner ends, whichever comes first."""
+
+    until: datetime
+    why: str
+
+
+_DUE = """
+SELECT w.id, w.owner_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = %(id)s AND d.status = 'PENDING' AND d.next_attempt_at <= %(now)s
+"""
+
+# Read after the lock (a statement's snapshot is taken when it starts, so not in one).
+_OWNER = """
+SELECT id, sending_until, open_until, failures FROM webhooks
+WHERE owner_id = %(owner)s AND (id = %(webhook)s OR sending_until > %(now)s)
+"""
+
+_HOLD = """
+UPDATE webhook_deliveries SET next_attempt_at = %(until)s, held = %(held)s,
+       last_error = coalesce(%(why)s, last_error)
+WHERE id = %(id)s AND status = 'PENDING' AND next_attempt_at <= %(now)s
+"""
 
 _CLAIM = """
-UPDATE webhook_deliveries d
-SET attempts = d.attempts + 1, next_attempt_at = %(lease)s
-FROM webhooks w, events e, users u
-WHERE d.id = %(id)s AND d.status = 'PENDING' AND d.next_attempt_at <= %(now)s
-  AND w.id = d.webhook_id AND e.id = d.event_id AND u.id = w.owner_id
-RETURNING d.attempts, w.url, w.secret, w.active, e.id, e.type, e.created_at, e.data,
-          (u.role = 'ADMIN' OR e.user_id = w.owner_id OR e.type = 'webhook.ping')
+WITH claimed AS (
+    UPDATE webhook_deliveries d
+    SET attempts = d.attempts + 1, next_attempt_at = %(lease)s, held = false
+    WHERE d.id = %(id)s AND d.status = 'PENDING' AND d.next_attempt_at <= %(now)s
+    RETURNING d.attempts, d.webhook_id, d.event_id
+), leased AS (
+    UPDATE webhooks w SET sending_until = %(lease)s FROM claimed WHERE w.id = claimed.webhook_id
+)
+SELECT c.attempts, w.url, w.secret, w.active, e.id, e.type, e.created_at, e.data,
+       (u.role = 'ADMIN' OR e.user_id = w.owner_id OR e.type = 'webhook.ping')
+FROM claimed c
+JOIN webhooks w ON w.id = c.webhook_id
+JOIN events e ON e.id = c.event_id
+JOIN users u ON u.id = w.owner_id
 """
 
 
-def claim(session: Session, delivery_id: uuid.UUID, now: datetime) -> Attempt | None:
-    """Take the delivery for one attempt (a lease), or None if it is not due or not
-    PENDING (someone else has it, or it is done)."""
-    row = (
-        session.connection()
-        .exec_driver_sql(_CLAIM, {"id": delivery_id, "now": now, "lease": now + LEASE})
-        .first()
-    )
+def claim(session: Session, delivery_id: uuid.UUID, now: datetime) -> Attempt | Held | None:
+    """Take the delivery for one attempt (a lease); Held when its webhook's breaker is
+    open, its webhook has an attempt in flight or its owner OWNER_SENDS of them; None if
+    it is not due or not PENDING (someone else has it, or it is done)."""
+    conn = session.connection()
+    due = conn.exec_driver_sql(_DUE, {"id": delivery_id, "now": now}).first()
+    if due is None:
+        return None
+    webhook_id, owner_id = due
+    # One claim per owner at a time, so two threads cannot both see a free send.
+    _lock_owner(session, owner_id)
+    rows = conn.exec_driver_sql(
+        _OWNER, {"owner": owner_id, "webhook": webhook_id, "now": now}
+    ).all()
+    mine = next((row for row in rows if row[0] == webhook_id), None)
+    if mine is None:
+        return None  # the webhook was deleted meanwhile
+    sending = [row[1] for row in rows if row[1] is not None and row[1] > now]
+    held: Held | None = None
+    if mine[2] is not None and mine[2] > now:
+        held = Held(
+            mine[2],
+            f"circuit open after {mine[3]} failed attempts in a row; "
+            f"next try at {mine[2].isoformat()}",
+        )
+    elif mine[1] is not None and mine[1] > now:
+        held = Held(mine[1], "")
+    elif len(sending) >= OWNER_SENDS:
+        held = Held(min(sending), "")
+    if held is not None:
+        conn.exec_driver_sql(
+            _HOLD,
+            {
+                "id": delivery_id,
+                "now": now,
+                "until": held.until,
+                "held": not held.why,  # a send that ends takes it; an open breaker waits
+                "why": held.why or None,
+            },
+        )
+        return held
+    lease = now + LEASE
+    row = conn.exec_driver_sql(_CLAIM, {"id": delivery_id, "now": now, "lease": lease}).first()
     if row is None:
         return None
     attempts, url, secret, active, event_id, event_type, event_at, data, visible = row
@@ -205,6 +333,9 @@ def claim(session: Session, delivery_id: uuid.UUID, now: datetime) -> Attempt | 
         event_at,
         body,
         visible and active,
+        webhook_id,
+        owner_id,
+        lease,
     )
 
 
@@ -217,6 +348,30 @@ def retry_delay(attempt: int, base_seconds: float) -> timedelta:
     return timedelta(seconds=delay * random.uniform(1.0, 1.25))  # noqa: S311 - jitter
 
 
+def breaker_open(failures: int) -> timedelta | None:
+    """How long the breaker stays open after `failures` failed attempts in a row."""
+    if failures < BREAKER_FAILURES:
+        return None
+    doublings = min(failures - BREAKER_FAILURES, 10)
+    return min(BREAKER_OPEN * 2**doublings, BREAKER_MAX)
+
+
+_RELEASE = """
+UPDATE webhook_deliveries SET next_attempt_at = %(now)s, held = false
+WHERE id IN (
+    SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE w.owner_id = %(owner)s AND d.status = 'PENDING'
+      AND (d.held OR d.next_attempt_at <= %(now)s)
+      AND (w.open_until IS NULL OR w.open_until <= %(now)s)
+      AND (w.sending_until IS NULL OR w.sending_until <= %(now)s)
+    ORDER BY d.created_at
+    LIMIT 1
+    FOR UPDATE OF d SKIP LOCKED
+)
+RETURNING id
+"""
+
+
 def record(
     session: Session,
     attempt: Attempt,
@@ -227,9 +382,11 @@ def record(
     max_attempts: int,
     base_seconds: float,
     final: bool = False,
-) -> timedelta | None:
+) -> tuple[timedelta | None, list[uuid.UUID]]:
     """Record the attempt's outcome: DELIVERED on a 2xx; else PENDING again after a
-    backoff, or FAILED once the attempts are spent (or `final`). The delay, if any."""
+    backoff, or FAILED once the attempts are spent (or `final`). Ends the webhook's
+    lease and counts its breaker. Returns the retry's delay, if any, and the held
+    or due deliveries of the owner taken next (to send now)."""
     delivered = status_code is not None and 200 <= status_code < 300
     values: dict[str, Any] = {
         "last_status_code": status_code,
@@ -253,7 +410,27 @@ def record(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return delay
+    if attempt.webhook_id is None or attempt.owner_id is None:
+        return delay, []
+    # Under the owner's lock, as claims are: a claim that held a delivery because this
+    # send was in flight has committed before this looks for held ones, or sees it ended.
+    _lock_owner(session, attempt.owner_id)
+    webhook = session.get(Webhook, attempt.webhook_id, with_for_update=True)
+    if webhook is not None:
+        if webhook.sending_until == attempt.lease:
+            webhook.sending_until = None  # a later claim's lease is left alone
+        sent = status_code is not None or not final  # a refusal here says nothing of it
+        if delivered:
+            webhook.failures, webhook.open_until = 0, None
+        elif sent:
+            webhook.failures += 1
+            opened = breaker_open(webhook.failures)
+            webhook.open_until = now + opened if opened else None
+        session.flush()
+    released = session.connection().exec_driver_sql(
+        _RELEASE, {"owner": attempt.owner_id, "now": now}
+    )
+    return delay, [row[0] for row in released]
 
 
 _BACKLOG = """

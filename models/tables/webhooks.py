@@ -32,6 +32,11 @@ class Webhook(UUIDPk, Timestamps, Base):
     # The signing key (whsec_…): needed to sign every delivery, so kept as is; shown once.
     secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Fair delivery (services/webhooks.claim): the lease of the one attempt in flight, the
+    # failed attempts in a row, and the circuit breaker's end (no attempt before it).
+    sending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    open_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Event(Base):
@@ -64,6 +69,12 @@ class WebhookDelivery(UUIDPk, Base):
             postgresql_where=text("status = 'PENDING'"),
         ),
         Index("ix_webhook_deliveries_webhook_id_created_at", "webhook_id", "created_at"),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "webhook_id",
+            "created_at",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
     )
 
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
@@ -77,3 +88,6 @@ class WebhookDelivery(UUIDPk, Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Waiting for its webhook's (or its owner's) send in flight; the send that ends takes
+    # the oldest held delivery of its owner next.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -213,7 +213,7 @@ def test_visibility_is_checked_again_when_sending(
         [delivery_id] = webhooks.dispatch(session, utcnow())
         session.execute(text("UPDATE users SET role = 'USER' WHERE email = 'admin@example.com'"))
         attempt = webhooks.claim(session, delivery_id, utcnow())
-    assert attempt is not None and attempt.visible is False
+    assert isinstance(attempt, webhooks.Attempt) and attempt.visible is False
     assert hook["id"]
 
 

@@ -1,0 +1,211 @@
+"""Fair webhook delivery: one user's hanging receivers do not hold up anyone else's events,
+a user may have at most WEBHOOK_MAX_PER_USER webhooks, and a receiver that keeps failing
+opens a circuit breaker that shows in its delivery log and closes again on a success.
+
+The sender here is `bookings webhooks` with its defaults (8 threads, the 10 s timeout)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.services.webhooks import BREAKER_FAILURES
+from tests.helpers import Api, assert_error, booking_body, future, wait_until
+from tests.roles import start_role, stop_role
+from tests.webhook_receiver import Receiver, receiving
+
+pytestmark = pytest.mark.usefixtures("worker", "sender")
+
+
+@pytest.fixture(scope="module")
+def sender(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Any]:
+    log: Path = tmp_path_factory.mktemp("fair-webhooks") / "webhooks.log"
+    proc = start_role(["webhooks"], log)  # the default concurrency
+    yield proc
+    stop_role(proc)
+
+
+class Hanging:
+    """A receiver that accepts every connection and never answers (until closed)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0), backlog=256)
+        self.port = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.held.append(conn)  # read nothing, answer nothing
+
+    def close(self) -> None:
+        self.closed.set()
+        self.server.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def hanging() -> Iterator[Hanging]:
+    receiver = Hanging()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving(Receiver()) as running:
+        yield running
+
+
+def subscribe(api: Api, who: dict[str, str], url: str, events: list[str]) -> str:
+    response = api.client.post("/v1/webhooks", json={"url": url, "events": events}, headers=who)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def test_one_users_hanging_receivers_do_not_delay_anyone_elses_events(
+    api: Api,
+    user: dict[str, str],
+    other_user: dict[str, str],
+    make_room: Any,
+    sessions: sessionmaker[Session],
+    hanging: Hanging,
+    receiver: Receiver,
+) -> None:
+    """30 webhooks of one user at a receiver that never answers, then that user's 6
+    bookings (a dozen events each webhook wants); then another user's 20 bookings, one a
+    second, while the hanging sends time out and are retried. Each of the other user's 20
+    events is delivered within 5 s of being written."""
+    attacker = api.me(user)
+    url = f"http://127.0.0.1:{hanging.port}/hook"
+    for _ in range(20):
+        subscribe(api, user, url, ["*"])
+    with sessions.begin() as session:  # ten more, as a user from before the cap had
+        session.execute(
+            text(
+                "INSERT INTO webhooks (id, owner_id, url, events, secret, active, created_at,"
+                " updated_at) SELECT gen_random_uuid(), :owner, :url, '[\"*\"]',"
+                " 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', true, now(), now()"
+                " FROM generate_series(1, 10)"
+            ),
+            {"owner": attacker, "url": url},
+        )
+    subscribe(api, other_user, receiver.url, ["task.finished"])
+    room = make_room(name="Fair")
+    first = future(hours=30)
+    tasks = [
+        api.book(user, booking_body(room, first + timedelta(hours=i), minutes=30)) for i in range(6)
+    ]
+    wait_until(lambda: len(hanging.held) >= 2, 15, "the hanging receiver to be called")
+    for i in range(20):  # over 20 s: through the hanging sends' timeouts and retries
+        tasks.append(
+            api.book(other_user, booking_body(room, first + timedelta(hours=10 + i), minutes=30))
+        )
+        time.sleep(1)
+    for task in tasks:
+        api.wait_task(user if task in tasks[:6] else other_user, task)
+    lags: list[Any] = []
+
+    def delivered() -> bool:
+        nonlocal lags
+        with sessions() as session:
+            lags = session.scalars(
+                text(
+                    "SELECT extract(epoch FROM d.delivered_at - e.created_at) FROM"
+                    " webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+                    " JOIN events e ON e.id = d.event_id"
+                    " WHERE w.owner_id <> :attacker AND d.status = 'DELIVERED'"
+                ),
+                {"attacker": attacker},
+            ).all()
+        return len(lags) >= 20
+
+    wait_until(delivered, 60, lambda: f"the other user's 20 events: {len(lags)} delivered")
+    with sessions() as session:
+        in_flight = session.scalar(
+            text("SELECT count(*) FROM webhooks WHERE owner_id = :o AND sending_until > now()"),
+            {"o": attacker},
+        )
+    assert len(lags) == 20
+    assert max(float(lag) for lag in lags) <= 5.0, sorted(lags)
+    assert in_flight is not None and in_flight <= 2  # two sends at a time, at most
+
+
+def test_the_webhook_after_the_most_allowed_is_a_422(api: Api, user: dict[str, str]) -> None:
+    for n in range(20):
+        subscribe(api, user, f"http://127.0.0.1:9/h{n}", ["*"])
+    body = assert_error(
+        api.client.post(
+            "/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["*"]}, headers=user
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert "WEBHOOK_MAX_PER_USER" in body["message"]
+    assert len(api.page(user, "/v1/webhooks", {"limit": 100})["items"]) == 20
+
+
+def test_a_failing_receiver_opens_the_breaker_which_a_success_closes(
+    api: Api,
+    user: dict[str, str],
+    make_room: Any,
+    sessions: sessionmaker[Session],
+    receiver: Receiver,
+) -> None:
+    """WEBHOOK_MAX_ATTEMPTS is 4 in the tests: two deliveries failing bring five failed
+    attempts in a row, and the breaker opens; the delivery log says so, and nothing is
+    dropped. Once the cool-down passes, one attempt that succeeds closes it."""
+    receiver.fail_always = True
+    hook = subscribe(api, user, receiver.url, ["task.finished", "booking.confirmed"])
+    room = make_room(name="Breaker")
+    api.wait_task(user, api.book(user, booking_body(room, future(hours=40))))
+
+    def opened() -> Any:
+        with sessions() as session:
+            return session.execute(
+                text("SELECT failures, open_until FROM webhooks WHERE id = :id"), {"id": hook}
+            ).one_or_none()
+
+    wait_until(lambda: (opened() or (0,))[0] >= BREAKER_FAILURES, 30, "the breaker to open")
+    assert opened()[1] is not None
+    log = api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
+    pending = [d for d in log if d["status"] == "PENDING"]
+    assert pending, log  # held, not dropped
+    wait_until(
+        lambda: any(
+            "circuit open" in (d["last_error"] or "")
+            for d in api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
+        ),
+        10,
+        "the delivery log to show the open breaker",
+    )
+    calls = len(receiver.calls)
+    receiver.fail_always = False
+    # The cool-down passes (moved here, not waited for): the next attempt goes out.
+    with sessions.begin() as session:
+        session.execute(
+            text("UPDATE webhooks SET open_until = now() - interval '1 s' WHERE id = :id"),
+            {"id": hook},
+        )
+    for delivery in pending:
+        response = api.client.post(
+            f"/v1/webhooks/{hook}/deliveries/{delivery['id']}/redeliver", headers=user
+        )
+        assert response.status_code == 202
+    wait_until(lambda: len(receiver.calls) > calls, 30, "the attempt after the cool-down")
+    wait_until(lambda: tuple(opened()) == (0, None), 10, "a success to close the breaker")
