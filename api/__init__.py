@@ -13,6 +13,7 @@ from api.context import Services, init_context
 from api.errors import register_error_handlers
 from api.long_polls import WaitSlots
 from api.metrics import init_metrics
+from api.probes import checks_for
 from api.queue import TaskSender
 from api.rate_limit import init_rate_limits
 from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_checks
@@ -75,19 +76,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
     )
     sender = TaskSender(settings)
-    init_context(
-        app,
-        Services(
-            settings=settings,
-            sessions=session_factory(settings.database_url, pool_size=settings.api_threads),
-            redis=redis,
-            sender=sender,
-            waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
-            principals=PrincipalCache(),
-            auth_events=listener_for(settings.database_url),
-            wait_slots=WaitSlots(settings.api_threads),
-        ),
+    svc = Services(
+        settings=settings,
+        sessions=session_factory(settings.database_url, pool_size=settings.api_threads),
+        redis=redis,
+        sender=sender,
+        waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
+        principals=PrincipalCache(),
+        auth_events=listener_for(settings.database_url),
+        wait_slots=WaitSlots(settings.api_threads),
     )
+    init_context(app, svc)
+    app.extensions["bookings_checks"] = checks_for(svc)
     api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.ma_plugin.converter.add_attribute_function(text_patterns)
     api.ma_plugin.converter.add_attribute_function(field_examples)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -13,9 +14,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.context import services
+from api.probes import DEPTH_TTL
 from models.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from models.services import webhooks
 
 
 class QueueDepth(Collector):
@@ -31,14 +31,26 @@ class QueueDepth(Collector):
         gauge = GaugeMetricFamily(
             "bookings_queue_depth", "Messages waiting per queue", labels=["queue"]
         )
-        with self.app.app_context():
-            sender = services().sender
-            try:
-                for queue, depth in sender.recent_queue_depths().items():
-                    gauge.add_metric([queue], depth)
-            except (OSError, BrokerError):
-                pass  # the broker is down: /readyz says so; the gauge is simply absent
+        age = GaugeMetricFamily(
+            "bookings_queue_depth_age_seconds",
+            "How old the queue depths are: 0 when read now, more when the broker did not "
+            "answer within half a second and the last depths read are shown",
+        )
+        check = self.app.extensions["bookings_checks"].queue_depths
+        last = check.last
+        if last is None or time.monotonic() - last.at >= DEPTH_TTL:
+            # The broker not answering within the deadline leaves the last depths read.
+            with contextlib.suppress(OSError, BrokerError):
+                check()
+            last = check.last
+        if last is None:
+            return  # never read: /readyz says what is down; the gauge is absent
+        depths, read_at = last.value, last.at
+        for queue, depth in depths.items():
+            gauge.add_metric([queue], depth)
+        age.add_metric([], round(time.monotonic() - read_at, 3))
         yield gauge
+        yield age
 
 
 class WebhookBacklog(Collector):
@@ -55,12 +67,10 @@ class WebhookBacklog(Collector):
         gauge = GaugeMetricFamily(
             "bookings_webhook_backlog", "Webhook work waiting, by stage", labels=["stage"]
         )
-        with self.app.app_context():
-            try:
-                with services().sessions() as session:
-                    events, pending = webhooks.backlog(session)
-            except SQLAlchemyError:
-                return  # the database is down: /readyz says so
+        try:
+            events, pending = self.app.extensions["bookings_checks"].webhook_backlog()
+        except (SQLAlchemyError, OSError):
+            return  # the database is down or locked past the deadline: /readyz says so
         gauge.add_metric(["events"], events)
         gauge.add_metric(["deliveries"], pending)
         yield gauge

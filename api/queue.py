@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -21,7 +20,6 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEPTH_TTL = 2.0  # seconds a process answers /metrics' queue depths from memory
 T = TypeVar("T")
 
 
@@ -43,8 +41,6 @@ class TaskSender:
         self._reader: Any = None  # a kombu Connection kept for queue depths and pings
         self._reader_pid = 0
         self._channel: Any = None
-        self._depths: dict[str, int] | None = None
-        self._depths_until = 0.0
 
     def publish_decide(
         self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()
@@ -80,16 +76,6 @@ class TaskSender:
         """Messages waiting in each queue, asked now."""
         with self._read_lock:
             return self._on_reader(self._read_depths)
-
-    def recent_queue_depths(self) -> dict[str, int]:
-        """The depths, remembered for DEPTH_TTL seconds: a flood of /metrics calls asks
-        the broker at most once per DEPTH_TTL per process."""
-        with self._read_lock:
-            now = time.monotonic()
-            if self._depths is None or now >= self._depths_until:
-                self._depths = self._on_reader(self._read_depths)
-                self._depths_until = now + DEPTH_TTL
-            return self._depths
 
     def ping(self) -> None:
         """Raise when the broker does not answer (a passive declare on the kept channel)."""
