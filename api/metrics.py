@@ -14,7 +14,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.probes import DEPTH_TTL
+from api.probes import DEPTH_TTL, scrape_until
 from models.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 
@@ -41,7 +41,7 @@ class QueueDepth(Collector):
         if last is None or time.monotonic() - last.at >= DEPTH_TTL:
             # The broker not answering within the deadline leaves the last depths read.
             with contextlib.suppress(OSError, BrokerError):
-                check()
+                check.wait(until=scrape_until())
             last = check.last
         if last is None:
             return  # never read: /readyz says what is down; the gauge is absent
@@ -68,7 +68,8 @@ class WebhookBacklog(Collector):
             "bookings_webhook_backlog", "Webhook work waiting, by stage", labels=["stage"]
         )
         try:
-            events, pending = self.app.extensions["bookings_checks"].webhook_backlog()
+            check = self.app.extensions["bookings_checks"].webhook_backlog
+            events, pending = check.wait(until=scrape_until())
         except (SQLAlchemyError, OSError):
             return  # the database is down or locked past the deadline: /readyz says so
         gauge.add_metric(["events"], events)

@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import text
 
 from api.context import Services
@@ -28,6 +28,7 @@ from models.heartbeats import shard_consumers
 from models.services import webhooks
 
 DEADLINE = 0.5  # seconds a probe or scrape waits for one dependency
+RECHECK = 1.0  # seconds a failed check is answered again without asking
 DEPTH_TTL = 2.0  # seconds /metrics answers queue depths from memory (a flood of scrapes
 # asks the broker at most once per DEPTH_TTL per process)
 
@@ -45,7 +46,12 @@ class Known(Generic[T]):
 
 
 class Check(Generic[T]):
-    """One dependency check, run off the caller's thread with a deadline."""
+    """One dependency check, run off the caller's thread with a deadline.
+
+    Only one caller at a time waits for a run: while one does, the others answer at once
+    with the last outcome (at most a deadline old). A failure is answered again, without
+    asking, for RECHECK seconds, so under a freeze one probe a second waits its half
+    second and the rest answer at once: probes never take up the request threads."""
 
     def __init__(self, name: str, read: Callable[[], T], deadline: float = DEADLINE) -> None:
         self.name = name
@@ -53,20 +59,25 @@ class Check(Generic[T]):
         self.deadline = deadline
         self._lock = threading.Lock()
         self._running: Future[T] | None = None
+        self._waiting = 0  # callers waiting for the run in flight
         self.last: Known[T] | None = None  # the last value read, and when
+        self.outcome: Known[str] | None = None  # the last status(), and when
 
     def start(self) -> Future[T]:
         """A run of the check: the one in flight, or a new one."""
         with self._lock:
-            running = self._running
-            if running is None or running.done():
-                running = self._running = Future()
-                # A daemon thread per run (one run at a time): a check stuck on a frozen
-                # server never holds up the process's exit.
-                threading.Thread(
-                    target=self._run, args=(running,), name=f"check-{self.name}", daemon=True
-                ).start()
-            return running
+            return self._start()
+
+    def _start(self) -> Future[T]:
+        running = self._running
+        if running is None or running.done():
+            running = self._running = Future()
+            # A daemon thread per run (one run at a time): a check stuck on a frozen
+            # server never holds up the process's exit.
+            threading.Thread(
+                target=self._run, args=(running,), name=f"check-{self.name}", daemon=True
+            ).start()
+        return running
 
     def _run(self, running: Future[T]) -> None:
         try:
@@ -74,9 +85,11 @@ class Check(Generic[T]):
         except BaseException as exc:
             running.set_exception(exc)
 
-    def wait(self, running: Future[T], until: float | None = None) -> T:
-        """The run's value; NoAnswer after the deadline (or at `until`, a time.monotonic()
-        shared by checks asked together), or the check's own error."""
+    def wait(self, running: Future[T] | None = None, until: float | None = None) -> T:
+        """The run's value (of a new run if none is given); NoAnswer after the deadline
+        (or at `until`, a time.monotonic() shared by checks asked together), or the
+        check's own error."""
+        running = running or self.start()
         left = self.deadline if until is None else max(0.0, until - time.monotonic())
         try:
             value = running.result(timeout=left)
@@ -86,17 +99,31 @@ class Check(Generic[T]):
         return value
 
     def __call__(self) -> T:
-        return self.wait(self.start())
+        return self.wait()
 
     def status(self, running: Future[T] | None = None, until: float | None = None) -> str:
-        """`ok`, or `down: why` (for /readyz), of the given run or of a new one."""
+        """`ok`, or `down: why` (for /readyz), of the given run or of a new one; the last
+        outcome instead while another caller waits, or while a failure is recent."""
+        with self._lock:
+            known, now = self.outcome, time.monotonic()
+            if known is not None and known.value != "ok" and now - known.at < RECHECK:
+                return known.value
+            if known is not None and self._waiting:
+                return known.value
+            running = running or self._start()
+            self._waiting += 1
         try:
-            self.wait(running or self.start(), until)
+            self.wait(running, until)
+            outcome = "ok"
         except NoAnswer as exc:
-            return f"down: {exc}"
+            outcome = f"down: {exc}"
         except Exception as exc:
-            return f"down: {exc.__class__.__name__}"
-        return "ok"
+            outcome = f"down: {exc.__class__.__name__}"
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        self.outcome = Known(outcome, time.monotonic())
+        return outcome
 
 
 @dataclass(frozen=True)
@@ -134,3 +161,20 @@ def checks_for(svc: Services) -> Checks:
 def checks() -> Checks:
     found: Checks = current_app.extensions["bookings_checks"]
     return found
+
+
+def start_scrape() -> None:
+    """Ask what /metrics reads of other servers at once, before its collectors wait, and
+    give them one deadline together (scrape_until)."""
+    found = checks()
+    g.checks_until = time.monotonic() + DEADLINE
+    found.redis_consumers.start()
+    found.webhook_backlog.start()
+    last = found.queue_depths.last
+    if last is None or time.monotonic() - last.at >= DEPTH_TTL:
+        found.queue_depths.start()
+
+
+def scrape_until() -> float | None:
+    """The deadline start_scrape set for this request, if any."""
+    return g.get("checks_until") if has_app_context() else None

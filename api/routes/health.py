@@ -32,7 +32,8 @@ def _count_shard_consumers() -> None:
     with _collector_lock:
         if "bookings_shard_consumers" in extensions:
             return
-        collector = ShardConsumers(probes.checks().redis_consumers)
+        check = probes.checks().redis_consumers
+        collector = ShardConsumers(lambda: check.wait(until=probes.scrape_until()))
         extensions["bookings_metrics"].register(collector)
         extensions["bookings_shard_consumers"] = collector
 
@@ -69,6 +70,7 @@ def metrics() -> ResponseReturnValue:
     """Prometheus metrics (METRICS_TOKEN or a loopback caller in production)."""
     _may_scrape()
     _count_shard_consumers()
+    probes.start_scrape()
     return metrics_response()
 
 
