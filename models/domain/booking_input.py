@@ -34,12 +34,26 @@ MAX_SHIFT_MINUTES = 366 * 24 * 60
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
+# Every time the API reads lies in this range, so no arithmetic on it (a buffer, a day,
+# a shift, a series' next occurrence, a time zone's offset) leaves Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)
+
+
 class AwareTime(fields.AwareDateTime):
-    """An ISO 8601 time with an offset; one without says how to fix it."""
+    """An ISO 8601 time with an offset, from 1970 to 9999; one without an offset says how
+    to fix it, and one out of range says the range."""
 
     default_error_messages = {  # noqa: RUF012 (marshmallow merges it with its parents')
-        "invalid_awareness": "add an offset such as Z or +01:00 (a time without one is ambiguous)"
+        "invalid_awareness": "add an offset such as Z or +01:00 (a time without one is ambiguous)",
+        "out_of_range": "out of the supported range, 1970-01-01T00:00:00Z to 9999-12-01T00:00:00Z",
     }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= parsed <= LATEST:
+            raise self.make_error("out_of_range")
+        return parsed
 
 
 class Trimmed(fields.Str):

@@ -34,6 +34,17 @@ INTEGER_KEYS = (
     "max_minutes_per_user_per_week",
 )
 KEYS = (*INTEGER_KEYS, "opening_hours", "requires_approval", "approvers")
+# The most each key may say: beyond these a room would refuse nothing more (a day is the
+# longest booking, a week the most one can hold), and date arithmetic stays in range.
+MAXIMA = {
+    "min_duration_minutes": 1440,
+    "max_duration_minutes": 1440,
+    "min_notice_minutes": 365 * 1440,
+    "horizon_days": 3650,
+    "buffer_minutes": 1440,
+    "max_minutes_per_user_per_day": 1440,
+    "max_minutes_per_user_per_week": 10080,
+}
 
 Interval = tuple[time, time | None]  # None: midnight at the end of the day ("24:00")
 
@@ -95,9 +106,13 @@ def parse_policy(data: Mapping[str, Any], base: RoomPolicy | None = None) -> Roo
         if key in data:
             value = data[key]
             if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= MAXIMA[key]
             ):
-                errors[f"policy.{key}"] = ["a whole number of at least 0, or null"]
+                errors[f"policy.{key}"] = [
+                    f"a whole number from 0 to {MAXIMA[key]}, or null (no limit)"
+                ]
             else:
                 values[key] = value
     if "requires_approval" in data:
@@ -144,7 +159,14 @@ def stored_policy(stored: Mapping[str, Any] | None) -> RoomPolicy:
     if policy is None:
         if len(_PARSED) > 1000:
             _PARSED.clear()
-        policy = _PARSED[key] = parse_policy(stored)
+        # A row written before MAXIMA existed may say more: read as the most allowed.
+        bounded = {
+            name: min(value, MAXIMA[name])
+            if name in MAXIMA and isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for name, value in stored.items()
+        }
+        policy = _PARSED[key] = parse_policy(bounded)
     return policy
 
 
