@@ -5,24 +5,22 @@ Who is counted:
 - per address, `POST /v1/auth/register` and `POST /v1/auth/token` apart, so that a flood
   of logins does not shut registration for everyone behind the same address;
 - failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
-  email from every address (a guesser with many addresses). Once over, the login answers
-  429 until the window passes, even with the right password. The per-email limit spares
-  an address that has not failed for that email: guessers elsewhere cannot lock the
-  owner out, and each new address of a guesser gets one guess;
+  email from every address (a guesser with many addresses), exactly: a slot is taken
+  before the password is checked (api/login_throttle.py). Once over, the login answers
+  429 until a slot frees, even with the right password;
 - refused password changes per user, as failed logins (a stolen token must not guess).
 
 RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
 
 When Redis does not answer, the API stays up: flask-limiter counts in this process's
-memory until Redis is back (it checks again after 1, 2, 4 … 32 s). A login throttle this
-process has answered with 429 stays in force here for its whole window, Redis or not.
+memory until Redis is back (it checks again after 1, 2, 4 … 32 s), and so does the login
+throttle; a login it has refused stays refused here for its window, Redis or not.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -31,9 +29,11 @@ from typing import Any, cast
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.wrappers import RequestLimit
-from limits import parse
+from redis import Redis
 
 from api.errors import RateLimited, handle_domain
+from api.login_throttle import LoginThrottle, Refused, Window
+from models.errors import Unauthorized
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,6 @@ def _user_key() -> str:
     return f"{kind}:{g.user.id}"
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
-
-
 def _caller() -> str:
     return str(g.user.id)
 
@@ -71,39 +67,22 @@ def _refused(response: Response) -> bool:
     return response.status_code == 422  # a wrong current password (or a too short new one)
 
 
-class LoginBlocks:
-    """The login throttles this process has answered 429 for, until their windows end.
-
-    Redis holds the counts; this keeps an address that was throttled throttled while
-    Redis is away (flask-limiter's in-memory fallback would start it again from zero)."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, key: str, until: float) -> None:
-        with self._lock:
-            if len(self._until) >= self.size:
-                now = time.time()
-                self._until = {k: t for k, t in self._until.items() if t > now}
-            self._until[key] = max(until, self._until.get(key, 0.0))
-
-    def retry_after(self, key: str) -> int | None:
-        until = self._until.get(key)
-        if until is None:
-            return None
-        left = until - time.time()
-        return math.ceil(left) if left > 0 else None
-
-
 class RateLimits:
     """One app's limiter and what it needs to answer a 429 in the error shape."""
 
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.settings = settings
-        self.blocks = LoginBlocks()
-        self._login_locks = [threading.Lock() for _ in range(64)]
+        self.logins = LoginThrottle(
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_TIMEOUT,
+                socket_timeout=REDIS_TIMEOUT,
+            ),
+            [
+                Window.parse(settings.rate_limit_login_failures),
+                Window.parse(settings.rate_limit_email_failures),
+            ],
+        )
         self.limiter = Limiter(
             key_func=_user_key,
             application_limits=[self._user_limit],
@@ -127,11 +106,8 @@ class RateLimits:
             app,
             LOGIN_ENDPOINT,
             self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
-            self._failures(settings.rate_limit_login_failures, self._email_and_address),
-            self._failures(settings.rate_limit_email_failures, _login_email),
-            self._check_blocks,
+            self._throttled,
         )
-        app.teardown_request(self._release_login_lock)
         # A stolen token must not guess its user's password through the password change.
         self._wrap(
             app,
@@ -147,62 +123,29 @@ class RateLimits:
             return self.settings.rate_limit_read
         return self.settings.rate_limit_write
 
-    @staticmethod
-    def _email_and_address() -> str:
-        return f"{_login_email()}|{_address()}"
-
-    def _failures(self, limit: str, key: Callable[[], str]) -> Callable[..., Any]:
-        def remember(breach: RequestLimit) -> None:
-            if key is self._email_and_address:
-                self.blocks.add(key(), self._reset_at(breach))
-
-        return self.limiter.limit(
-            lambda: limit, key_func=key, deduct_when=_failed, on_breach=remember
-        )
-
-    def _never_failed_here(self) -> bool:
-        """No failed login for this email from this address in the window: then the
-        per-email limit spares it, so guessers elsewhere cannot lock the owner out."""
-        item = parse(self.settings.rate_limit_login_failures)
-        identifiers = ("ratelimit", self._email_and_address(), LOGIN_ENDPOINT)
-        try:
-            stats = self.limiter.limiter.get_window_stats(item, *identifiers)
-        except Exception:  # Redis away: apply the limit
-            return False
-        return bool(stats.remaining >= item.amount)
-
-    def _release_login_lock(self, _: BaseException | None = None) -> None:
-        lock = g.pop("login_lock", None)
-        if lock is not None:
-            lock.release()
-
-    def _check_blocks(self, view: Callable[..., Any]) -> Callable[..., Any]:
-        """The view, refused while this process holds a login throttle for its caller."""
+    def _throttled(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """The login, checking a password only with a slot free in both failure windows
+        (api/login_throttle.py); a login that does not fail gives its slot back."""
 
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            # One login at a time per email and address in this process, from the count's
-            # test to its update after the answer: concurrent guesses cannot all pass the
-            # test at 9 (across processes, at most one each can).
-            key = self._email_and_address()
-            lock = self._login_locks[hash(key) % len(self._login_locks)]
-            lock.acquire()
-            g.login_lock = lock  # released at teardown, after flask-limiter counted
-            retry_after = self.blocks.retry_after(key)
-            if retry_after is not None:
-                g.retry_after = retry_after
+            email = _login_email()
+            taken = self.logins.take([f"login:{email}|{_address()}", f"login:{email}"])
+            if isinstance(taken, Refused):
+                g.retry_after = taken.retry_after
                 raise RateLimited(
-                    "too many failed logins for this email from this address; wait",
-                    details={"limit": self.settings.rate_limit_login_failures},
+                    "too many failed logins for this email; wait",
+                    details={"limit": taken.limit},
                 )
             try:
-                return view(*args, **kwargs)
-            except RateLimitExceeded as exc:
-                # Over the email's limit, but from an address that has not failed for it:
-                # let it try (the failure, if it is one, is still counted after).
-                if exc.limit.key_func is _login_email and self._never_failed_here():
-                    return self._login_view(*args, **kwargs)
+                answer = view(*args, **kwargs)
+            except Unauthorized:
+                raise  # a failed login: its slot stays taken for the window
+            except BaseException:
+                self.logins.give_back(taken)
                 raise
+            self.logins.give_back(taken)
+            return answer
 
         return checked
 
