@@ -108,6 +108,16 @@ def series_uid(series_id: uuid.UUID) -> str:
     return f"series-{series_id}@{UID_DOMAIN}"
 
 
+# RFC 5545 TEXT allows no CONTROL character (all of C0 but HTAB, and DEL); a line break
+# is written as \n by the library, so LF is kept (CR and CRLF become LF) and the rest go.
+_CONTROL = {code: None for code in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F]}
+
+
+def clean_text(value: str) -> str:
+    """The text without the characters RFC 5545 forbids in a TEXT value."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
+
+
 def is_email(attendee: str) -> bool:
     return _EMAIL.fullmatch(attendee) is not None
 
@@ -119,7 +129,7 @@ def render_calendar(name: str, entries: Iterable[CalendarEvent | CalendarSeries]
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", vText(name))  # vText: escaped like any TEXT value
+    calendar.add("x-wr-calname", vText(clean_text(name)))  # vText: escaped like any TEXT value
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", f"PT{int(REFRESH.total_seconds()) // 60}M")
     times: list[datetime] = []
@@ -257,12 +267,12 @@ def _vevent(
         event.add("recurrence-id", _when(recurrence_id, zone))
     event.add("dtstart", _when(item.start, zone))
     event.add("dtend", _when(item.end, zone))
-    event.add("summary", item.summary)
+    event.add("summary", clean_text(item.summary))
     if item.location:
-        event.add("location", item.location)
+        event.add("location", clean_text(item.location))
     description = _description(item.description, item.attendees)
     if description:
-        event.add("description", description)
+        event.add("description", clean_text(description))
     for attendee in item.attendees:
         if is_email(attendee):
             event.add("attendee", vCalAddress(f"mailto:{attendee}"))

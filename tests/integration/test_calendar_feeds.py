@@ -401,3 +401,21 @@ def test_a_series_is_one_recurring_event_with_its_skipped_and_cancelled_occurren
     assert value(masters[0], "description") is None
     assert uid(blocker) in {e.uid.value for e in events(as_bob)}
     assert "Weekly" not in str(as_bob.serialize())
+
+
+def test_control_characters_never_reach_a_feed(api: Api, user: dict[str, str], room: str) -> None:
+    """RFC 5545 forbids every C0 control but HTAB in a TEXT value, and DEL: a description
+    with ESC, VT, DEL, SOH and a bare CR (NUL is a 422 at the door) is written without them (a line break stays)."""
+    import icalendar
+
+    text = "Agenda\x1b[31m red\x0b tab\there\x7f end\x01\r\nnext line\rlast"
+    task = api.book(user, booking_body(room, future(hours=70), description=text))
+    assert api.wait_task(user, task)["status"] == "SUCCEEDED"
+    token = new_token(api, user)["token"]
+    raw = fetch(api, MINE, token).get_data()
+
+    unfolded = raw.replace(b"\r\n ", b"").replace(b"\r\n", b"")
+    forbidden = {*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F}
+    assert not forbidden & set(unfolded), [b for b in unfolded if b in forbidden]
+    [event] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
+    assert str(event["DESCRIPTION"]) == "Agenda[31m red tab\there end\nnext line\nlast"
