@@ -116,6 +116,9 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
         return 2
     os.environ.setdefault("BOOKINGS_ENV", "development")
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # the contract: local receivers
+    # Absolute URLs (feeds) on the address it serves, unless the caller says otherwise.
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+    os.environ.setdefault("PUBLIC_URL", f"http://{shown}:{port}")
     STATE_DIR.mkdir(exist_ok=True)
     failed = False
     stopping = False

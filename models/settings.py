@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -122,10 +123,36 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_retry_base_seconds: float = 30.0
     webhook_max_per_user: int = 20
+    # The base of every absolute URL the product writes (PUBLIC_URL); None: the request's.
+    public_url: str | None = None
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def public_url_problem(url: str, *, required: bool) -> str | None:
+    """Why PUBLIC_URL cannot be the base of the product's absolute URLs, if it cannot:
+    missing where required, not an http(s) origin (a path prefix is allowed), or plain
+    http to anything but loopback in production."""
+    if not url:
+        if required:
+            return (
+                "PUBLIC_URL is missing: production writes absolute URLs (feeds, links) "
+                "from it, e.g. https://rooms.example.com, never from a request's Host header"
+            )
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"PUBLIC_URL must be an http(s) URL such as https://rooms.example.com, got {url!r}"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return f"PUBLIC_URL must be an origin (and path), no query, fragment or login: {url!r}"
+    if required and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return f"PUBLIC_URL must use https in production (got {url!r})"
+    return None
 
 
 def load_settings(*, require_secret: bool = True) -> Settings:
@@ -140,11 +167,19 @@ def load_settings(*, require_secret: bool = True) -> Settings:
     if not redis_url:
         raise SettingsError("REDIS_URL is not set (redis://host:6379/0)")
     secret = os.environ.get("SECRET_KEY", "")
+    public_url = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+    # What the API may not start without in production, named all at once.
+    problems: list[str] = []
     if env == "production" and require_secret and len(secret) < 32:
         why = "missing" if not secret else f"only {len(secret)} characters"
-        raise SettingsError(
+        problems.append(
             f"SECRET_KEY is {why}: production needs at least 32 characters to sign tokens"
         )
+    url_problem = public_url_problem(public_url, required=env == "production" and require_secret)
+    if url_problem:
+        problems.append(url_problem)
+    if problems:
+        raise SettingsError("; ".join(problems))
     allow_private = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false").strip().lower()
     if allow_private not in {"true", "false"}:
         raise SettingsError(f"WEBHOOK_ALLOW_PRIVATE must be true or false, got {allow_private!r}")
@@ -152,6 +187,7 @@ def load_settings(*, require_secret: bool = True) -> Settings:
     if rate not in {"on", "off"}:
         raise SettingsError(f"RATE_LIMITS must be on or off, got {rate!r}")
     return Settings(
+        public_url=public_url or None,
         database_url=database_url,
         redis_url=redis_url,
         broker_url=os.environ.get("CELERY_BROKER_URL") or redis_url,

@@ -87,6 +87,8 @@ def integration_environment() -> dict[str, str]:
         "REDIS_URL": redis_url_for_tests(),
         "BOOKINGS_ENV": "production",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        # Production needs it; the Flask test client's own host, so URLs it writes work.
+        "PUBLIC_URL": "http://localhost",
         "BOOKINGS_SHARDS": "4",
         "RATE_LIMITS": "off",
         "LOG_LEVEL": "INFO",

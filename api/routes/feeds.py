@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from api.auth import feed_token_allowed
 from api.context import current_user, db, transaction
+from api.links import external_url
 from api.schemas.feeds import CalendarQuery, FeedTokenSchema
 from models.domain.ical import REFRESH
 from models.services import calendar_feeds
@@ -42,11 +43,11 @@ def create_feed_token() -> dict[str, Any]:
     with transaction() as session:
         token = calendar_feeds.replace_feed_token(session, current_user().id)
     room_placeholder = uuid.UUID(int=0)
-    # Absolute, from the Host the client used: a calendar application needs the whole URL.
-    room_url = url_for("feeds.room_calendar", room_id=room_placeholder, token=token, _external=True)
+    # Absolute, on PUBLIC_URL: a calendar application needs the whole URL.
+    room_url = external_url("feeds.room_calendar", room_id=room_placeholder, token=token)
     return {
         "token": token,
-        "calendar_url": url_for("feeds.my_calendar", token=token, _external=True),
+        "calendar_url": external_url("feeds.my_calendar", token=token),
         "rooms_url_template": room_url.replace(str(room_placeholder), "{room_id}"),
     }
 

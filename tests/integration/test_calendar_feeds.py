@@ -405,7 +405,8 @@ def test_a_series_is_one_recurring_event_with_its_skipped_and_cancelled_occurren
 
 def test_control_characters_never_reach_a_feed(api: Api, user: dict[str, str], room: str) -> None:
     """RFC 5545 forbids every C0 control but HTAB in a TEXT value, and DEL: a description
-    with ESC, VT, DEL, SOH and a bare CR (NUL is a 422 at the door) is written without them (a line break stays)."""
+    with ESC, VT, DEL, SOH and a bare CR (NUL is a 422 at the door) is written without
+    them (a line break stays)."""
     import icalendar
 
     text = "Agenda\x1b[31m red\x0b tab\there\x7f end\x01\r\nnext line\rlast"
@@ -419,3 +420,15 @@ def test_control_characters_never_reach_a_feed(api: Api, user: dict[str, str], r
     assert not forbidden & set(unfolded), [b for b in unfolded if b in forbidden]
     [event] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
     assert str(event["DESCRIPTION"]) == "Agenda[31m red tab\there end\nnext line\nlast"
+
+
+def test_feed_urls_are_on_public_url_whatever_host_the_request_names(
+    api: Api, user: dict[str, str]
+) -> None:
+    """PUBLIC_URL (http://localhost in the tests' production settings) makes the links;
+    a `Host: evil.example` header does not (the outside test got http://evil.example/…)."""
+    response = api.client.post("/v1/users/me/feed-token", headers={**user, "Host": "evil.example"})
+    assert response.status_code == 201, response.json
+    for url in (response.json["calendar_url"], response.json["rooms_url_template"]):
+        assert url.startswith("http://localhost/v1/"), url
+        assert "evil" not in url

@@ -185,6 +185,9 @@ def test_app_service_environment(services: dict[str, dict[str, Any]], name: str)
     assert env.get("SECRET_KEY", "").startswith("${SECRET_KEY:?"), (
         f"{name}: SECRET_KEY must be required (${{SECRET_KEY:?...}}), got {env.get('SECRET_KEY')!r}"
     )
+    assert env.get("PUBLIC_URL", "").startswith("${PUBLIC_URL:?"), (
+        f"{name}: PUBLIC_URL must be required (production refuses to start without it)"
+    )
 
 
 def test_secret_key_has_no_default_in_file() -> None:

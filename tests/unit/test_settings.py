@@ -9,7 +9,11 @@ import pytest
 
 from models.settings import SettingsError, development_secret, load_settings
 
-BASE = {"DATABASE_URL": "postgresql+psycopg://u@h/db", "REDIS_URL": "redis://h:6379/0"}
+BASE = {
+    "DATABASE_URL": "postgresql+psycopg://u@h/db",
+    "REDIS_URL": "redis://h:6379/0",
+    "PUBLIC_URL": "https://rooms.example.com",
+}
 
 
 @pytest.fixture
@@ -30,6 +34,7 @@ def env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         "RATE_LIMIT_READ",
         "RATE_LIMIT_LOGIN_FAILURES",
         "RATE_LIMIT_EMAIL_FAILURES",
+        "PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE.items():
@@ -129,3 +134,37 @@ def test_production_roles_that_sign_nothing_need_no_secret_and_write_none(
     settings = load_settings(require_secret=False)
     assert settings.secret_key == ""
     assert not (tmp_path / ".bookings").exists()
+
+
+def test_production_refuses_a_missing_or_unsafe_public_url_naming_every_problem_at_once(
+    env,
+) -> None:  # type: ignore[no-untyped-def]
+    env.delenv("PUBLIC_URL")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "SECRET_KEY is missing" in str(refused.value)
+    assert "PUBLIC_URL is missing" in str(refused.value)
+    env.setenv("SECRET_KEY", "x" * 32)
+    for bad in (
+        "rooms.example.com",
+        "ftp://rooms.example.com",
+        "http://rooms.example.com",
+        "https://rooms.example.com/?a=1",
+        "https://u:p@rooms.example.com",
+    ):
+        env.setenv("PUBLIC_URL", bad)
+        with pytest.raises(SettingsError, match="PUBLIC_URL"):
+            load_settings()
+    env.setenv("PUBLIC_URL", "https://rooms.example.com/booking/")
+    assert load_settings().public_url == "https://rooms.example.com/booking"
+    env.delenv("PUBLIC_URL")
+    assert load_settings(require_secret=False).public_url is None  # a worker may go without
+
+
+def test_development_uses_the_requests_host_without_a_public_url(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.setenv("BOOKINGS_ENV", "development")
+    env.chdir(tmp_path)
+    env.delenv("PUBLIC_URL")
+    assert load_settings().public_url is None
+    env.setenv("PUBLIC_URL", "http://127.0.0.1:8000")
+    assert load_settings().public_url == "http://127.0.0.1:8000"
