@@ -46,10 +46,15 @@ def test_a_calendar_from_the_last_year_there_is_answers(
     api: Api, user: dict[str, str], room: str
 ) -> None:
     response = api.client.get(
-        f"/v1/rooms/{room}/calendar.ics?from=9999-12-31T00:00:00Z", headers=user
+        f"/v1/rooms/{room}/calendar.ics?from=9999-11-30T00:00:00Z", headers=user
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_data(as_text=True).startswith("BEGIN:VCALENDAR")
+    # Past the supported range (up to 9999-12-01, so no arithmetic overflows): a 422.
+    beyond = api.client.get(
+        f"/v1/rooms/{room}/calendar.ics?from=9999-12-31T00:00:00Z", headers=user
+    )
+    assert_error(beyond, 422, "VALIDATION_ERROR")
 
 
 @pytest.mark.parametrize(
