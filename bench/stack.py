@@ -34,6 +34,7 @@ def service_env(database_url: str, redis_url: str, scratch: Path) -> dict[str, s
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+        "PUBLIC_URL": "http://127.0.0.1",
         "BOOKINGS_ENV": "production",
         "RATE_LIMITS": "off",
         "LOG_LEVEL": "WARNING",
