@@ -81,6 +81,7 @@ class LoginThrottle:
         self._lock = threading.Lock()
         self._memory: dict[str, deque[tuple[int, str]]] = {}
         self._refused: dict[str, float] = {}  # key -> until (epoch s), refused here
+        self._pruned = 0  # when _memory was last pruned (ms)
 
     def take(self, keys: list[str]) -> Taken | Refused:
         """A slot in each key's window (keys in the order of the windows), or why not."""
@@ -113,16 +114,17 @@ class LoginThrottle:
         return Taken(tuple(keys), slot, in_redis)
 
     def give_back(self, taken: Taken) -> None:
-        """The slot was not used up by a failed login: free it."""
+        """The slot was not used up by a failed login: free it. From Redis even when the
+        take fell back to memory: a take whose answer timed out may have run there."""
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for key in taken.keys:
+                    pipe.zrem(key, taken.slot)
+                pipe.execute()
+        except (RedisError, OSError):
+            pass  # it expires with its window
         if taken.in_redis:
-            try:
-                with self.redis.pipeline(transaction=False) as pipe:
-                    for key in taken.keys:
-                        pipe.zrem(key, taken.slot)
-                    pipe.execute()
-                return
-            except (RedisError, OSError):
-                return  # it expires with its window
+            return
         with self._lock:
             for key in taken.keys:
                 entries = self._memory.get(key)
@@ -144,6 +146,10 @@ class LoginThrottle:
                 return wait, which
             for key in keys:
                 self._memory[key].append((now, slot))
-            if len(self._memory) > 10_000:
-                self._memory = {k: v for k, v in self._memory.items() if v}
+            if len(self._memory) > 10_000 and now - self._pruned > 1000:
+                self._pruned = now  # drop the windows that have passed, once a second
+                longest = max(window.millis for window in self.windows)
+                self._memory = {
+                    k: v for k, v in self._memory.items() if v and v[-1][0] > now - longest
+                }
             return 0, 0

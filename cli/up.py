@@ -118,6 +118,7 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # the contract: local receivers
     # Absolute URLs (feeds) on the address it serves, unless the caller says otherwise.
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown  # an IPv6 literal, as URLs write it
     os.environ.setdefault("PUBLIC_URL", f"http://{shown}:{port}")
     STATE_DIR.mkdir(exist_ok=True)
     failed = False

@@ -145,7 +145,11 @@ def public_url_problem(url: str, *, required: bool) -> str | None:
                 "from it, e.g. https://rooms.example.com, never from a request's Host header"
             )
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        return f"PUBLIC_URL is not a URL: {url!r}"
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return f"PUBLIC_URL must be an http(s) URL such as https://rooms.example.com, got {url!r}"
     if parts.query or parts.fragment or parts.username or parts.password:

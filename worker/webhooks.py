@@ -39,6 +39,14 @@ def dispatch_webhooks() -> int:
     rt = runtime()
     with contextlib.suppress(RedisError):
         rt.redis.delete(KICK_MARKER)  # events written from now on kick again
+    settings = rt.settings
+    with rt.sessions.begin() as session:
+        webhooks.skip_open(
+            session,
+            utcnow(),
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_retry_base_seconds,
+        )
     created = 0
     while True:
         with rt.sessions.begin() as session:

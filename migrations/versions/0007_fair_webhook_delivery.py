@@ -5,7 +5,7 @@ and a circuit breaker per webhook.
   failures (consecutive failed attempts), open_until (the breaker: no attempt before).
 - webhook_deliveries: held (waiting for its webhook or its owner to have a free send;
   a send that ends takes its owner's oldest held or due one), and an index of each
-  webhook's PENDING deliveries by age, which that choice reads.
+  webhook's PENDING deliveries by next attempt, which that choice and the sweep read.
 
 Revision ID: 0007
 Revises: 0006
@@ -35,7 +35,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_pending",
         "webhook_deliveries",
-        ["webhook_id", "created_at"],
+        ["webhook_id", "next_attempt_at"],
         postgresql_where=sa.text("status = 'PENDING'"),
     )
 

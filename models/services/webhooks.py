@@ -97,7 +97,9 @@ def delivery_search(webhook_id: uuid.UUID) -> Select[WebhookDelivery, str]:
 
 
 def ping(session: Session, webhook: Webhook, now: datetime) -> uuid.UUID:
-    """A webhook.ping event for this webhook alone, and its delivery (returned)."""
+    """A webhook.ping event for this webhook alone, and its delivery (returned). It is
+    the breaker's trial at once: a user who fixed their receiver pings to see it work."""
+    webhook.open_until = None
     event = Event(
         id=uuid.uuid4(),
         type=WEBHOOK_PING,
@@ -118,7 +120,9 @@ def ping(session: Session, webhook: Webhook, now: datetime) -> uuid.UUID:
 
 
 def redeliver(session: Session, webhook: Webhook, delivery_id: uuid.UUID, now: datetime) -> None:
-    """Send the same event (same id) again, with a fresh count of attempts."""
+    """Send the same event (same id) again, with a fresh count of attempts (and, if the
+    webhook's breaker is open, as its trial now)."""
+    webhook.open_until = None
     delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None or delivery.webhook_id != webhook.id:
         raise NotFound("no such delivery")
@@ -169,12 +173,16 @@ WITH busy AS (
     SELECT owner_id, count(*) AS sending FROM webhooks
     WHERE sending_until > %(now)s GROUP BY owner_id
 ), firsts AS (
-    SELECT DISTINCT ON (d.webhook_id) d.id, d.next_attempt_at, w.owner_id
-    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.status = 'PENDING' AND d.next_attempt_at <= %(now)s
-      AND (w.open_until IS NULL OR w.open_until <= %(now)s)
+    SELECT d.id, d.next_attempt_at, w.owner_id
+    FROM webhooks w
+    CROSS JOIN LATERAL (
+        SELECT id, next_attempt_at FROM webhook_deliveries
+        WHERE webhook_id = w.id AND status = 'PENDING' AND next_attempt_at <= %(now)s
+        ORDER BY next_attempt_at
+        LIMIT 1
+    ) d
+    WHERE (w.open_until IS NULL OR w.open_until <= %(now)s)
       AND (w.sending_until IS NULL OR w.sending_until <= %(now)s)
-    ORDER BY d.webhook_id, d.next_attempt_at, d.created_at
 ), ranked AS (
     SELECT f.id, f.next_attempt_at, coalesce(b.sending, 0) AS sending,
            row_number() OVER (PARTITION BY f.owner_id ORDER BY f.next_attempt_at, f.id) AS n
@@ -248,10 +256,52 @@ WHERE owner_id = %(owner)s AND (id = %(webhook)s OR sending_until > %(now)s)
 """
 
 _HOLD = """
-UPDATE webhook_deliveries SET next_attempt_at = %(until)s, held = %(held)s,
-       last_error = coalesce(%(why)s, last_error)
+UPDATE webhook_deliveries SET next_attempt_at = %(until)s, held = true
 WHERE id = %(id)s AND status = 'PENDING' AND next_attempt_at <= %(now)s
 """
+
+# While a webhook's breaker is open, its due deliveries are not sent: each such turn is
+# a skipped attempt, counted and backed off as a failed one (the log says why), so a
+# delivery's life stays its retry schedule. The last attempt is never skipped: it waits
+# for the breaker's trial (and fails with it, _SPENT).
+_SKIP_OPEN = """
+UPDATE webhook_deliveries d SET
+    attempts = d.attempts + 1,
+    next_attempt_at = %(now)s
+        + make_interval(secs => least(%(base)s * power(2, d.attempts), %(cap)s)),
+    held = false,
+    last_error = 'circuit open after ' || w.failures || ' failed attempts in a row: '
+        || 'not sent; the webhook is tried again at '
+        || to_char(w.open_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+FROM webhooks w
+WHERE w.id = d.webhook_id AND w.open_until > %(now)s
+  AND d.status = 'PENDING' AND d.next_attempt_at <= %(now)s AND d.attempts + 1 < %(max)s
+"""
+
+_SPENT = """
+UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL,
+    attempts = attempts + 1, held = false,
+    last_error = left('its last attempt was the circuit breaker''s trial, which failed: '
+        || %(why)s, 500)
+WHERE webhook_id = %(webhook)s AND status = 'PENDING' AND next_attempt_at <= %(now)s
+  AND attempts + 1 >= %(max)s AND id <> %(id)s
+"""
+
+
+def skip_open(session: Session, now: datetime, *, max_attempts: int, base_seconds: float) -> int:
+    """Count a skipped attempt for every due delivery of a webhook whose breaker is open
+    (not its last one); how many."""
+    done = session.connection().exec_driver_sql(
+        _SKIP_OPEN,
+        {
+            "now": now,
+            "base": base_seconds,
+            "cap": MAX_DELAY.total_seconds(),
+            "max": max_attempts,
+        },
+    )
+    return int(done.rowcount or 0)
+
 
 _CLAIM = """
 WITH claimed AS (
@@ -289,28 +339,17 @@ def claim(session: Session, delivery_id: uuid.UUID, now: datetime) -> Attempt | 
     if mine is None:
         return None  # the webhook was deleted meanwhile
     sending = [row[1] for row in rows if row[1] is not None and row[1] > now]
-    held: Held | None = None
     if mine[2] is not None and mine[2] > now:
-        held = Held(
-            mine[2],
-            f"circuit open after {mine[3]} failed attempts in a row; "
-            f"next try at {mine[2].isoformat()}",
-        )
-    elif mine[1] is not None and mine[1] > now:
+        # The breaker is open: left as it is; the sweep counts its skipped attempts
+        # (skip_open), and its last one waits for the breaker's trial.
+        return Held(mine[2], "circuit open")
+    held: Held | None = None
+    if mine[1] is not None and mine[1] > now:
         held = Held(mine[1], "")
     elif len(sending) >= OWNER_SENDS:
         held = Held(min(sending), "")
     if held is not None:
-        conn.exec_driver_sql(
-            _HOLD,
-            {
-                "id": delivery_id,
-                "now": now,
-                "until": held.until,
-                "held": not held.why,  # a send that ends takes it; an open breaker waits
-                "why": held.why or None,
-            },
-        )
+        conn.exec_driver_sql(_HOLD, {"id": delivery_id, "now": now, "until": held.until})
         return held
     lease = now + LEASE
     row = conn.exec_driver_sql(_CLAIM, {"id": delivery_id, "now": now, "lease": lease}).first()
@@ -364,7 +403,7 @@ WHERE id IN (
       AND (d.held OR d.next_attempt_at <= %(now)s)
       AND (w.open_until IS NULL OR w.open_until <= %(now)s)
       AND (w.sending_until IS NULL OR w.sending_until <= %(now)s)
-    ORDER BY d.created_at
+    ORDER BY d.next_attempt_at, d.created_at
     LIMIT 1
     FOR UPDATE OF d SKIP LOCKED
 )
@@ -387,6 +426,12 @@ def record(
     backoff, or FAILED once the attempts are spent (or `final`). Ends the webhook's
     lease and counts its breaker. Returns the retry's delay, if any, and the held
     or due deliveries of the owner taken next (to send now)."""
+    if attempt.owner_id is not None:
+        # The owner's lock first, as claims take it (then the delivery's row): the same
+        # order everywhere, so a claim and a record of one delivery never wait in a
+        # circle. A claim that held a delivery because this send was in flight has
+        # committed before this looks for held ones, or sees it ended.
+        _lock_owner(session, attempt.owner_id)
     delivered = status_code is not None and 200 <= status_code < 300
     values: dict[str, Any] = {
         "last_status_code": status_code,
@@ -412,9 +457,6 @@ def record(
     )
     if attempt.webhook_id is None or attempt.owner_id is None:
         return delay, []
-    # Under the owner's lock, as claims are: a claim that held a delivery because this
-    # send was in flight has committed before this looks for held ones, or sees it ended.
-    _lock_owner(session, attempt.owner_id)
     webhook = session.get(Webhook, attempt.webhook_id, with_for_update=True)
     if webhook is not None:
         if webhook.sending_until == attempt.lease:
@@ -426,6 +468,18 @@ def record(
             webhook.failures += 1
             opened = breaker_open(webhook.failures)
             webhook.open_until = now + opened if opened else None
+            if opened:
+                # Deliveries whose last attempt waited for this trial spent it here.
+                session.connection().exec_driver_sql(
+                    _SPENT,
+                    {
+                        "webhook": webhook.id,
+                        "id": attempt.delivery_id,
+                        "now": now,
+                        "max": max_attempts,
+                        "why": (error or f"HTTP {status_code}")[:ERROR_EXCERPT],
+                    },
+                )
         session.flush()
     released = session.connection().exec_driver_sql(
         _RELEASE, {"owner": attempt.owner_id, "now": now}

@@ -72,7 +72,7 @@ class WebhookDelivery(UUIDPk, Base):
         Index(
             "ix_webhook_deliveries_pending",
             "webhook_id",
-            "created_at",
+            "next_attempt_at",
             postgresql_where=text("status = 'PENDING'"),
         ),
     )

@@ -168,44 +168,131 @@ def test_a_failing_receiver_opens_the_breaker_which_a_success_closes(
     receiver: Receiver,
 ) -> None:
     """WEBHOOK_MAX_ATTEMPTS is 4 in the tests: two deliveries failing bring five failed
-    attempts in a row, and the breaker opens; the delivery log says so, and nothing is
-    dropped. Once the cool-down passes, one attempt that succeeds closes it."""
+    attempts in a row, and the breaker opens. Events after that are not sent: their
+    skipped attempts are counted and the delivery log says why. A ping is the breaker's
+    trial at once; its success closes it, and what waited goes out."""
     receiver.fail_always = True
     hook = subscribe(api, user, receiver.url, ["task.finished", "booking.confirmed"])
     room = make_room(name="Breaker")
     api.wait_task(user, api.book(user, booking_body(room, future(hours=40))))
 
-    def opened() -> Any:
+    def breaker() -> tuple[int, Any]:
+        with sessions() as session:
+            row = session.execute(
+                text("SELECT failures, open_until FROM webhooks WHERE id = :id"), {"id": hook}
+            ).one()
+        return int(row[0]), row[1]
+
+    wait_until(lambda: breaker()[0] >= BREAKER_FAILURES, 30, "the breaker to open")
+    assert breaker()[1] is not None
+    calls = len(receiver.calls)
+    later = api.wait_task(user, api.book(user, booking_body(room, future(hours=44))))
+    sender = api.client.application.extensions["bookings"].sender
+
+    def skipped() -> list[dict[str, Any]]:
+        sender.publish_dispatch()  # as beat's sweep does every few seconds
+        log = api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
+        mine = [d for d in log if d["event_id"] and "not sent" in (d["last_error"] or "")]
+        return mine if len(mine) >= 2 else []
+
+    shown = wait_until(skipped, 15, "the later events' skipped attempts in the log")
+    assert all(d["status"] == "PENDING" and d["attempts"] >= 1 for d in shown), shown
+    assert all("circuit open after" in d["last_error"] for d in shown), shown
+    assert len(receiver.calls) == calls  # nothing sent while it was open
+    assert later["status"] == "SUCCEEDED"
+
+    receiver.fail_always = False
+    assert api.client.post(f"/v1/webhooks/{hook}/ping", headers=user).status_code == 202
+    wait_until(lambda: breaker() == (0, None), 15, "the ping's success to close the breaker")
+
+    def all_delivered() -> bool:
+        sender.publish_dispatch()  # beat's sweep, for retries that came due meanwhile
+        log = api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
+        return all(d["status"] != "PENDING" for d in log)
+
+    wait_until(all_delivered, 30, "what waited to go out once the breaker closed", interval=0.5)
+
+
+def test_a_delivery_whose_last_attempt_waits_for_the_trial_fails_with_it(
+    sessions: sessionmaker[Session], api: Api, user: dict[str, str]
+) -> None:
+    """skip_open counts a skipped attempt but never a delivery's last one, which waits for
+    the breaker's trial; a trial that fails fails it too. So a dead receiver's deliveries
+    end FAILED on their own schedule, and its backlog does not grow without bound."""
+    from models.domain.states import utcnow
+    from models.services import webhooks
+
+    owner = api.me(user)
+    now = utcnow()
+    with sessions.begin() as session:
+        hook = session.execute(
+            text(
+                "INSERT INTO webhooks (id, owner_id, url, events, secret, active, failures,"
+                " open_until, created_at, updated_at) VALUES (gen_random_uuid(), :o,"
+                " 'http://127.0.0.1:9/x', '[\"*\"]', 'whsec_x', true, 5, :open, :now, :now)"
+                " RETURNING id"
+            ),
+            {"o": owner, "open": now + timedelta(seconds=60), "now": now},
+        ).scalar_one()
+        ids = {}
+        for name, attempts in (("early", 1), ("last", 3), ("trial", 3)):
+            event = session.execute(
+                text(
+                    "INSERT INTO events (id, type, user_id, data, created_at, dispatched_at)"
+                    " VALUES (gen_random_uuid(), 'task.finished', :o, '{}', :now, :now)"
+                    " RETURNING id"
+                ),
+                {"o": owner, "now": now},
+            ).scalar_one()
+            ids[name] = session.execute(
+                text(
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts,"
+                    " next_attempt_at, created_at) VALUES (gen_random_uuid(), :w, :e,"
+                    " 'PENDING', :a, :due, :now) RETURNING id"
+                ),
+                {
+                    "w": hook,
+                    "e": event,
+                    "a": attempts,
+                    "due": now - timedelta(seconds=1),
+                    "now": now,
+                },
+            ).scalar_one()
+        skipped = webhooks.skip_open(session, now, max_attempts=4, base_seconds=30)
+
+    def row(name: str) -> Any:
         with sessions() as session:
             return session.execute(
-                text("SELECT failures, open_until FROM webhooks WHERE id = :id"), {"id": hook}
-            ).one_or_none()
+                text(
+                    "SELECT status, attempts, next_attempt_at, last_error"
+                    " FROM webhook_deliveries WHERE id = :id"
+                ),
+                {"id": ids[name]},
+            ).one()
 
-    wait_until(lambda: (opened() or (0,))[0] >= BREAKER_FAILURES, 30, "the breaker to open")
-    assert opened()[1] is not None
-    log = api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
-    pending = [d for d in log if d["status"] == "PENDING"]
-    assert pending, log  # held, not dropped
-    wait_until(
-        lambda: any(
-            "circuit open" in (d["last_error"] or "")
-            for d in api.page(user, f"/v1/webhooks/{hook}/deliveries")["items"]
-        ),
-        10,
-        "the delivery log to show the open breaker",
-    )
-    calls = len(receiver.calls)
-    receiver.fail_always = False
-    # The cool-down passes (moved here, not waited for): the next attempt goes out.
+    assert skipped == 1
+    early = row("early")
+    assert (early.status, early.attempts) == ("PENDING", 2)
+    assert timedelta(seconds=59) < early.next_attempt_at - now <= timedelta(seconds=61)
+    assert "not sent" in early.last_error
+    assert tuple(row("last")[:2]) == ("PENDING", 3)  # its last attempt waits for the trial
+
+    later = now + timedelta(seconds=61)  # the cool-down has passed: the trial
     with sessions.begin() as session:
-        session.execute(
-            text("UPDATE webhooks SET open_until = now() - interval '1 s' WHERE id = :id"),
-            {"id": hook},
+        attempt = webhooks.claim(session, ids["trial"], later)
+    assert isinstance(attempt, webhooks.Attempt)
+    with sessions.begin() as session:
+        webhooks.record(
+            session,
+            attempt,
+            now=later,
+            status_code=None,
+            error="timed out",
+            max_attempts=4,
+            base_seconds=30,
         )
-    for delivery in pending:
-        response = api.client.post(
-            f"/v1/webhooks/{hook}/deliveries/{delivery['id']}/redeliver", headers=user
-        )
-        assert response.status_code == 202
-    wait_until(lambda: len(receiver.calls) > calls, 30, "the attempt after the cool-down")
-    wait_until(lambda: tuple(opened()) == (0, None), 10, "a success to close the breaker")
+    assert tuple(row("trial")[:2]) == ("FAILED", 4)
+    last = row("last")
+    assert (last.status, last.attempts) == ("FAILED", 4)
+    assert "trial, which failed: timed out" in last.last_error
+    assert row("early").status == "PENDING"  # not due yet: its own schedule goes on

@@ -168,3 +168,5 @@ def test_development_uses_the_requests_host_without_a_public_url(env, tmp_path: 
     assert load_settings().public_url is None
     env.setenv("PUBLIC_URL", "http://127.0.0.1:8000")
     assert load_settings().public_url == "http://127.0.0.1:8000"
+    env.setenv("PUBLIC_URL", "http://[::1]:8000")  # as `bookings up --host ::1` sets it
+    assert load_settings().public_url == "http://[::1]:8000"
