@@ -209,8 +209,9 @@ def due_deliveries(session: Session, now: datetime, limit: int = 500) -> list[uu
 # counted) until the lease of the send in flight ends; the send that ends first takes the
 # oldest held delivery of its owner at once (record), so a healthy receiver's events go
 # one after another without waiting for leases. After BREAKER_FAILURES failed attempts
-# in a row, the webhook's breaker opens: its deliveries wait BREAKER_OPEN (doubling with
-# each further failure, up to BREAKER_MAX), then one attempt tries it again.
+# in a row, the webhook's breaker opens for BREAKER_OPEN (doubling with each further
+# failure, up to BREAKER_MAX): nothing is sent to it meanwhile (skip_open counts the
+# skipped attempts), then one attempt, the trial, tries it again.
 OWNER_SENDS = 2
 BREAKER_FAILURES = 5
 BREAKER_OPEN = timedelta(seconds=60)
@@ -465,10 +466,11 @@ def record(
         if delivered:
             webhook.failures, webhook.open_until = 0, None
         elif sent:
+            trial = webhook.failures >= BREAKER_FAILURES  # the breaker was open before
             webhook.failures += 1
             opened = breaker_open(webhook.failures)
             webhook.open_until = now + opened if opened else None
-            if opened:
+            if opened and trial:
                 # Deliveries whose last attempt waited for this trial spent it here.
                 session.connection().exec_driver_sql(
                     _SPENT,

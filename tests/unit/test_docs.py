@@ -29,6 +29,7 @@ SETTINGS = {
     "RATE_LIMIT_EMAIL_FAILURES": "rate_limit_email_failures",
     "RATE_LIMIT_WRITE": "rate_limit_write",
     "RATE_LIMIT_READ": "rate_limit_read",
+    "WEBHOOK_MAX_PER_USER": "webhook_max_per_user",
 }
 
 
@@ -62,6 +63,7 @@ def test_every_documented_default_is_the_settings_default(
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
     monkeypatch.setenv("REDIS_URL", "redis://h:6379/0")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("PUBLIC_URL", "https://rooms.example.com")
     monkeypatch.setenv("BOOKINGS_ENV", "production")
     settings = load_settings()
     documented = documented_defaults(ROOT / doc)
