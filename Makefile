@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install lock run test lint format audit bench profile clean
+.PHONY: install lock run test test-slow test-all lint format audit bench profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ install: $(VENV)/.installed
 run: install
 	BOOKINGS_ENV=$${BOOKINGS_ENV:-development} $(BIN)/bookings up --port $(PORT)
 
+# `make test` leaves out the long suites (tests/conftest.py SLOW) to stay under two
+# minutes; `make test-slow` runs only them; `make test-all` runs everything (.ci/run does).
 test: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+test-all: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
