@@ -42,6 +42,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy api worker models cli celeryconfig.py
+	$(BIN)/lint-imports
 
 # pip-audit over the installed packages (.ci/audit says when nothing could be audited).
 audit: install

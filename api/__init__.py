@@ -7,12 +7,13 @@ from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from redis import Redis
 
-from api.auth import PrincipalCache, init_auth
+from api.auth import init_auth
 from api.auth_events import listener_for
 from api.context import Services, init_context
 from api.errors import register_error_handlers
 from api.long_polls import WaitSlots
 from api.metrics import init_metrics
+from api.principals import PrincipalCache
 from api.probes import checks_for
 from api.queue import TaskSender
 from api.rate_limit import init_rate_limits

@@ -7,8 +7,6 @@ subscribe to them.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -21,7 +19,6 @@ from sqlalchemy import select
 from api.context import db, release_db, services
 from models.domain.feed_tokens import feed_token_digest
 from models.domain.identity import Principal
-from models.domain.tokens import TokenClaims, read_token
 from models.errors import Forbidden, Unauthorized
 from models.tables.users import RevokedToken, User
 
@@ -109,63 +106,6 @@ def _load(user_id: uuid.UUID) -> Principal | None:
     )
     release_db()  # hand the connection back now: a write opens its own transaction
     return Principal(row.id, row.role, row.token_version) if row else None
-
-
-class PrincipalCache:
-    """Who a token's user is (id, role, token version), remembered per process.
-
-    Authentication then costs no query on most requests. A change to a user (a role, a
-    password, a deletion) empties the user's entry at once: api/auth_events.py hears it
-    from Postgres. `ttl` bounds how stale an entry may be if that is ever missed. A token
-    whose signature was checked is remembered too, until it expires: verifying the HMAC
-    and parsing the claims again for every request of the same client was a twentieth of
-    the API's CPU.
-    """
-
-    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._known: dict[uuid.UUID, tuple[float, Principal | None]] = {}
-        self._tokens: dict[str, TokenClaims] = {}
-        self._lock = threading.Lock()
-        self._changes = 0  # forget() calls so far: a load that raced one is not kept
-
-    def claims_of(self, token: str, secret: str) -> TokenClaims:
-        """What a valid token says; Unauthorized when bad or expired."""
-        hit = self._tokens.get(token)
-        if hit is not None and hit.expires > time.time():
-            return hit
-        claims = read_token(token, secret=secret)  # raises when bad
-        with self._lock:
-            if len(self._tokens) >= self.size:
-                self._tokens.clear()
-            self._tokens[token] = claims
-        return claims
-
-    def get(self, user_id: uuid.UUID, load: Callable[[], Principal | None]) -> Principal | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._known.get(user_id)
-            changes = self._changes
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        principal = load()
-        with self._lock:
-            if len(self._known) >= self.size:
-                self._known.clear()
-            if self._changes == changes:  # nothing was forgotten while this loaded
-                self._known[user_id] = (now + self.ttl, principal)
-        return principal
-
-    def forget(self, user_id: uuid.UUID) -> None:
-        with self._lock:
-            self._known.pop(user_id, None)
-            self._changes += 1
-
-    def forget_all(self) -> None:
-        with self._lock:
-            self._known.clear()
-            self._changes += 1
 
 
 def admin_only(view: F) -> F:

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.settings import Settings
 
 if TYPE_CHECKING:
-    from api.auth import PrincipalCache
     from api.auth_events import AuthListener
     from api.long_polls import WaitSlots
+    from api.principals import PrincipalCache
     from api.queue import TaskSender
     from models.domain.identity import Principal
     from models.services.wakeups import BackgroundWaker

@@ -22,15 +22,15 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from cli.main import (
-    _settings_or_exit,
+from cli.migrations import upgrade_head
+from cli.roles import (
     api_argv,
     beat_argv,
     granian_logging,
+    settings_or_exit,
     webhooks_argv,
     worker_argv,
 )
-from cli.migrations import upgrade_head
 from models.settings import STATE_DIR
 from models.state_env import remove_state_env, write_state_env
 
@@ -87,7 +87,7 @@ def _seed_first_run() -> None:
     from models.db import session_factory
     from worker.runtime import runtime
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     sessions = session_factory(settings.database_url)
     if is_seeded(sessions):
         click.echo("demo data: already there (bookings seed adds it again)")
@@ -139,7 +139,7 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
         click.echo(f"database: {make_url(os.environ['DATABASE_URL'])!r}")  # password hidden
         click.echo(f"redis:    {make_url(os.environ['REDIS_URL'])!r}")
         click.echo(f"servers: {env_file} (`. {env_file}` points a shell at them)")
-        settings = _settings_or_exit()
+        settings = settings_or_exit()
         ensure_database(settings.database_url)
         click.echo("migrating…")
         upgrade_head(settings.database_url)

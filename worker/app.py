@@ -15,7 +15,7 @@ from models.logs import configure_logging
 from models.settings import SettingsError
 from worker import broker_guard
 from worker.heartbeat import ShardHeartbeat
-from worker.runtime import runtime
+from worker.settings import settings
 
 # Celery 5.7 workers die when a Redis broker restarts under load; see worker/broker_guard.py.
 broker_guard.install()
@@ -32,11 +32,11 @@ def _deployment() -> dict[str, Any]:
 
     load_state_env()
     try:
-        settings = runtime().settings
+        found = settings()
     except SettingsError as exc:
         raise SystemExit(f"Error: {exc}") from None
     return {
-        **deployment(settings),
+        **deployment(found),
         "imports": ("worker.tasks", "worker.periodic", "worker.webhooks"),
     }
 
@@ -49,13 +49,13 @@ app.steps["consumer"].add(ShardHeartbeat)
 @setup_logging.connect
 def _json_logs(**_: Any) -> None:
     """Celery leaves logging to us: JSON lines like the API's."""
-    configure_logging(runtime().settings.log_level)
+    configure_logging(settings().log_level)
 
 
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
     """With --metrics-port, the main process serves the whole pool's metrics."""
-    port = runtime().settings.metrics_port
+    port = settings().metrics_port
     if port:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)

@@ -31,7 +31,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from models.heartbeats import HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_TTL_SECONDS, heartbeat_key
-from worker.runtime import runtime
+from worker.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +134,7 @@ class ShardHeartbeat(bootsteps.StartStopStep):
     def start(self, c: Any) -> None:
         if self.heartbeats is None:
             # A client of its own, with short timeouts: it serves this thread only.
-            redis = Redis.from_url(
-                runtime().settings.redis_url, socket_connect_timeout=1, socket_timeout=2
-            )
+            redis = Redis.from_url(settings().redis_url, socket_connect_timeout=1, socket_timeout=2)
             self.heartbeats = Heartbeats(redis, f"{c.hostname} pid {os.getpid()}")
         queues = [queue.name for queue in c.task_consumer.queues]
         self.tref = c.timer.call_repeatedly(LOOP_TICK_SECONDS, self.heartbeats.tick)

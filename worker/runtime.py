@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +12,9 @@ from models.db import session_factory
 from models.services.decide import RoomDrain
 from models.services.room_store import PgRoomStore
 from models.services.wakeups import RoomWaker
-from models.settings import Settings, load_settings
+from models.settings import Settings
+from worker.publish import kick_dispatch, publish_decide
+from worker.settings import settings
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,9 @@ class Runtime:
 
 @cache
 def runtime() -> Runtime:
-    from worker.tasks import publish_decide  # the tasks module needs the app, which needs us
-    from worker.webhooks import kick_dispatch
-
-    settings = load_settings(require_secret=False)  # workers sign nothing
-    sessions = session_factory(settings.database_url)
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
+    found = settings()
+    sessions = session_factory(found.database_url)
+    redis = Redis.from_url(found.redis_url, socket_connect_timeout=3, socket_timeout=10)
     waker = RoomWaker(redis, publish_decide)
-    drain = RoomDrain(PgRoomStore(sessions), redis, waker, kick_dispatch)
-    return Runtime(settings, sessions, redis, waker, drain)
+    drain = RoomDrain(PgRoomStore(sessions), redis, waker, partial(kick_dispatch, redis))
+    return Runtime(found, sessions, redis, waker, drain)

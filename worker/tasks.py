@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 
 from celery import Task
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.logs import log_context
-from models.queues import DECIDE_ROOM, decide_args
+from models.queues import DECIDE_ROOM
 from models.services.decide import RoomBusy
 from worker.app import app
 from worker.runtime import runtime
@@ -46,7 +45,3 @@ def decide_room(
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
             raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None) from None
         return decided
-
-
-def publish_decide(room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> None:
-    app.send_task(DECIDE_ROOM, args=decide_args(room_id, seq, rooms))

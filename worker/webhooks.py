@@ -4,12 +4,10 @@ seconds, so a lost message or a killed sender costs seconds, never an event."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
 
-from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.domain.states import utcnow
@@ -18,12 +16,11 @@ from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
 from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
 from models.services import webhooks
 from worker.app import app
+from worker.publish import forget_kick
 from worker.runtime import runtime
 from worker.webhook_sender import encode, send, signed_headers
 
 log = logging.getLogger(__name__)
-KICK_MARKER = "webhooks:kick"  # set while a dispatch is on its way (one at a time)
-KICK_TTL_MS = 2000
 
 
 @app.task(
@@ -37,8 +34,7 @@ KICK_TTL_MS = 2000
 def dispatch_webhooks() -> int:
     """New events -> deliveries, then send tasks for what is due, fairly."""
     rt = runtime()
-    with contextlib.suppress(RedisError):
-        rt.redis.delete(KICK_MARKER)  # events written from now on kick again
+    forget_kick(rt.redis)  # events written from now on kick again
     settings = rt.settings
     with rt.sessions.begin() as session:
         webhooks.skip_open(
@@ -61,16 +57,6 @@ def dispatch_webhooks() -> int:
     for delivery_id in due:
         deliver_webhook.delay(str(delivery_id))
     return created
-
-
-def kick_dispatch() -> None:
-    """After a commit that wrote events: one dispatch on its way, however many commits."""
-    try:
-        if not runtime().redis.set(KICK_MARKER, 1, nx=True, px=KICK_TTL_MS):
-            return
-    except RedisError:
-        pass  # no marker: send anyway (the sweep would find the events in seconds too)
-    dispatch_webhooks.delay()
 
 
 @app.task(

@@ -43,7 +43,7 @@ def test_logout_needs_a_token(api: Api) -> None:
 def test_a_process_that_starts_after_a_logout_reads_it_from_the_database(
     api: Api, user: dict[str, str], database: str
 ) -> None:
-    from api.auth import PrincipalCache
+    from api.principals import PrincipalCache
     from models.domain.tokens import read_token
 
     assert api.client.post("/v1/auth/logout", headers=user).status_code == 204

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from cli.main import parse_shards
+from cli.roles import parse_shards
 
 
 def test_parse_shards_accepts_ranges_and_lists() -> None:
@@ -37,7 +37,7 @@ def test_granian_logs_as_json_and_the_access_log_is_opt_in() -> None:
     import json
     from pathlib import Path
 
-    from cli.main import granian_logging
+    from cli.roles import granian_logging
 
     quiet = granian_logging("INFO")
     assert "--access-log" not in quiet

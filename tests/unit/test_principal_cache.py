@@ -1,4 +1,4 @@
-"""api/auth.py's PrincipalCache: verified tokens and principals remembered, never past due."""
+"""api/principals.py's PrincipalCache: verified tokens and principals remembered, never past due."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 import jwt
 import pytest
 
-from api.auth import PrincipalCache
+from api.principals import PrincipalCache
 from models.domain.identity import Principal
 from models.domain.states import Role
 from models.domain.tokens import TokenClaims, issue_token

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from cli.main import celery_worker_argv, worker_argv
+from cli.roles import celery_worker_argv, worker_argv
 from cli.supervisor import Supervisor
 
 
