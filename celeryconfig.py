@@ -12,18 +12,12 @@ from typing import Any
 
 from kombu import Exchange, Queue
 
+from models.periodic import declared
 from models.queues import (
     DECIDE_ROOM,
     DELIVER_WEBHOOK,
     DISPATCH_WEBHOOKS,
-    END_MEETINGS,
-    EXPIRE_WAITING,
     MAINTENANCE_QUEUE,
-    PURGE_AUDIT,
-    PURGE_EVENTS,
-    PURGE_REQUESTS,
-    RELEASE_NO_SHOWS,
-    SWEEP,
     WEBHOOKS_QUEUE,
     room_queue,
     shard_queues,
@@ -82,25 +76,16 @@ def task_queues(shards: int) -> list[Queue]:
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Every job is idempotent and guarded by an advisory lock: a second beat is harmless."""
-    every = settings.housekeeping_seconds
-    return {
-        "sweep-queued-requests": {"task": SWEEP, "schedule": settings.sweep_seconds},
-        "end-meetings": {"task": END_MEETINGS, "schedule": every},
-        "release-no-shows": {"task": RELEASE_NO_SHOWS, "schedule": every},
-        "expire-waiting": {"task": EXPIRE_WAITING, "schedule": every},
-        # Events whose wake-up was lost, retries that are due, leases that lapsed. A run
-        # nobody took within two periods is dropped: the next one does the same work (so
-        # a host without `bookings webhooks` does not pile them up).
-        "dispatch-webhooks": {
-            "task": DISPATCH_WEBHOOKS,
-            "schedule": settings.sweep_seconds,
-            "options": {"expires": 2 * settings.sweep_seconds},
-        },
-        "purge-audit": {"task": PURGE_AUDIT, "schedule": every},
-        "purge-requests": {"task": PURGE_REQUESTS, "schedule": every},
-        "purge-events": {"task": PURGE_EVENTS, "schedule": every},
-    }
+    """Every job declared periodic (models/periodic.py), at its pace. Each is idempotent
+    and guarded by a lock of its own: a second beat is harmless."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for name, job in declared().items():
+        period = job.period(settings)
+        entry: dict[str, Any] = {"task": job.task, "schedule": period}
+        if job.expires:
+            entry["options"] = {"expires": 2 * period}
+        schedule[name] = entry
+    return schedule
 
 
 def deployment(settings: Settings) -> dict[str, Any]:

@@ -13,22 +13,13 @@ from collections.abc import Iterable
 # Advisory-lock namespaces (the first int of pg_advisory_xact_lock(int, int)).
 LOCK_ACCEPT = 1  # key: a stripe of rooms; acceptance order is commit order per room
 LOCK_DECIDE = 2  # key: room_lock_key(room); one decider (or housekeeper) per room
-LOCK_PERIODIC = 3  # key: JOB_LOCKS[job]; one run of each periodic job at a time
+LOCK_PERIODIC = 3  # key: the job's `lock` (models/periodic.py); one run of each at a time
 LOCK_WEBHOOK_OWNER = 4  # key: owner_lock_key(user); one webhook claim per owner at a time
 
 # Rooms share ACCEPT_STRIPES accept locks, so a 1000-room batch takes at most this many
 # (Postgres' lock table is shared and small); rooms sharing a stripe just queue briefly.
 ACCEPT_STRIPES = 64
 
-JOB_LOCKS = {
-    "sweep": 1,
-    "end_meetings": 2,
-    "release_no_shows": 3,
-    "purge_audit": 4,
-    "purge_requests": 5,
-    "expire_waiting": 6,
-    "purge_events": 7,
-}
 
 # The Redis lock a room's decider holds; it expires if its holder dies.
 ROOM_LOCK_TTL_SECONDS = 15.0

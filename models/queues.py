@@ -12,25 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 DECIDE_ROOM = "bookings.decide_room"
-SWEEP = "bookings.sweep"
-END_MEETINGS = "bookings.end_meetings"
-RELEASE_NO_SHOWS = "bookings.release_no_shows"
-PURGE_AUDIT = "bookings.purge_audit"
-PURGE_REQUESTS = "bookings.purge_requests"
-EXPIRE_WAITING = "bookings.expire_waiting"
-PURGE_EVENTS = "bookings.purge_events"
-
-# Periodic task name -> the job name `bookings tick` prints.
-PERIODIC_TASKS = {
-    SWEEP: "sweep",
-    END_MEETINGS: "end_meetings",
-    RELEASE_NO_SHOWS: "release_no_shows",
-    EXPIRE_WAITING: "expire_waiting",
-    PURGE_AUDIT: "purge_audit",
-    PURGE_REQUESTS: "purge_requests",
-    PURGE_EVENTS: "purge_events",
-}
-
+# Periodic jobs' tasks are named `bookings.<job>` (models/periodic.py) and go to
+# `maintenance`.
 MAINTENANCE_QUEUE = "maintenance"
 
 

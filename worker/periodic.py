@@ -1,89 +1,40 @@
-"""Periodic jobs as Celery tasks. Beat runs them on schedule; `bookings tick` runs all now."""
+"""Periodic jobs as Celery tasks, one for each job declared in models (models/periodic.py):
+beat runs them on schedule; `bookings tick` runs them all now, here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+
+from celery import Task
 
 from models.domain.states import utcnow
-from models.queues import (
-    END_MEETINGS,
-    EXPIRE_WAITING,
-    PURGE_AUDIT,
-    PURGE_EVENTS,
-    PURGE_REQUESTS,
-    RELEASE_NO_SHOWS,
-    SWEEP,
-)
-from models.services import housekeeping
+from models.periodic import SKIPPED, Job, JobContext, declared
 from worker.app import app
 from worker.runtime import runtime
-from worker.sweeper import sweep_queued
 
 
-@app.task(name=SWEEP, acks_late=True, ignore_result=True)
-def sweep() -> int:
-    """Re-send requests left QUEUED (broker was down, a worker died)."""
-    rt = runtime()
-    stale = timedelta(seconds=rt.settings.sweep_stale_seconds)
-    return sweep_queued(rt.sessions, rt.waker, stale_after=stale)
+def _task(job: Job) -> Task:
+    assert job.run is not None
+    run = job.run
 
+    def run_now() -> int:
+        rt = runtime()
+        return run(JobContext(rt.sessions, rt.settings, rt.waker, utcnow()))
 
-@app.task(name=END_MEETINGS, acks_late=True, ignore_result=True)
-def end_meetings() -> int:
-    return housekeeping.end_meetings(runtime().sessions, now=utcnow())
-
-
-@app.task(name=RELEASE_NO_SHOWS, acks_late=True, ignore_result=True)
-def release_no_shows() -> int:
-    rt = runtime()
-    return housekeeping.release_no_shows(rt.sessions, now=utcnow(), wake=rt.waker.wake)
-
-
-@app.task(name=EXPIRE_WAITING, acks_late=True, ignore_result=True)
-def expire_waiting() -> int:
-    rt = runtime()
-    return housekeeping.expire_waiting(rt.sessions, now=utcnow(), wake=rt.waker.wake)
-
-
-@app.task(name=PURGE_AUDIT, acks_late=True, ignore_result=True)
-def purge_audit() -> int:
-    rt = runtime()
-    days = rt.settings.audit_retention_days
-    return housekeeping.purge_audit(rt.sessions, now=utcnow(), retention_days=days)
-
-
-@app.task(name=PURGE_REQUESTS, acks_late=True, ignore_result=True)
-def purge_requests() -> int:
-    rt = runtime()
-    days = rt.settings.request_retention_days
-    return housekeeping.purge_requests(rt.sessions, now=utcnow(), retention_days=days)
-
-
-@app.task(name=PURGE_EVENTS, acks_late=True, ignore_result=True)
-def purge_events() -> int:
-    """Webhook events (and their deliveries) kept as long as finished requests."""
-    rt = runtime()
-    days = rt.settings.request_retention_days
-    return housekeeping.purge_events(rt.sessions, now=utcnow(), retention_days=days)
+    run_now.__name__ = run_now.__qualname__ = job.name
+    run_now.__doc__ = run.__doc__
+    task: Task = app.task(name=job.task, acks_late=True, ignore_result=True)(run_now)
+    return task
 
 
 JOBS: dict[str, Callable[[], int]] = {
-    "sweep": sweep,
-    "end_meetings": end_meetings,
-    "release_no_shows": release_no_shows,
-    "expire_waiting": expire_waiting,
-    "purge_audit": purge_audit,
-    "purge_requests": purge_requests,
-    "purge_events": purge_events,
+    name: _task(job) for name, job in declared().items() if job.run is not None
 }
 
 
 def run_all() -> dict[str, str]:
     """Run every periodic job once, in this process, now."""
     return {
-        name: "skipped (another run holds its lock)"
-        if (n := job()) == housekeeping.SKIPPED
-        else f"{n} row(s)"
+        name: "skipped (another run holds its lock)" if (n := job()) == SKIPPED else f"{n} row(s)"
         for name, job in JOBS.items()
     }

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from models.domain.engine import APPROVAL_EXPIRED, EXPIRED_MESSAGE, CancelBooking
 from models.domain.lifecycle import MEETING_TRANSITIONS, BookingEvent, MeetingEvent, booking_after
 from models.domain.states import FINISHED, BookingStatus, MeetingState
-from models.locks import JOB_LOCKS, LOCK_PERIODIC
+from models.periodic import SKIPPED, JobContext, exclusive, periodic
 from models.services.booking_writes import cancel_bookings
 from models.services.outbox import BOOKING_CANCELLED, emit
 from models.services.room_store import lock_rooms
@@ -32,14 +32,6 @@ CHUNK = 1000
 NO_SHOW = "NO_SHOW"
 # Meeting states the END event applies to, from the lifecycle table.
 ENDABLE = [s for (s, event) in MEETING_TRANSITIONS if event == MeetingEvent.END]
-SKIPPED = -1  # another run holds the job's lock
-
-
-def exclusive(session: Session, job: str) -> bool:
-    """Take the job's lock for this transaction, or learn that another run has it."""
-    return bool(
-        session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_PERIODIC, JOB_LOCKS[job])))
-    )
 
 
 def end_meetings(sessions: sessionmaker[Session], *, now: datetime) -> int:
@@ -300,3 +292,39 @@ def purge_events(sessions: sessionmaker[Session], *, now: datetime, retention_da
     return _delete_in_chunks(
         sessions, "purge_events", lambda: delete(Event).where(Event.id.in_(old))
     )
+
+
+# --- the jobs beat runs (models/periodic.py) ---------------------------------------------
+
+
+@periodic("end_meetings", lock=2)
+def end_meetings_job(ctx: JobContext) -> int:
+    return end_meetings(ctx.sessions, now=ctx.now)
+
+
+@periodic("release_no_shows", lock=3)
+def release_no_shows_job(ctx: JobContext) -> int:
+    return release_no_shows(ctx.sessions, now=ctx.now, wake=ctx.waker.wake)
+
+
+@periodic("expire_waiting", lock=6)
+def expire_waiting_job(ctx: JobContext) -> int:
+    return expire_waiting(ctx.sessions, now=ctx.now, wake=ctx.waker.wake)
+
+
+@periodic("purge_audit", lock=4)
+def purge_audit_job(ctx: JobContext) -> int:
+    return purge_audit(ctx.sessions, now=ctx.now, retention_days=ctx.settings.audit_retention_days)
+
+
+@periodic("purge_requests", lock=5)
+def purge_requests_job(ctx: JobContext) -> int:
+    days = ctx.settings.request_retention_days
+    return purge_requests(ctx.sessions, now=ctx.now, retention_days=days)
+
+
+@periodic("purge_events", lock=7)
+def purge_events_job(ctx: JobContext) -> int:
+    """Webhook events (and their deliveries) kept as long as finished requests."""
+    days = ctx.settings.request_retention_days
+    return purge_events(ctx.sessions, now=ctx.now, retention_days=days)

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from models.domain.identity import Viewer
 from models.errors import NotFound, ValidationFailed
 from models.locks import LOCK_WEBHOOK_OWNER, owner_lock_key
+from models.periodic import periodic_task
+from models.queues import DISPATCH_WEBHOOKS
 from models.services.outbox import WEBHOOK_PING
 from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
@@ -157,6 +159,11 @@ ON CONFLICT (webhook_id, event_id) DO NOTHING
 RETURNING id
 """
 DISPATCH_BATCH = 500
+# Beat sends the dispatch (worker/webhooks.py) every SWEEP_SECONDS too: events whose
+# wake-up was lost, retries that are due, leases that lapsed, breakers' skipped turns. A
+# run nobody took within two periods is dropped: the next one does the same work (so a
+# host without `bookings webhooks` does not pile them up).
+periodic_task("dispatch_webhooks", DISPATCH_WEBHOOKS, pace="sweep", expires=True)
 
 
 def dispatch(session: Session, now: datetime) -> list[uuid.UUID]:

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus
 from models.locks import room_lock_name
+from models.services.sweeper import sweep_queued
 from models.tables.audit import AuditEvent
 from models.tables.bookings import Booking, Meeting
 from models.tables.requests import BookingRequest
 from tests.helpers import Api, booking_body, future, wait_until
 from tests.integration.conftest import WorkerProcess
-from worker.sweeper import sweep_queued
 
 # PEXPIRE the key only while it still holds the given token (the dead holder's).
 SHORTEN_TTL = """

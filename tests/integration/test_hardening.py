@@ -10,10 +10,10 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus
+from models.services.sweeper import sweep_queued
 from models.services.wakeups import RoomWaker
 from models.tables.requests import BookingRequest
 from tests.helpers import Api, booking_body, future, request_count, stored_request
-from worker.sweeper import sweep_queued
 
 pytestmark = pytest.mark.usefixtures("worker")
 

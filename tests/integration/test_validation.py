@@ -538,7 +538,7 @@ def test_a_request_accepted_while_the_broker_is_down_is_not_lost(
     app: Flask,
 ) -> None:
     """Broker down: 202 and a QUEUED row; the sweeper re-sends it and a worker decides it."""
-    from worker.sweeper import sweep_queued
+    from models.services.sweeper import sweep_queued
 
     response = broker_down_client.post(
         "/v1/bookings", json=booking_body(room, future()), headers=user

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import celeryconfig
-from models.queues import DECIDE_ROOM, DELIVER_WEBHOOK, END_MEETINGS, SWEEP, room_queue
+from models.queues import DECIDE_ROOM, DELIVER_WEBHOOK, DISPATCH_WEBHOOKS, room_queue
 from models.settings import Settings
 from tests.roles import run_apart
 
@@ -20,7 +20,7 @@ def test_celeryconfig_routes_decisions_to_the_room_queue() -> None:
     route = celeryconfig.RoomRouter(6)
     assert route(DECIDE_ROOM, [str(ROOM)], {}, {}) == {"queue": room_queue(ROOM, 6)}
     assert route(DECIDE_ROOM, [], {"room_id": str(ROOM)}, {}) == {"queue": room_queue(ROOM, 6)}
-    assert route(SWEEP, [], {}, {}) == {"queue": "maintenance"}
+    assert route("bookings.sweep", [], {}, {}) == {"queue": "maintenance"}
     assert route(DELIVER_WEBHOOK, ["x"], {}, {}) == {"queue": "webhooks"}
     names = {q.name for q in celeryconfig.task_queues(6)}
     assert names == {f"rooms.{i}" for i in range(6)} | {"maintenance", "webhooks"}
@@ -41,15 +41,26 @@ def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
     assert deployment["broker_url"] == "amqp://b//"
     assert len(deployment["task_queues"]) == production.shards + 2  # maintenance, webhooks
     beat = deployment["beat_schedule"]
-    assert beat["sweep-queued-requests"] == {"task": SWEEP, "schedule": 5.0}
-    assert beat["end-meetings"] == {"task": END_MEETINGS, "schedule": 30.0}
+    assert beat["sweep"] == {"task": "bookings.sweep", "schedule": 5.0}
+    assert beat["end_meetings"] == {"task": "bookings.end_meetings", "schedule": 30.0}
+    assert set(beat) == {
+        "sweep",
+        "end_meetings",
+        "release_no_shows",
+        "expire_waiting",
+        "purge_audit",
+        "purge_requests",
+        "purge_events",
+        "dispatch_webhooks",
+    }
 
     quick = Settings(
         database_url="", redis_url="", broker_url="", sweep_seconds=1, housekeeping_seconds=2
     )
     schedule = celeryconfig.beat_schedule(quick)
-    sweep = schedule.pop("sweep-queued-requests")
-    assert schedule.pop("dispatch-webhooks")["schedule"] == 1  # the outbox, as often
+    sweep = schedule.pop("sweep")
+    dispatch = schedule.pop("dispatch_webhooks")  # the outbox, as often, never piling up
+    assert dispatch == {"task": DISPATCH_WEBHOOKS, "schedule": 1, "options": {"expires": 2}}
     assert sweep["schedule"] == 1
     assert {job["schedule"] for job in schedule.values()} == {2}
 
@@ -95,3 +106,28 @@ def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
 def test_task_events_are_on_for_celery_events_and_flower() -> None:
     assert celeryconfig.worker_send_task_events is True
     assert celeryconfig.task_send_sent_event is True
+
+
+def test_a_job_declared_beside_its_code_is_scheduled_run_by_tick_and_locked_apart() -> None:
+    """Adding a periodic job is one declaration (models/periodic.py): the schedule, the
+    task and `bookings tick` follow, and a lock key given twice is refused."""
+    from models import periodic
+
+    declared = periodic.declared()
+    before = dict(periodic.JOBS)
+    try:
+
+        @periodic.periodic("count_nothing", lock=99)
+        def count_nothing(ctx: periodic.JobContext) -> int:
+            return 0
+
+        schedule = celeryconfig.beat_schedule(
+            Settings(database_url="", redis_url="", broker_url="", housekeeping_seconds=7)
+        )
+        assert schedule["count_nothing"] == {"task": "bookings.count_nothing", "schedule": 7}
+        with pytest.raises(ValueError, match="lock 99"):
+            periodic.periodic("count_again", lock=99)(count_nothing)
+    finally:
+        periodic.JOBS.clear()
+        periodic.JOBS.update(before)
+    assert {job.lock for job in declared.values() if job.lock} == {1, 2, 3, 4, 5, 6, 7}

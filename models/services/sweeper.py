@@ -10,8 +10,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus, utcnow
-from models.services.housekeeping import SKIPPED, exclusive
-from models.services.wakeups import RoomWaker
+from models.periodic import SKIPPED, JobContext, Waker, exclusive, periodic
 from models.tables.requests import BookingRequest
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ EITHER_QUEUE = or_(BookingRequest.rooms.is_(None), BookingRequest.rooms.is_not(N
 
 def sweep_queued(
     sessions: sessionmaker[Session],
-    waker: RoomWaker,
+    waker: Waker,
     *,
     stale_after: timedelta,
     limit: int = 1000,
@@ -69,3 +68,10 @@ def sweep_queued(
                 .values(sent_at=utcnow(), attempts=BookingRequest.attempts + 1)
             )
         return len(targets)
+
+
+@periodic("sweep", lock=1, pace="sweep")
+def sweep(ctx: JobContext) -> int:
+    """Re-send requests left QUEUED (broker was down, a worker died)."""
+    stale = timedelta(seconds=ctx.settings.sweep_stale_seconds)
+    return sweep_queued(ctx.sessions, ctx.waker, stale_after=stale)
