@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from limits import parse
 from redis import Redis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 # KEYS: the windows (sorted sets of slot ids by time). ARGV: now (ms), the slot's id, then
 # each window's limit and length (ms). Returns {0, 0} when a slot is taken in every one,
@@ -64,7 +65,8 @@ class Window:
 class Taken:
     keys: tuple[str, ...]
     slot: str
-    in_redis: bool
+    in_redis: bool  # taken in Redis (else in this process's memory)
+    maybe_in_redis: bool = False  # Redis timed out answering: the script may have run
 
 
 @dataclass(frozen=True)
@@ -91,17 +93,19 @@ class LoginThrottle:
         args: list[int | str] = [now, slot]
         for window in self.windows:
             args += [window.limit, window.millis]
+        maybe = False
         try:
             wait, which = self._take(keys=keys, args=args)
             in_redis = True
-        except (RedisError, OSError):
+        except (RedisError, OSError) as exc:
             wait, which = self._take_in_memory(keys, now, slot)
             in_redis = False
+            maybe = isinstance(exc, RedisTimeout | TimeoutError)
         with self._lock:
             blocked = max((self._refused.get(key, 0.0) for key in keys), default=0.0)
         if which == 0 and not in_redis and blocked > time.time():
             # Refused here while Redis answered: Redis going away does not lift it.
-            self.give_back(Taken(tuple(keys), slot, in_redis))
+            self.give_back(Taken(tuple(keys), slot, in_redis, maybe))
             return Refused(math.ceil(blocked - time.time()), self.windows[0].text)
         if which:
             until = time.time() + int(wait) / 1000
@@ -111,18 +115,19 @@ class LoginThrottle:
                 if len(self._refused) > 10_000:
                     self._refused = {k: t for k, t in self._refused.items() if t > time.time()}
             return Refused(max(1, math.ceil(int(wait) / 1000)), self.windows[int(which) - 1].text)
-        return Taken(tuple(keys), slot, in_redis)
+        return Taken(tuple(keys), slot, in_redis, maybe)
 
     def give_back(self, taken: Taken) -> None:
-        """The slot was not used up by a failed login: free it. From Redis even when the
-        take fell back to memory: a take whose answer timed out may have run there."""
-        try:
-            with self.redis.pipeline(transaction=False) as pipe:
-                for key in taken.keys:
-                    pipe.zrem(key, taken.slot)
-                pipe.execute()
-        except (RedisError, OSError):
-            pass  # it expires with its window
+        """The slot was not used up by a failed login: free it (from Redis too when the
+        take timed out there: its script may have run)."""
+        if taken.in_redis or taken.maybe_in_redis:
+            try:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for key in taken.keys:
+                        pipe.zrem(key, taken.slot)
+                    pipe.execute()
+            except (RedisError, OSError):
+                pass  # it expires with its window
         if taken.in_redis:
             return
         with self._lock:
