@@ -850,6 +850,12 @@ def main() -> int:
         help="comma-separated scenarios to run after the baseline (default: all);"
         " a partial run does not replace bench/results/latest.json",
     )
+    parser.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="no VACUUM nor wait for autovacuum between scenarios: back to back, as a"
+        " production database lives (issue 19 reads its goals from such a run)",
+    )
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     if unknown := set(only) - set(SCENARIOS):
@@ -870,8 +876,9 @@ def main() -> int:
         bench.start_system()
         bench.warm_up()
         for name in only:
-            settled = bench.settle()
-            print(f"{name} ... (after {settled:.1f} s of VACUUM/settling)", flush=True)
+            settled = 0.0 if args.no_settle else bench.settle()
+            pause = "no pause" if args.no_settle else f"after {settled:.1f} s of VACUUM/settling"
+            print(f"{name} ... ({pause})", flush=True)
             results.append(SCENARIOS[name](bench))
             results[-1].extra["settle_s"] = round(settled, 2)
     except BaseException:
@@ -881,9 +888,10 @@ def main() -> int:
     finally:
         bench.close()
     doc = report(bench, results, started)
+    doc["settled"] = not args.no_settle
     print_table(doc, results)
     print("BENCH_JSON " + json.dumps(doc, separators=(",", ":"), default=str))
-    if only == list(SCENARIOS):
+    if only == list(SCENARIOS) and not args.no_settle:
         out = ROOT / "bench" / "results" / "latest.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
