@@ -110,7 +110,8 @@ def api_argv(port: int, *, workers: int, threads: int, host: str) -> list[str]:
     ]
 
 
-def webhook_worker_argv(concurrency: int) -> list[str]:
+def _celery_worker(queues: str, *options: str) -> list[str]:
+    """`celery worker` of the workers' app on `queues`, logging at the settings' level."""
     settings = settings_or_exit(require_secret=False)
     return [
         sys.executable,
@@ -120,6 +121,17 @@ def webhook_worker_argv(concurrency: int) -> list[str]:
         "worker.app",
         "worker",
         "-Q",
+        queues,
+        *options,
+        "--loglevel",
+        settings.log_level,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def webhook_worker_argv(concurrency: int) -> list[str]:
+    return _celery_worker(
         WEBHOOKS_QUEUE,
         "--pool",
         "threads",
@@ -127,11 +139,7 @@ def webhook_worker_argv(concurrency: int) -> list[str]:
         str(concurrency),
         "--hostname",
         "webhooks@%h",
-        "--loglevel",
-        settings.log_level,
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    )
 
 
 def webhooks_argv() -> list[str]:
@@ -153,20 +161,7 @@ def celery_worker_argv(shards: str | None, concurrency: int | None) -> list[str]
     """The celery worker itself, consuming the shards' queues and `maintenance`."""
     settings = settings_or_exit(require_secret=False)
     queues = [f"rooms.{i}" for i in parse_shards(shards, settings.shards)] + [MAINTENANCE_QUEUE]
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "worker.app",
-        "worker",
-        "-Q",
-        ",".join(queues),
-        "--loglevel",
-        settings.log_level,
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    argv = _celery_worker(",".join(queues))
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     return argv

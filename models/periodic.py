@@ -11,16 +11,16 @@ modules touches that module only.
 from __future__ import annotations
 
 import importlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.locks import LOCK_PERIODIC
+from models.services.wakeups import RoomWaker
 from models.settings import Settings
 
 # The modules whose jobs beat runs (imported for their declarations).
@@ -34,21 +34,13 @@ SKIPPED = -1  # another run holds the job's lock
 Pace = Literal["sweep", "housekeeping"]  # SWEEP_SECONDS or HOUSEKEEPING_SECONDS
 
 
-class Waker(Protocol):
-    """models/services/wakeups.RoomWaker, as jobs use it."""
-
-    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool: ...
-
-    def rewake(self, room_id: uuid.UUID, seq: int | None) -> bool: ...
-
-
 @dataclass(frozen=True)
 class JobContext:
     """What a run of a job gets: the worker's sessions, settings and waker, and now."""
 
     sessions: sessionmaker[Session]
     settings: Settings
-    waker: Waker
+    waker: RoomWaker
     now: datetime
 
 

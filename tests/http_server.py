@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from email.message import Message
 from pathlib import Path
@@ -42,12 +42,15 @@ class Server:
             conn.close()
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One API process with 4 threads, up until the generator is closed."""
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """One API process with 4 threads (in `env`, else the suite's environment), up until
+    the generator is closed."""
     port = free_port()
     log = tmp_path_factory.mktemp("api") / "api.log"
     argv = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
-    proc = start_role(argv, log)
+    proc = start_role(argv, log, env)
     running = Server(port, log)
 
     def healthy() -> bool:

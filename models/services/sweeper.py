@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus, utcnow
-from models.periodic import SKIPPED, JobContext, Waker, exclusive, periodic
+from models.periodic import SKIPPED, JobContext, exclusive, periodic
+from models.services.wakeups import RoomWaker
 from models.tables.requests import BookingRequest
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ EITHER_QUEUE = or_(BookingRequest.rooms.is_(None), BookingRequest.rooms.is_not(N
 
 def sweep_queued(
     sessions: sessionmaker[Session],
-    waker: Waker,
+    waker: RoomWaker,
     *,
     stale_after: timedelta,
     limit: int = 1000,

@@ -249,7 +249,6 @@ class Held:
     send of its owner ends, whichever comes first."""
 
     until: datetime
-    why: str
 
 
 _DUE = """
@@ -350,12 +349,12 @@ def claim(session: Session, delivery_id: uuid.UUID, now: datetime) -> Attempt | 
     if mine[2] is not None and mine[2] > now:
         # The breaker is open: left as it is; the sweep counts its skipped attempts
         # (skip_open), and its last one waits for the breaker's trial.
-        return Held(mine[2], "circuit open")
+        return Held(mine[2])
     held: Held | None = None
     if mine[1] is not None and mine[1] > now:
-        held = Held(mine[1], "")
+        held = Held(mine[1])
     elif len(sending) >= OWNER_SENDS:
-        held = Held(min(sending), "")
+        held = Held(min(sending))
     if held is not None:
         conn.exec_driver_sql(_HOLD, {"id": delivery_id, "now": now, "until": held.until})
         return held

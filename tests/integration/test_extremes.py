@@ -36,6 +36,16 @@ INTEGERS = [-(2**63), -1, 0, 1, 2**31, 2**40, 10**12, 2**63, 10**30]
 NUMBERS: list[Any] = [*INTEGERS, -1e308, 1e308, 0.5]
 
 
+def assert_none_failed(sessions: sessionmaker[Session]) -> None:
+    """Once every request is decided, none ended FAILED."""
+    wait_decided(sessions)
+    with sessions() as session:
+        failed = session.execute(
+            text("SELECT kind, error FROM booking_requests WHERE status = 'FAILED'")
+        ).all()
+    assert not failed, failed
+
+
 def spec_fields(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
     """(METHOD, path, where, kind) of every date and number parameter; `where` is
     `query:name` or `body.a.b` (`[]`: the first item of a list)."""
@@ -86,7 +96,7 @@ def put(document: Any, where: str, value: Any) -> None:
 
 
 @pytest.fixture
-def world(api: Api, admin: dict[str, str], user: dict[str, str], make_room: Any) -> dict[str, Any]:
+def world(api: Api, user: dict[str, str], make_room: Any) -> dict[str, Any]:
     """A room, a booking, a series, a webhook and a task of the user's, to aim at."""
     room = make_room(name="Extremes")
     start = future(hours=50)
@@ -186,12 +196,7 @@ def test_extreme_dates_and_numbers_are_never_a_5xx_nor_a_failed_task(
                 fives.append(f"PATCH room policy.{name}={value}: {response.status_code}")
     assert not fives, "\n".join(fives)
     assert sent > 400
-    wait_decided(sessions)
-    with sessions() as session:
-        failed = session.execute(
-            text("SELECT kind, error FROM booking_requests WHERE status = 'FAILED'")
-        ).all()
-    assert not failed, failed
+    assert_none_failed(sessions)
     check = api.client.post(
         "/v1/bookings/check", json=requests["POST /v1/bookings"]["body"], headers=admin
     )
@@ -230,12 +235,7 @@ def test_series_at_the_edges_of_the_range_are_refused_or_decided_never_failed(
     ):
         response = api.client.patch(f"/v1/series/{series}", json=change, headers=admin)
         assert response.status_code < 500, (change, response.json)
-    wait_decided(sessions)
-    with sessions() as session:
-        failed = session.execute(
-            text("SELECT kind, error FROM booking_requests WHERE status = 'FAILED'")
-        ).all()
-    assert not failed, failed
+    assert_none_failed(sessions)
 
 
 def test_a_policy_past_its_bounds_is_a_422_naming_the_key_and_an_old_one_still_decides(

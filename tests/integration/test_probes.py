@@ -10,50 +10,37 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from flask.testing import FlaskClient
 
-from cli.embedded import EmbeddedRedis, free_port
+from cli.embedded import EmbeddedRedis
 from tests.helpers import wait_until
-from tests.http_server import Server
-from tests.roles import start_role, stop_role
+from tests.http_server import Server, serve
 from tests.services import libpq
 
 BOUND = 1.0  # seconds: what the issue asks; each check waits half of it at most
 
 
 @pytest.fixture
-def frozen_api(tmp_path: Path, private_redis: EmbeddedRedis, database: str) -> Iterator[Server]:
+def frozen_api(
+    tmp_path_factory: pytest.TempPathFactory, private_redis: EmbeddedRedis, database: str
+) -> Iterator[Server]:
     """`bookings api` (1 process, 4 threads) on the suite's database, with Redis and the
     broker on a private Redis the test may freeze."""
-    port = free_port()
-    log = tmp_path / "api.log"
     env = {
         **os.environ,
         "REDIS_URL": private_redis.url(0),
         "CELERY_BROKER_URL": private_redis.url(1),
     }
-    argv = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
-    proc = start_role(argv, log, env)
-    server = Server(port, log)
-
-    def healthy() -> bool:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            return server.request("GET", "/healthz")[0] == 200
-        except OSError:
-            return False
-
+    running = serve(tmp_path_factory, env)
     try:
-        wait_until(healthy, 60, lambda: f"the API to listen:\n{log.read_text()[-3000:]}")
-        yield server
+        yield next(running)
     finally:
-        os.kill(private_redis.proc.pid, signal.SIGCONT)
-        stop_role(proc)
+        os.kill(private_redis.proc.pid, signal.SIGCONT)  # thawed before the API stops
+        running.close()
 
 
 def timed(

@@ -6,7 +6,6 @@ The sender here is `bookings webhooks` with its defaults (8 threads, the 10 s ti
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -34,36 +33,11 @@ def sender(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[
     stop_role(proc)
 
 
-class Hanging:
-    """A receiver that accepts every connection and never answers (until closed)."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0), backlog=256)
-        self.port = self.server.getsockname()[1]
-        self.held: list[socket.socket] = []
-        self.closed = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closed.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            self.held.append(conn)  # read nothing, answer nothing
-
-    def close(self) -> None:
-        self.closed.set()
-        self.server.close()
-        for conn in self.held:
-            conn.close()
-
-
 @pytest.fixture
-def hanging() -> Iterator[Hanging]:
-    receiver = Hanging()
-    yield receiver
-    receiver.close()
+def hanging() -> Iterator[Receiver]:
+    """A receiver that takes every call and answers none (until the test ends)."""
+    with receiving(Receiver(hold=threading.Event())) as running:
+        yield running
 
 
 @pytest.fixture
@@ -84,7 +58,7 @@ def test_one_users_hanging_receivers_do_not_delay_anyone_elses_events(
     other_user: dict[str, str],
     make_room: Any,
     sessions: sessionmaker[Session],
-    hanging: Hanging,
+    hanging: Receiver,
     receiver: Receiver,
 ) -> None:
     """30 webhooks of one user at a receiver that never answers, then that user's 6
@@ -92,7 +66,7 @@ def test_one_users_hanging_receivers_do_not_delay_anyone_elses_events(
     second, while the hanging sends time out and are retried. Each of the other user's 20
     events is delivered within 5 s of being written."""
     attacker = api.me(user)
-    url = f"http://127.0.0.1:{hanging.port}/hook"
+    url = hanging.url
     for _ in range(20):
         subscribe(api, user, url, ["*"])
     with sessions.begin() as session:  # ten more, as a user from before the cap had
@@ -111,7 +85,7 @@ def test_one_users_hanging_receivers_do_not_delay_anyone_elses_events(
     tasks = [
         api.book(user, booking_body(room, first + timedelta(hours=i), minutes=30)) for i in range(6)
     ]
-    wait_until(lambda: len(hanging.held) >= 2, 15, "the hanging receiver to be called")
+    wait_until(lambda: len(hanging.calls) >= 2, 15, "the hanging receiver to be called")
     for i in range(20):  # over 20 s: through the hanging sends' timeouts and retries
         tasks.append(
             api.book(other_user, booking_body(room, first + timedelta(hours=10 + i), minutes=30))

@@ -7,6 +7,7 @@ import threading
 import time
 
 from api.probes import RECHECK, Check, Known
+from tests.helpers import wait_until
 
 
 def test_a_hanging_check_is_down_at_its_deadline_and_only_one_caller_waits() -> None:
@@ -21,8 +22,7 @@ def test_a_hanging_check_is_down_at_its_deadline_and_only_one_caller_waits() -> 
     first: list[str] = []
     waiter = threading.Thread(target=lambda: first.append(check.status()))
     waiter.start()
-    while not check._waiting:  # the first caller is waiting for the run
-        time.sleep(0.01)
+    wait_until(lambda: check._waiting, 5, "the first caller to wait for the run")
     # While it waits, the others answer at once with the outcome a probe before the hang
     # left (with none known yet, they would wait too).
     check.outcome = Known("ok", time.monotonic())
