@@ -10,12 +10,11 @@ from flask import Flask, Response, current_app, g, request
 from kombu.exceptions import OperationalError as BrokerError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.probes import DEPTH_TTL, scrape_until
-from models.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from models.metrics import HTTP_LATENCY, HTTP_REQUESTS, ProcessFiles
 
 
 class QueueDepth(Collector):
@@ -91,7 +90,7 @@ def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
     """A registry of this app's own (two apps in one process must not collide)."""
     registry = CollectorRegistry()
     if metrics_dir:
-        MultiProcessCollector(registry, path=metrics_dir)
+        ProcessFiles(registry, path=metrics_dir)
     else:
         registry.register(ThisProcess())
     registry.register(QueueDepth(app))

@@ -7,10 +7,14 @@ celery's pool processes, all of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
@@ -81,3 +85,17 @@ class ShardConsumers(Collector):
         for queue, up in consumers.items():
             gauge.add_metric([queue], 1.0 if up else 0.0)
         yield gauge
+
+
+class ProcessFiles(MultiProcessCollector):
+    """prometheus_client's collector of every process's metrics file, but skipping a file
+    a process is still creating: it is 0 bytes for a moment, and reading it raised
+    struct.error, so a scrape while a worker or sender started answered 500."""
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            with contextlib.suppress(OSError):  # gone meanwhile: its process ended
+                if os.path.getsize(path) >= 8:  # the header: how much of it is in use
+                    files.append(path)
+        return self.merge(files, accumulate=True)

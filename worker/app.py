@@ -7,11 +7,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from celeryconfig import deployment
 from models.db import dispose_engines
 from models.logs import configure_logging
+from models.metrics import ProcessFiles
 from models.settings import SettingsError
 from worker import broker_guard
 from worker.heartbeat import ShardHeartbeat
@@ -58,7 +58,7 @@ def _serve_metrics(**_: Any) -> None:
     port = settings().metrics_port
     if port:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        ProcessFiles(registry)
         start_http_server(port, registry=registry)
 
 
