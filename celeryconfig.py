@@ -46,10 +46,13 @@ task_publish_retry_policy = {
     "interval_max": 0.5,
 }
 task_default_queue = MAINTENANCE_QUEUE
-# Task events, so `celery events` and Flower show every task sent, started and finished
-# (their cost is measured in docs/performance.md).
-worker_send_task_events = True
-task_send_sent_event = True
+# Task events are off: where each booking is a task of its own (a quiet hour), they cost
+# the worker ~1 ms and the API ~0.5 ms of CPU per booking (kombu's Redis transport opens
+# a client for every event it fans out; docs/performance.md). Flower turns them on in
+# the running workers when it starts, as `celery -A worker.app control enable_events`
+# does by hand; the product's own monitoring is /metrics.
+worker_send_task_events = False
+task_send_sent_event = False
 timezone = "UTC"
 
 

@@ -15,7 +15,7 @@ from celery import Celery
 from kombu import Producer
 
 from celeryconfig import deployment
-from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args
+from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args, decide_headers
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,10 @@ class TaskSender:
                 self._producer_pid = os.getpid()
             try:
                 self.celery.send_task(
-                    DECIDE_ROOM, args=decide_args(room_id, seq, rooms), producer=self._producer
+                    DECIDE_ROOM,
+                    args=decide_args(room_id, seq, rooms),
+                    headers=decide_headers(),
+                    producer=self._producer,
                 )
             except Exception:
                 producer, self._producer = self._producer, None

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import stages
 from baseline import Baseline
 from procstat import CpuSampler, ms_between
 from redis import Redis
@@ -501,6 +502,7 @@ class Bench:
         """wrk's load; with per_request > 1, each request books that many rooms."""
         scenario = Scenario(name, rooms)
         commits = self.commits()
+        stages_before = stages.scrape(self.stack.base_url)
         with self.measured(scenario):
             wrk_cpu_start = time.monotonic()
             self.wrk(
@@ -517,6 +519,9 @@ class Bench:
             load_s = time.monotonic() - wrk_cpu_start
             drained = self.wait_decided(rooms)
         stats = self.row_stats(rooms)
+        scenario.extra["stages_ms"] = stages.between(
+            stages_before, stages.scrape(self.stack.base_url)
+        )
         scenario.requests = stats["accepted"]
         scenario.bookings = stats["decided"] * per_request
         scenario.decided_per_s = stats["decided"] / stats["span_s"] if stats["span_s"] else 0.0
@@ -769,6 +774,7 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
                 f"{s.extra['drain_s']:.1f} s after wrk ended, "
                 f"{s.extra.get('commits_per_booking', '-')} commits per booking"
             )
+            print(f"  stages p50/p99 ms: {stages.describe(s.extra['stages_ms'])}")
     batch = next((s for s in results if s.name == "batch_1000"), None)
     if batch:
         print(

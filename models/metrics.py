@@ -38,6 +38,42 @@ DECISION_LATENCY = Histogram(
     "From acceptance to decision, per request",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+# Where a request's time to its decision goes (docs/performance.md reads these):
+#   broker  a decide message's send -> a worker's pickup of it (per message)
+#   queued  a request's acceptance -> the pickup of the message that decided it
+#   lock    that pickup -> the rooms' locks held (Redis turn, advisory locks, earlier
+#           transactions of the same turn)
+#   decide  locks held -> every outcome written (read the queue and the snapshot, the
+#           engine, the writes)
+#   commit  the commit
+# queued + lock + decide + commit = acceptance -> decision committed. Wall clocks: the
+# API's database's for acceptance, the worker's for the rest.
+DECIDE_STAGE = Histogram(
+    "bookings_decide_stage_seconds",
+    "Where a request's time to decision goes, by stage (broker, queued, lock, decide, commit)",
+    ["stage"],
+    buckets=(
+        0.0005,
+        0.001,
+        0.002,
+        0.003,
+        0.005,
+        0.0075,
+        0.01,
+        0.015,
+        0.02,
+        0.03,
+        0.05,
+        0.075,
+        0.1,
+        0.2,
+        0.5,
+        1,
+        2.5,
+        5,
+        30,
+    ),
+)
 WEBHOOK_DELIVERIES = Counter(
     "bookings_webhook_deliveries_total",
     "Webhook delivery attempts, by outcome (delivered, retry, failed)",

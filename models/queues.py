@@ -6,6 +6,7 @@ one worker pool sees a room's messages in order. Periodic jobs use `maintenance`
 
 from __future__ import annotations
 
+import time
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -24,6 +25,15 @@ def decide_args(room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] 
     if rooms:
         args.append([str(room) for room in rooms])
     return args
+
+
+SENT_AT = "sent_at"  # a decide message's header: when it was sent (epoch seconds)
+
+
+def decide_headers() -> dict[str, float]:
+    """bookings.decide_room's headers: when it is sent, so the worker can tell how long
+    it waited in the broker (models/metrics.DECIDE_STAGE)."""
+    return {SENT_AT: time.time()}
 
 
 def room_shard(room_id: uuid.UUID | str, shards: int) -> int:

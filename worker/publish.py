@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from redis import Redis
 from redis.exceptions import RedisError
 
-from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args
+from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args, decide_headers
 from worker.app import app
 
 KICK_MARKER = "webhooks:kick"  # set while a dispatch is on its way (one at a time)
@@ -19,7 +19,7 @@ KICK_TTL_MS = 2000
 
 
 def publish_decide(room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> None:
-    app.send_task(DECIDE_ROOM, args=decide_args(room_id, seq, rooms))
+    app.send_task(DECIDE_ROOM, args=decide_args(room_id, seq, rooms), headers=decide_headers())
 
 
 def kick_dispatch(redis: Redis) -> None:

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.logs import log_context
-from models.queues import DECIDE_ROOM
+from models.queues import DECIDE_ROOM, SENT_AT
 from models.services.decide import RoomBusy
 from worker.app import app
 from worker.runtime import runtime
@@ -40,7 +40,8 @@ def decide_room(
     with log_context(room_id=room_id):
         try:
             also = [uuid.UUID(room) for room in rooms or ()]
-            decided = runtime().drain.run(uuid.UUID(room_id), seq, also)
+            sent_at = getattr(self.request, SENT_AT, None)
+            decided = runtime().drain.run(uuid.UUID(room_id), seq, also, sent_at=sent_at)
         except RoomBusy:
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
             raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None) from None

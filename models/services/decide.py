@@ -23,6 +23,7 @@ tests/unit/fake_store.py in memory), so this module is tested without a server.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -55,7 +56,7 @@ from models.locks import (
     room_lock_name,
     wake_marker_name,
 )
-from models.metrics import DECIDED, DECISION_LATENCY, ROOM_BUSY
+from models.metrics import DECIDE_STAGE, DECIDED, DECISION_LATENCY, ROOM_BUSY
 from models.services.wakeups import DECIDED_TTL_SECONDS, MARKER_TTL_SECONDS, RoomWaker
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,8 @@ class Turn:
     through: dict[uuid.UUID, int] = field(default_factory=dict)
     needs: frozenset[uuid.UUID] = frozenset()  # rooms to take for the home room to go on
     left: frozenset[uuid.UUID] = frozenset()  # held rooms whose queue was not emptied
+    locked_at: float = 0.0  # time.time() once the rooms' locks were held
+    written_at: float = 0.0  # ... once every outcome was written, before the commit
 
 
 def parse(rows: Sequence[QueuedRequest]) -> tuple[list[RoomRequest], list[Outcome]]:
@@ -198,6 +201,7 @@ def decide_turn(
             rooms = [*rooms, *tx.connected(rooms, MAX_ROOMS)]
         rooms = sorted(set(rooms))
         facts = tx.lock(rooms)
+        locked_at = time.time()
         found = tx.queued(rooms, batch_size)
         if not found:
             return Turn(rooms=frozenset(rooms))
@@ -217,6 +221,7 @@ def decide_turn(
         decided = {o.request_id: o for o in [*unreadable, *decision.outcomes]}
         parents = {r.parent_id for r in rows if r.parent_id and r.id in decided}
         events += tx.finish_batches(parents, now)
+        written_at = time.time()
     full = len(found) == batch_size or cut
     report = [
         (r.id, r.kind.value, decided[r.id].status.value, r.accepted_at)
@@ -233,6 +238,8 @@ def decide_turn(
         through=_through(rows, rooms, blocked),
         needs=frozenset(decision.needs(home) - set(rooms)),
         left=frozenset(blocked) | (frozenset(rooms) if full else frozenset()),
+        locked_at=locked_at,
+        written_at=written_at,
     )
 
 
@@ -412,9 +419,20 @@ class RoomDrain:
     waker: RoomWaker
     on_events: Callable[[], None] | None = None  # a commit wrote outbox events
 
-    def run(self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> int:
+    def run(
+        self,
+        room_id: uuid.UUID,
+        seq: int | None,
+        rooms: Sequence[uuid.UUID] = (),
+        *,
+        sent_at: float | None = None,
+    ) -> int:
         """`rooms`: the rooms the room's last turn held (a full batch of several rooms'
-        queues goes on with them all, rather than rediscover them a room at a time)."""
+        queues goes on with them all, rather than rediscover them a room at a time).
+        `sent_at`: when the message was sent (its time in the broker is measured)."""
+        picked_at = time.time()
+        if sent_at is not None:
+            DECIDE_STAGE.labels("broker").observe(max(0.0, picked_at - sent_at))
         turn = RoomTurn(self.redis, room_id, lock_ttl=ROOM_LOCK_TTL_SECONDS)
         started = turn.start(seq)
         if started == DONE:
@@ -424,7 +442,7 @@ class RoomDrain:
             raise RoomBusy(str(room_id))
         done: Drained | None = None
         try:
-            done = drain_room(self.store, room_id, also=rooms)
+            done = drain_room(self.store, room_id, also=rooms, picked_at=picked_at)
         finally:
             # If the lock expired meanwhile, the advisory locks still kept the rooms serial.
             through = done.last.through if done else {}
@@ -466,6 +484,7 @@ def drain_room(
     *,
     also: Sequence[uuid.UUID] = (),
     batch_size: int = BATCH_SIZE,
+    picked_at: float | None = None,
 ) -> Drained:
     """Decide a batch of the room's queue (with the rooms `also` names). While a request
     there names rooms not held, take them too, with every room the queues connect them
@@ -473,7 +492,9 @@ def drain_room(
     in, and those it could not take, are to be woken."""
     rooms, decided, events, widen = sorted({room_id, *also}), 0, 0, False
     for _ in range(MAX_TRANSACTIONS):
-        last = decide_batch(store, rooms, home=room_id, batch_size=batch_size, widen=widen)
+        last = decide_batch(
+            store, rooms, home=room_id, batch_size=batch_size, widen=widen, picked_at=picked_at
+        )
         decided, events = decided + last.count, events + last.events
         grown = last.needs - last.rooms
         if not grown or len(last.rooms) + len(grown) > MAX_ROOMS:
@@ -489,8 +510,10 @@ def decide_batch(
     home: uuid.UUID,
     batch_size: int = BATCH_SIZE,
     widen: bool = False,
+    picked_at: float | None = None,
 ) -> Turn:
-    """One transaction's worth; on a refused batch, the same requests one by one."""
+    """One transaction's worth; on a refused batch, the same requests one by one.
+    `picked_at`: when the worker took the message (the stages are measured from it)."""
     try:
         turn = decide_turn(store, rooms, home=home, batch_size=batch_size, widen=widen)
     except (OperationalError, InterfaceError):
@@ -503,9 +526,24 @@ def decide_batch(
             store, rooms, home=home, batch_size=batch_size, careful=True, widen=widen
         )
     now = utcnow()
+    committed_at = now.timestamp()
     for request_id, kind, outcome, accepted_at in turn.outcomes:  # once committed
         DECIDED.labels(kind, outcome).inc()
         if accepted_at is not None:
             DECISION_LATENCY.observe((now - accepted_at).total_seconds())
+            if picked_at is not None and turn.locked_at:
+                _observe_stages(accepted_at.timestamp(), picked_at, turn, committed_at)
         log.info("decided %s request: %s", kind, outcome, extra={"task_id": request_id})
     return turn
+
+
+def _observe_stages(accepted_at: float, picked_at: float, turn: Turn, committed_at: float) -> None:
+    """A decided request's time to decision, by stage (models/metrics.DECIDE_STAGE)."""
+    stages = (
+        ("queued", picked_at - accepted_at),
+        ("lock", turn.locked_at - picked_at),
+        ("decide", turn.written_at - turn.locked_at),
+        ("commit", committed_at - turn.written_at),
+    )
+    for stage, seconds in stages:
+        DECIDE_STAGE.labels(stage).observe(max(0.0, seconds))

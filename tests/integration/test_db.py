@@ -23,3 +23,26 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+
+
+def test_a_statement_planned_while_its_table_was_empty_is_planned_again_as_it_grows(
+    database: str,
+) -> None:
+    """Every connection plans each execution afresh (plan_cache_mode=force_custom_plan).
+
+    psycopg prepares a statement after its fifth run, and Postgres then keeps one generic
+    plan for it. Planned while `booking_requests` was empty, the worker's UPDATE by id
+    went on scanning the whole table once it held 9,000 rows (2.6 ms and 300 buffers a
+    booking after a flood), until autovacuum's ANALYZE happened to replace the plan.
+    """
+    engine = engine_for(database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+        conn.execute(text("CREATE TEMP TABLE grows (id int PRIMARY KEY, v text)"))
+        conn.execute(text("ANALYZE grows"))
+        conn.execute(text("PREPARE one(int[]) AS SELECT v FROM grows WHERE id = ANY($1)"))
+        for _ in range(8):  # past the five custom plans after which a generic one is kept
+            conn.execute(text("EXECUTE one(ARRAY[1])"))
+        conn.execute(text("INSERT INTO grows SELECT i, 'x' FROM generate_series(1, 20000) i"))
+        plan = "\n".join(conn.execute(text("EXPLAIN EXECUTE one(ARRAY[1])")).scalars())
+    assert "Index" in plan, plan

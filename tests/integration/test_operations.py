@@ -30,6 +30,9 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
+STAGES = ("queued", "lock", "decide", "commit")
+
+
 def test_metrics_count_requests_decisions_latency_and_queue_depth(
     api: Api, user: dict[str, str], room: str
 ) -> None:
@@ -47,6 +50,7 @@ def test_metrics_count_requests_decisions_latency_and_queue_depth(
             for name, labels in (
                 ("bookings_requests_decided_total", decided),
                 ("bookings_decision_seconds_count", {}),
+                *(("bookings_decide_stage_seconds_count", {"stage": s}) for s in STAGES),
             )
         )
 
@@ -64,6 +68,10 @@ def test_metrics_count_requests_decisions_latency_and_queue_depth(
         >= 1
     )
     assert metric(text, "bookings_decision_seconds_count") >= 1
+    # the message's time in the broker, and the request's stages (acceptance -> pickup
+    # -> locks -> outcomes written -> commit), each a histogram of seconds
+    for stage in ("broker", *STAGES):
+        assert metric(text, "bookings_decide_stage_seconds_count", stage=stage) >= 1
     assert "bookings_http_request_seconds_bucket{" in text
     for shard in range(4):
         assert f'bookings_queue_depth{{queue="rooms.{shard}"}}' in text

@@ -103,9 +103,12 @@ def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
         assert queue.routing_key == queue.name
 
 
-def test_task_events_are_on_for_celery_events_and_flower() -> None:
-    assert celeryconfig.worker_send_task_events is True
-    assert celeryconfig.task_send_sent_event is True
+def test_task_events_are_off_but_can_be_turned_on_in_a_running_worker() -> None:
+    """Off for their cost per task; Flower (or `celery control enable_events`) turns them
+    on through the workers' remote control, which must stay enabled."""
+    assert celeryconfig.worker_send_task_events is False
+    assert celeryconfig.task_send_sent_event is False
+    assert getattr(celeryconfig, "worker_enable_remote_control", True) is True
 
 
 def test_a_job_declared_beside_its_code_is_scheduled_run_by_tick_and_locked_apart() -> None:
