@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install lock run test test-slow test-all lint format audit bench profile clean
+.PHONY: install lock run test test-slow test-all lint format audit bench bench-soak profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,9 +56,16 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # BENCH_WORKERS, BENCH_CONCURRENCY, BENCH_API_WORKERS: see bench/stack.py; wrk is the load.
+# The scenarios run back to back with no pause (as production lives); the goals are read
+# from that. `bench/run.py --settle` for the settled figures.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
+
+# The floods, then 100 requests/s for BENCH_SOAK_MINUTES (10): p99 of each minute.
+bench-soak: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py --only spread,hot,soak
 
 # py-spy profiles of the API and the worker under one scenario (bench/profile.py).
 SCENARIO ?= spread
