@@ -5,7 +5,6 @@ from __future__ import annotations
 import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
-from redis import Redis
 
 from api.auth import init_auth
 from api.auth_events import listener_for
@@ -36,8 +35,8 @@ from api.routes import (
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
 from api.spec_rules import DocumentedErrors, field_examples, text_patterns
-from models.db import session_factory
-from models.services.wakeups import BackgroundWaker, RoomWaker
+from models.runtime import build
+from models.services.wakeups import BackgroundWaker
 from models.settings import Settings, load_settings
 
 REDIS_TIMEOUT = 0.5  # seconds
@@ -73,16 +72,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     # A write never waits on Redis or the broker: wake-ups go out from a thread of their
     # own, and the rate limiter gives up fast. If Redis hangs, the rows are committed
     # and the sweeper wakes their rooms.
-    redis = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
-    )
     sender = TaskSender(settings)
+    core = build(
+        settings,
+        sender.publish_decide,
+        pool_size=settings.api_threads,
+        redis_timeout=REDIS_TIMEOUT,
+        redis_connect_timeout=REDIS_TIMEOUT,
+    )
     svc = Services(
-        settings=settings,
-        sessions=session_factory(settings.database_url, pool_size=settings.api_threads),
-        redis=redis,
+        settings=core.settings,
+        sessions=core.sessions,
+        redis=core.redis,
         sender=sender,
-        waker=BackgroundWaker(RoomWaker(redis, sender.publish_decide)),
+        waker=BackgroundWaker(core.waker),
         principals=PrincipalCache(),
         auth_events=listener_for(settings.database_url),
         wait_slots=WaitSlots(settings.api_threads),

@@ -119,14 +119,14 @@ def create_admin(email: str, password: str, name: str, if_missing: bool) -> None
     """Make a new admin, or promote an existing user (and set the password)."""
     from sqlalchemy import select
 
-    from models.db import session_factory
     from models.services import accounts
     from models.tables.users import User
+    from worker.runtime import runtime
 
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
     settings = settings_or_exit(require_secret=False)
-    with session_factory(settings.database_url).begin() as session:
+    with runtime().sessions.begin() as session:
         known = select(User).where(User.email == accounts.normalize_email(email))
         if if_missing and session.scalars(known).first() is not None:
             click.echo(f"{email} is already registered: left as it is")
@@ -160,11 +160,11 @@ def seed_command() -> None:
     """Demo users, rooms and bookings (bookings are decided by the workers)."""
     share_metrics_dir()  # its accepted requests count in the host's /metrics too
     from cli.seed import seed
-    from models.db import session_factory
     from worker.runtime import runtime
 
-    settings = settings_or_exit(require_secret=False)
-    logins = seed(session_factory(settings.database_url), runtime().waker)
+    settings_or_exit(require_secret=False)
+    rt = runtime()
+    logins = seed(rt.sessions, rt.waker)
     for email, password in logins:
         click.echo(f"login: {email} / {password}")
 
@@ -176,11 +176,11 @@ def import_(file: Path, email: str | None) -> None:
     """Submit a CSV or JSON file of bookings as one batch; follow it until decided."""
     share_metrics_dir()  # before prometheus_client loads: the counts outlive this process
     from cli.importer import import_file
-    from models.db import session_factory
     from worker.runtime import runtime
 
-    settings = settings_or_exit(require_secret=False)
-    sys.exit(import_file(session_factory(settings.database_url), runtime().waker, file, email))
+    settings_or_exit(require_secret=False)
+    rt = runtime()
+    sys.exit(import_file(rt.sessions, rt.waker, file, email))
 
 
 @main.command()

@@ -84,15 +84,14 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 def _seed_first_run() -> None:
     from cli.seed import is_seeded, seed
-    from models.db import session_factory
     from worker.runtime import runtime
 
-    settings = settings_or_exit()
-    sessions = session_factory(settings.database_url)
-    if is_seeded(sessions):
+    settings_or_exit()
+    rt = runtime()
+    if is_seeded(rt.sessions):
         click.echo("demo data: already there (bookings seed adds it again)")
         return
-    for email, password in seed(sessions, runtime().waker):
+    for email, password in seed(rt.sessions, rt.waker):
         click.echo(f"demo login: {email} / {password}")
 
 

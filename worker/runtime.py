@@ -1,4 +1,5 @@
-"""What a worker process needs, built on first use (never at import): settings, DB, Redis."""
+"""What a worker process needs, built on first use (never at import): what every process
+has (models/runtime.py) and the drain that decides rooms."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import cache, partial
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import session_factory
+from models.runtime import build
 from models.services.decide import RoomDrain
 from models.services.room_store import PgRoomStore
 from models.services.wakeups import RoomWaker
@@ -28,9 +29,8 @@ class Runtime:
 
 @cache
 def runtime() -> Runtime:
-    found = settings()
-    sessions = session_factory(found.database_url)
-    redis = Redis.from_url(found.redis_url, socket_connect_timeout=3, socket_timeout=10)
-    waker = RoomWaker(redis, publish_decide)
-    drain = RoomDrain(PgRoomStore(sessions), redis, waker, partial(kick_dispatch, redis))
-    return Runtime(found, sessions, redis, waker, drain)
+    core = build(settings(), publish_decide)
+    drain = RoomDrain(
+        PgRoomStore(core.sessions), core.redis, core.waker, partial(kick_dispatch, core.redis)
+    )
+    return Runtime(core.settings, core.sessions, core.redis, core.waker, drain)

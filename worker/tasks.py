@@ -40,7 +40,8 @@ def decide_room(
     with log_context(room_id=room_id):
         try:
             also = [uuid.UUID(room) for room in rooms or ()]
-            sent_at = getattr(self.request, SENT_AT, None)
+            # A retry (its room was busy) waits out its countdown: not the broker's time.
+            sent_at = None if self.request.retries else getattr(self.request, SENT_AT, None)
             decided = runtime().drain.run(uuid.UUID(room_id), seq, also, sent_at=sent_at)
         except RoomBusy:
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
