@@ -25,6 +25,8 @@ SLOW = {
     "tests/integration/test_webhooks.py": "retries and a killed sender (27 s)",
     "tests/integration/test_webhook_fairness.py": "hanging receivers, paced (25 s)",
     "tests/integration/test_authorization_matrix.py": "every operation by six callers (17 s)",
+    "tests/integration/test_redis_faults.py": "Redis and broker restarts (9 s)",
+    "tests/integration/test_crash_recovery.py": "a worker killed mid-batch (8 s)",
 }
 
 
