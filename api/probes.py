@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from api.context import Services
 from models.heartbeats import shard_consumers
-from models.services import webhooks
+from models.webhooks import service as webhooks
 
 DEADLINE = 0.5  # seconds a probe or scrape waits for one dependency
 RECHECK = 1.0  # seconds a failed check is answered again without asking

@@ -27,7 +27,7 @@ from models.settings import Settings
 DECLARING = (
     "models.services.sweeper",
     "models.services.housekeeping",
-    "models.services.webhooks",
+    "models.webhooks.service",
 )
 SKIPPED = -1  # another run holds the job's lock
 

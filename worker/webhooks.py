@@ -11,14 +11,14 @@ import uuid
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.domain.states import utcnow
-from models.domain.webhook_urls import Unresolved, UnsafeUrl, check_url
 from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
 from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
-from models.services import webhooks
+from models.webhooks import service as webhooks
+from models.webhooks.sender import encode, send, signed_headers
+from models.webhooks.urls import Unresolved, UnsafeUrl, check_url
 from worker.app import app
 from worker.publish import forget_kick
 from worker.runtime import runtime
-from worker.webhook_sender import encode, send, signed_headers
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from api.schemas.webhooks import (
     WebhookSchema,
 )
 from models.domain.states import utcnow
-from models.domain.webhook_urls import UnsafeUrl, check_url
 from models.errors import ValidationFailed
 from models.pages import Page, page
-from models.services import webhooks
 from models.tables.webhooks import Webhook, WebhookDelivery
+from models.webhooks import service as webhooks
+from models.webhooks.urls import UnsafeUrl, check_url
 
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Webhooks")
 

@@ -4,7 +4,7 @@
 by Postgres from the rows as they stand once the change is written: an event exists if
 and only if its change committed. Nothing is written while no webhook is active (nobody
 could receive it: a webhook made later receives the events after it).
-`models/services/webhooks.py` fans events out to deliveries; the worker sends them.
+`models/webhooks/service.py` fans events out to deliveries; the worker sends them.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class Webhook(UUIDPk, Timestamps, Base):
     # The signing key (whsec_…): needed to sign every delivery, so kept as is; shown once.
     secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
-    # Fair delivery (services/webhooks.claim): the lease of the one attempt in flight, the
+    # Fair delivery (models/webhooks/service.claim): the lease of the one attempt in flight, the
     # failed attempts in a row, and the circuit breaker's end (no attempt before it).
     sending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.services.webhooks import BREAKER_FAILURES
+from models.webhooks.service import BREAKER_FAILURES
 from tests.helpers import Api, assert_error, booking_body, future, wait_until
 from tests.roles import start_role, stop_role
 from tests.webhook_receiver import Receiver, receiving
@@ -194,7 +194,7 @@ def test_a_delivery_whose_last_attempt_waits_for_the_trial_fails_with_it(
     the breaker's trial; a trial that fails fails it too. So a dead receiver's deliveries
     end FAILED on their own schedule, and its backlog does not grow without bound."""
     from models.domain.states import utcnow
-    from models.services import webhooks
+    from models.webhooks import service as webhooks
 
     owner = api.me(user)
     now = utcnow()

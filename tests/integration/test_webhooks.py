@@ -21,9 +21,9 @@ from standardwebhooks import Webhook as Verifier
 
 from models.domain.identity import Principal
 from models.domain.states import Role, utcnow
-from models.services import webhooks
 from models.services.outbox import TASK_FINISHED, emit
 from models.tables.webhooks import Event, WebhookDelivery
+from models.webhooks import service as webhooks
 from tests.helpers import Api, assert_error, booking_body, future, wait_until
 from tests.roles import start_role, stop_role
 from tests.webhook_receiver import Receiver, receiving

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.services.webhooks import BREAKER_FAILURES, BREAKER_MAX, breaker_open
+from models.webhooks.service import BREAKER_FAILURES, BREAKER_MAX, breaker_open
 
 
 def test_the_breaker_stays_open_longer_with_each_failure() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.domain.webhook_urls import UnsafeUrl, check_url, is_public
+from models.webhooks.urls import UnsafeUrl, check_url, is_public
 
 
 def resolving(*addresses: str):  # type: ignore[no-untyped-def]
@@ -87,7 +87,7 @@ def test_allow_private_lets_loopback_and_http_through() -> None:
 
 
 def test_retries_back_off_exponentially_and_outlast_an_hour_with_the_defaults() -> None:
-    from models.services.webhooks import retry_delay
+    from models.webhooks.service import retry_delay
 
     delays = [retry_delay(n, 30).total_seconds() for n in range(1, 8)]  # before attempts 2..8
     for n, delay in enumerate(delays, start=1):
@@ -97,7 +97,7 @@ def test_retries_back_off_exponentially_and_outlast_an_hour_with_the_defaults() 
 
 
 def test_a_name_that_does_not_resolve_is_retryable_and_a_malformed_one_is_not() -> None:
-    from models.domain.webhook_urls import Unresolved, system_resolver
+    from models.webhooks.urls import Unresolved, system_resolver
 
     with pytest.raises(Unresolved):
         system_resolver("no-such-host.invalid", 443)
@@ -112,8 +112,8 @@ def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline() -> None:
     import threading
     import time
 
-    from models.domain.webhook_urls import Target
-    from worker.webhook_sender import send
+    from models.webhooks.sender import send
+    from models.webhooks.urls import Target
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

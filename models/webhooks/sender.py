@@ -15,7 +15,7 @@ import urllib3
 import urllib3.connection
 from standardwebhooks import Webhook as Signer
 
-from models.domain.webhook_urls import Target
+from models.webhooks.urls import Target
 
 TIMEOUT_SECONDS = 10.0
 EXCERPT_BYTES = 200
