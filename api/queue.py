@@ -15,6 +15,7 @@ from celery import Celery
 from kombu import Producer
 
 from celeryconfig import deployment
+from models import broker_clients
 from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args, decide_headers
 from models.settings import Settings
 
@@ -27,6 +28,7 @@ class TaskSender:
     """Publishes to the room queues and asks the broker how deep they are."""
 
     def __init__(self, settings: Settings) -> None:
+        broker_clients.install()  # one Redis client per broker channel, not per publish
         self.celery = Celery("bookings-api")
         self.celery.config_from_object("celeryconfig")
         self.celery.conf.update(deployment(settings))

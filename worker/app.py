@@ -9,6 +9,7 @@ from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
 
 from celeryconfig import deployment
+from models import broker_clients
 from models.db import dispose_engines
 from models.logs import configure_logging
 from models.metrics import ProcessFiles
@@ -19,6 +20,7 @@ from worker.settings import settings
 
 # Celery 5.7 workers die when a Redis broker restarts under load; see worker/broker_guard.py.
 broker_guard.install()
+broker_clients.install()  # one Redis client per broker channel (models/broker_clients.py)
 
 app = Celery("bookings")
 app.config_from_object("celeryconfig")
