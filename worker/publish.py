@@ -29,7 +29,11 @@ def kick_dispatch(redis: Redis) -> None:
             return
     except RedisError:
         pass  # no marker: send anyway (the sweep would find the events in seconds too)
-    app.send_task(DISPATCH_WEBHOOKS)
+    try:
+        app.send_task(DISPATCH_WEBHOOKS)
+    except Exception:
+        forget_kick(redis)  # not sent: the next commit's events must kick again
+        raise
 
 
 def forget_kick(redis: Redis) -> None:

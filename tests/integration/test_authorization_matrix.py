@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from models.domain.states import utcnow
-from models.services import accounts, webhooks
+from models.services import accounts
 from models.tables.webhooks import Webhook
+from models.webhooks import service as webhooks
 from tests.helpers import Api, booking_body, future, undecided, wait_until
 
 PRIVATE = "PRIVATE-0b6c1e"  # in the owner's titles, descriptions and attendees
