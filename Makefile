@@ -29,8 +29,12 @@ run: install
 
 # `make test` leaves out the long suites (tests/conftest.py SLOW) to stay under two
 # minutes; `make test-slow` runs only them; `make test-all` runs everything (.ci/run does).
+# With the servers named (TEST_DATABASE_URL and TEST_REDIS_URL, as CI and this machine
+# have them) it runs in two processes (pytest-xdist), each with its own database, Redis
+# db and worker; embedded servers (a bare machine) and another broker run in one.
+XDIST := $(if $(and $(TEST_DATABASE_URL),$(TEST_REDIS_URL)),$(if $(TEST_BROKER_URL),,-n 2),)
 test: install
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

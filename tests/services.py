@@ -73,9 +73,13 @@ def drop_database(url: str) -> None:
 
 
 def redis_url_for_tests() -> str:
-    """The test Redis with its own logical database, so a developer's data is left alone."""
+    """The test Redis with its own logical database, so a developer's data is left alone;
+    under pytest-xdist each process has the next one (gw0: TEST_REDIS_DB, gw1: + 1, ...),
+    as it has its own database and its own worker."""
     parts = urlsplit(redis_base_url())
-    return parts._replace(path=f"/{os.environ.get('TEST_REDIS_DB', '13')}").geturl()
+    base = int(os.environ.get("TEST_REDIS_DB", "13"))
+    xdist = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return parts._replace(path=f"/{base + int(xdist.removeprefix('gw'))}").geturl()
 
 
 def integration_environment() -> dict[str, str]:
