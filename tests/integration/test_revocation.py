@@ -135,6 +135,7 @@ def test_changes_made_while_the_listener_was_cut_off_hold_once_it_is_back(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = 'bookings-auth-listener' AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"  # not a parallel run's listener
             )
         )
         session.execute(text("UPDATE users SET role = 'USER' WHERE email = 'admin@example.com'"))
