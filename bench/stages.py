@@ -61,12 +61,3 @@ def between(before: Buckets, after: Buckets) -> dict[str, dict[str, float | None
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 2)
-
-
-def describe(stages: dict[str, dict[str, float | None]]) -> str:
-    def cell(v: float | None) -> str:
-        return "-" if v is None else f"{v:.1f}"
-
-    return ", ".join(
-        f"{stage} {cell(s['p50_ms'])}/{cell(s['p99_ms'])}" for stage, s in stages.items() if s["n"]
-    )

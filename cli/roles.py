@@ -110,24 +110,20 @@ def api_argv(port: int, *, workers: int, threads: int, host: str) -> list[str]:
     ]
 
 
-def _celery_worker(queues: str, *options: str) -> list[str]:
-    """`celery worker` of the workers' app on `queues`, logging at the settings' level."""
+def _celery(command: str, *args: str) -> list[str]:
+    """`celery -A worker.app COMMAND ARGS`, logging at the settings' level."""
     settings = settings_or_exit(require_secret=False)
     return [
         sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "worker.app",
-        "worker",
-        "-Q",
-        queues,
-        *options,
-        "--loglevel",
-        settings.log_level,
-        "--without-gossip",
-        "--without-mingle",
+        *("-m", "celery", "-A", "worker.app", command),
+        *args,
+        *("--loglevel", settings.log_level),
     ]
+
+
+def _celery_worker(queues: str, *options: str) -> list[str]:
+    """`celery worker` of the workers' app on `queues`."""
+    return _celery("worker", "-Q", queues, *options, "--without-gossip", "--without-mingle")
 
 
 def webhook_worker_argv(concurrency: int) -> list[str]:
@@ -168,18 +164,5 @@ def celery_worker_argv(shards: str | None, concurrency: int | None) -> list[str]
 
 
 def beat_argv(schedule_dir: str) -> list[str]:
-    settings = settings_or_exit(require_secret=False)
     Path(schedule_dir).mkdir(parents=True, exist_ok=True)
-    schedule = str(Path(schedule_dir) / "celerybeat-schedule")
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "worker.app",
-        "beat",
-        "--loglevel",
-        settings.log_level,
-        "--schedule",
-        schedule,
-    ]
+    return _celery("beat", "--schedule", str(Path(schedule_dir) / "celerybeat-schedule"))

@@ -16,30 +16,39 @@ pool, through kombu's own code, exactly as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kombu.transport import redis as kombu_redis
 
-_KEPT = "_bookings_kept_client"
-_INSTALLED = "_bookings_keeps_clients"
+_PATCHED = "_bookings_patched"
 
 
-def install() -> None:
-    """Keep each Redis channel's synchronous client (idempotent)."""
+def patch_channel(method: str, wrap: Callable[[Any], Callable[..., Any]]) -> None:
+    """Replace a method of kombu's Redis channel by `wrap(original)`, once (idempotent)."""
     channel_class: Any = kombu_redis.Channel
-    original = channel_class._create_client
-    if getattr(original, _INSTALLED, False):
+    original = getattr(channel_class, method)
+    if getattr(original, _PATCHED, False):
         return
+    replacement = wrap(original)
+    setattr(replacement, _PATCHED, True)
+    setattr(channel_class, method, replacement)
 
+
+def _keeping_clients(original: Callable[..., Any]) -> Callable[..., Any]:
     def _create_client(self: Any, asynchronous: bool = False) -> Any:
         if asynchronous:
             return original(self, asynchronous=True)
         pool = self.pool  # kombu rebuilds it (or refuses) after a disconnect
-        kept = self.__dict__.get(_KEPT)
+        kept = self.__dict__.get("_bookings_kept_client")
         if kept is None or kept.connection_pool is not pool:
             kept = original(self, asynchronous=False)
-            self.__dict__[_KEPT] = kept
+            self.__dict__["_bookings_kept_client"] = kept
         return kept
 
-    setattr(_create_client, _INSTALLED, True)
-    channel_class._create_client = _create_client
+    return _create_client
+
+
+def install() -> None:
+    """Keep each Redis channel's synchronous client (idempotent)."""
+    patch_channel("_create_client", _keeping_clients)

@@ -28,26 +28,24 @@ no-op), and the sweeper re-sends any room left QUEUED within seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-_GUARDED = "_bookings_guarded"
+from models.broker_clients import patch_channel
 
 
-def install() -> None:
-    """Guard the redis transport's channels (idempotent)."""
-    channel_class: Any = kombu_redis.Channel
-    original = channel_class._connparams
-    if getattr(original, _GUARDED, False):
-        return
-
+def _guarded(original: Callable[..., Any]) -> Callable[..., Any]:
     def _connparams(self: Any, asynchronous: bool = False) -> Any:
         transport = self.connection
         if transport is None or transport.client is None:
             raise RedisConnectionError("this broker channel's connection was closed")
         return original(self, asynchronous=asynchronous)
 
-    setattr(_connparams, _GUARDED, True)
-    channel_class._connparams = _connparams
+    return _connparams
+
+
+def install() -> None:
+    """Guard the redis transport's channels (idempotent)."""
+    patch_channel("_connparams", _guarded)

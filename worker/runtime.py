@@ -6,24 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, partial
 
-from redis import Redis
-from sqlalchemy.orm import Session, sessionmaker
-
-from models.runtime import build
+from models.runtime import Core, build
 from models.services.decide import RoomDrain
 from models.services.room_store import PgRoomStore
-from models.services.wakeups import RoomWaker
-from models.settings import Settings
 from worker.publish import kick_dispatch, publish_decide
 from worker.settings import settings
 
 
 @dataclass(frozen=True)
-class Runtime:
-    settings: Settings
-    sessions: sessionmaker[Session]
-    redis: Redis
-    waker: RoomWaker
+class Runtime(Core):
     drain: RoomDrain
 
 
