@@ -26,7 +26,8 @@ from collections import deque
 from typing import Protocol
 
 import psycopg
-from sqlalchemy.engine import make_url
+
+from models.db import TCP_BOUNDS, conninfo
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,7 @@ class AuthListener:
     """One per database per process (`listener_for`)."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+        self._dsn = conninfo(database_url)  # several hosts: the writable one, as the pool
         self._caches: weakref.WeakSet[Forgetful] = weakref.WeakSet()
         self._revoked: dict[uuid.UUID, float] = {}
         self._lock = threading.Lock()
@@ -113,10 +113,7 @@ class AuthListener:
             self._dsn,
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
+            **TCP_BOUNDS,
             application_name="bookings-auth-listener",
         )
         try:

@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.exc import IntegrityError, InterfaceError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseDown
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 from werkzeug import exceptions as werkzeug_exceptions
@@ -63,10 +63,16 @@ _CODES = {
 }
 
 
+# A 503 says when to try again: a database failover takes seconds (docs/operations.md).
+RETRY_AFTER_SECONDS = 5
+
+
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> ResponseReturnValue:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
+    if status == 503:
+        return jsonify(body), status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return jsonify(body), status
 
 
@@ -107,9 +113,8 @@ def handle_domain(exc: DomainError) -> ResponseReturnValue:
 
 
 def handle_unavailable(exc: Exception) -> ResponseReturnValue:
-    which = (
-        "database" if isinstance(exc, DatabaseDown | InterfaceError | PoolExhausted) else "broker"
-    )
+    database = isinstance(exc, DatabaseDown | InterfaceError | PoolExhausted | DBAPIError)
+    which = "database" if database else "broker"
     log.warning("%s unavailable: %s", which, exc.__class__.__name__)
     return error_response(
         503,
@@ -117,6 +122,14 @@ def handle_unavailable(exc: Exception) -> ResponseReturnValue:
         f"the {which} is unavailable; nothing was changed",
         {"service": which},
     )
+
+
+def handle_database_error(exc: DBAPIError) -> ResponseReturnValue:
+    """A session the server ended (a restart, a failover, a bound it enforces) is an
+    outage like any other; any other database error is unexpected."""
+    if exc.connection_invalidated:
+        return handle_unavailable(exc)
+    return handle_unexpected(exc)
 
 
 def handle_integrity(exc: IntegrityError) -> ResponseReturnValue:
@@ -134,6 +147,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
     app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(DatabaseDown, handle_unavailable)
     app.register_error_handler(InterfaceError, handle_unavailable)
     app.register_error_handler(PoolExhausted, handle_unavailable)

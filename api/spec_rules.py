@@ -89,18 +89,23 @@ class DocumentedErrors(BasePlugin):
         if path.startswith("/v1/"):
             errors[414] = "the URI is longer than 8 KiB"
             errors[431] = "too many header fields, or too large"
-            errors[503] = "a backing service is down; nothing was changed"
+            errors[503] = (
+                "a backing service is down; nothing is half-written (details.service"
+                " names it; details.task_id, when present, is a write whose commit was"
+                " cut off: its task says whether it was stored)"
+            )
         if not path.startswith(UNLIMITED):
             errors[429] = "rate limited"
         documented = {str(key) for key in responses}
         for code, why in errors.items():
             if str(code) not in documented:
                 responses[str(code)] = {"description": why, "content": ERROR}
-        if "429" in responses:
-            responses["429"].setdefault("headers", {})["Retry-After"] = {
-                "description": "seconds until a request may succeed",
-                "schema": {"type": "integer"},
-            }
+        for limited in ("429", "503"):
+            if limited in responses:
+                responses[limited].setdefault("headers", {})["Retry-After"] = {
+                    "description": "seconds until a request may succeed",
+                    "schema": {"type": "integer"},
+                }
         accepted = next((key for key in responses if str(key) == "202"), None)
         if accepted is not None:  # flask-smorest keys its own responses by int
             responses[accepted].setdefault("headers", {})["Location"] = {

@@ -31,6 +31,7 @@ from cli.roles import (
     webhooks_argv,
     worker_argv,
 )
+from models.db import conninfo
 from models.settings import STATE_DIR
 from models.state_env import remove_state_env, write_state_env
 
@@ -40,13 +41,12 @@ STOP_GRACE_SECONDS = 15
 def ensure_database(url: str) -> None:
     """Create the database of a local development setup if the server lacks it."""
     target = make_url(url)
-    libpq = target.set(drivername="postgresql")
     try:
-        psycopg.connect(libpq.render_as_string(hide_password=False), connect_timeout=5).close()
+        psycopg.connect(conninfo(url), connect_timeout=5).close()
     except psycopg.OperationalError as exc:
         if "does not exist" not in str(exc):
             raise click.ClickException(f"cannot reach the database: {exc}") from exc
-        server = libpq.set(database="postgres").render_as_string(hide_password=False)
+        server = conninfo(url, dbname="postgres")
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(target.database))))
         click.echo(f"created database {target.database}")

@@ -48,3 +48,10 @@ class Conflict(DomainError):
 
 class IdempotencyKeyReused(ValidationFailed):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Unavailable(DomainError):
+    """A backing service went away; the details say which, and what became of the write."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"

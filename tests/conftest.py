@@ -27,6 +27,7 @@ SLOW = {
     "tests/integration/test_authorization_matrix.py": "every operation by six callers (17 s)",
     "tests/integration/test_redis_faults.py": "Redis and broker restarts (9 s)",
     "tests/integration/test_crash_recovery.py": "a worker killed mid-batch (8 s)",
+    "tests/integration/test_failover.py": "a standby lost, a primary failed over (75 s)",
 }
 
 

@@ -30,6 +30,7 @@ class Sent:
     room: str
     start: datetime
     hot: bool
+    at: float = 0.0  # time.monotonic() when the 202 came
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Load:
     sent: list[Sent] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     bodies_5xx: list[str] = field(default_factory=list)
+    slowest: float = 0.0  # seconds, the longest wait for an answer
+    without_retry_after: int = 0  # 503s that did not say when to try again
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -58,7 +61,8 @@ class Load:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(60)
+        if self._thread.ident is not None:  # started
+            self._thread.join(60)
 
     def _run(self) -> None:
         interval = 1.0 / self.rate
@@ -78,6 +82,7 @@ class Load:
             room = self.rooms[n % len(self.rooms)]
             # a slot of its own: no other request of this room asks for it
             start = self._base + timedelta(hours=HOT_SLOTS + n // len(self.rooms))
+        began = time.monotonic()
         try:
             response = self.client.post(
                 "/v1/bookings", json=booking_body(room, start, 30), headers=self.headers
@@ -86,12 +91,16 @@ class Load:
             self.statuses[599] += 1
             self.bodies_5xx.append(repr(exc))
             return None
+        answered = time.monotonic()
+        self.slowest = max(self.slowest, answered - began)
         self.statuses[response.status_code] += 1
         if response.status_code >= 500:
             self.bodies_5xx.append(response.get_data(as_text=True)[:500])
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            self.without_retry_after += 1
         if response.status_code != 202:
             return None
-        sent = Sent(str(response.json["task_id"]), room, start, hot)
+        sent = Sent(str(response.json["task_id"]), room, start, hot, answered)
         self.sent.append(sent)
         return sent
 
@@ -178,3 +187,9 @@ def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
         if any(later < earlier for earlier, later in itertools.pairwise(times)):
             problems.append(f"room {room}: a later request was decided before an earlier one")
     return problems
+
+
+def longest_pause(times: list[float], since: float, until: float) -> float:
+    """The longest stretch within [since, until] with none of `times` in it (seconds)."""
+    marks = [since, *sorted(t for t in times if since < t < until), until]
+    return max(b - a for a, b in itertools.pairwise(marks))

@@ -7,7 +7,7 @@ import uuid
 
 from celery import Task
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from models.logs import log_context
 from models.queues import DECIDE_ROOM, SENT_AT
@@ -46,4 +46,10 @@ def decide_room(
         except RoomBusy:
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
             raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None) from None
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The server ended the session (a paused worker past its idle-in-transaction
+            # bound, a restart): the turn was rolled back; take it again.
+            raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, max_retries=None) from exc
         return decided

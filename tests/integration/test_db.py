@@ -1,4 +1,5 @@
-"""models/db.py: pooled connections that the server dropped are replaced, not used."""
+"""models/db.py: pooled connections that the server dropped are replaced, not used; every
+connection is bounded."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from models.db import engine_for
+from models.commit_bound import BoundedConnection
+from models.db import (
+    CONNECT_TIMEOUT_SECONDS,
+    IDLE_IN_TRANSACTION_MS,
+    STATEMENT_TIMEOUT_MS,
+    TCP_BOUNDS,
+    engine_for,
+)
+from models.locks import ROOM_LOCK_TTL_SECONDS
 from tests import services
 
 
@@ -46,3 +55,26 @@ def test_a_statement_planned_while_its_table_was_empty_is_planned_again_as_it_gr
         conn.execute(text("INSERT INTO grows SELECT i, 'x' FROM generate_series(1, 20000) i"))
         plan = "\n".join(conn.execute(text("EXPLAIN EXECUTE one(ARRAY[1])")).scalars())
     assert "Index" in plan, plan
+
+
+def test_every_connection_is_bounded_on_the_server_and_on_the_wire(database: str) -> None:
+    """Nothing waits forever on a dead host or a paused peer (models/db.py)."""
+    engine = engine_for(database)
+    with engine.connect() as conn:
+        shown = {
+            name: conn.execute(text(f"SHOW {name}")).scalar_one()
+            for name in ("statement_timeout", "idle_in_transaction_session_timeout")
+        }
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, BoundedConnection)
+        params = raw.info.get_parameters()
+    assert shown == {
+        "statement_timeout": f"{STATEMENT_TIMEOUT_MS // 1000}s",
+        "idle_in_transaction_session_timeout": f"{IDLE_IN_TRANSACTION_MS // 1000}s",
+    }
+    assert params["connect_timeout"] == str(CONNECT_TIMEOUT_SECONDS)
+    assert {name: params[name] for name in TCP_BOUNDS} == {
+        name: str(value) for name, value in TCP_BOUNDS.items()
+    }
+    # A paused holder of a room lets go of it no later than the room's Redis lock expires.
+    assert IDLE_IN_TRANSACTION_MS <= ROOM_LOCK_TTL_SECONDS * 1000

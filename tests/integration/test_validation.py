@@ -460,6 +460,7 @@ def test_database_down_is_503_without_a_stack_trace() -> None:
     )
 
     error = assert_error(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["Retry-After"] == "5"
     text = response.get_data(as_text=True)
     assert "Traceback" not in text
     assert 'File "' not in text
@@ -494,11 +495,45 @@ def test_a_connection_the_database_dropped_is_a_503_then_replaced(
 
     dropped = api.client.post("/v1/bookings", json=booking_body(room, future(1)), headers=user)
     assert_error(dropped, 503, "SERVICE_UNAVAILABLE")
+    assert dropped.headers["Retry-After"] == "5"
     assert "Traceback" not in dropped.get_data(as_text=True)
     task = api.book(user, booking_body(room, future(1)))
 
     assert request_count(sessions) == before + 1
     assert api.wait_task(user, task)["status"] == "SUCCEEDED"
+
+
+def test_a_commit_cut_off_is_a_503_naming_the_task_that_says_if_it_was_stored(
+    api: Api,
+    user: dict[str, str],
+    room: str,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The connection breaks during COMMIT (the primary died at that moment): whether the
+    row was stored is unknown to the API, so the 503 names the task, whose status says
+    (here 404: the server ended the session before committing)."""
+    from models.commit_bound import BoundedConnection
+
+    commit = BoundedConnection.commit
+
+    def cut_off(conn: BoundedConnection) -> None:
+        url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+        with psycopg.connect(url.replace("+psycopg", "")) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        commit(conn)
+
+    before = request_count(sessions)
+    monkeypatch.setattr(BoundedConnection, "commit", cut_off)
+    answer = api.client.post("/v1/bookings", json=booking_body(room, future(2)), headers=user)
+    monkeypatch.undo()
+
+    error = assert_error(answer, 503, "SERVICE_UNAVAILABLE")
+    assert answer.headers["Retry-After"] == "5"
+    assert error["details"]["service"] == "database"
+    task = api.client.get(f"/v1/tasks/{error['details']['task_id']}", headers=user)
+    assert_error(task, 404, "NOT_FOUND")
+    assert request_count(sessions) == before
 
 
 @pytest.fixture

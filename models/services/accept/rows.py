@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus
+from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.services.accept.plans import footprint
 from models.services.accept.writes import Row
@@ -85,6 +86,17 @@ RETURNING room_id, seq
 """
 
 
+def _unconfirmed(request_id: uuid.UUID) -> Unavailable:
+    """The connection broke during COMMIT: the row may be stored (the server may have
+    committed it, and a synchronous standby may have it after a failover) or not. The
+    client learns which from its task: 404 means it was not stored."""
+    return Unavailable(
+        "the database went away while storing the request, which may or may not have "
+        "been stored: look up its task (404: it was not) or retry with an Idempotency-Key",
+        details={"service": "database", "task_id": str(request_id)},
+    )
+
+
 def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple[uuid.UUID, int]:
     """_INSERT_ONE and its commit on a pooled psycopg connection, without a Session.
 
@@ -105,14 +117,19 @@ def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple
     }
     engine = sessions.kw["bind"]
     conn = engine.raw_connection()
+    committing = False
     try:
         with conn.cursor() as cursor:
             cursor.execute(_INSERT_ONE, params)
             returned = cursor.fetchone()
+        committing = True
         conn.commit()
     except psycopg.Error as exc:
-        if conn.dbapi_connection is not None and conn.dbapi_connection.broken:
+        broken = conn.dbapi_connection is not None and conn.dbapi_connection.broken
+        if broken:
             conn.invalidate(exc)
+        if committing and broken:
+            raise _unconfirmed(values["id"]) from exc
         raise DBAPIError.instance(_INSERT_ONE, params, exc, psycopg.Error) from exc
     finally:
         conn.close()  # back to the pool, which rolls back anything left open
