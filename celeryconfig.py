@@ -14,11 +14,14 @@ from kombu import Exchange, Queue
 
 from models.periodic import declared
 from models.queues import (
+    DEAD_LETTERS,
     DECIDE_ROOM,
     DELIVER_WEBHOOK,
+    DELIVERY_LIMIT,
     DISPATCH_WEBHOOKS,
     MAINTENANCE_QUEUE,
     WEBHOOKS_QUEUE,
+    is_amqp,
     room_queue,
     shard_queues,
 )
@@ -71,11 +74,42 @@ class RoomRouter:
         return {"queue": MAINTENANCE_QUEUE}
 
 
-def task_queues(shards: int) -> list[Queue]:
-    """Each queue bound to a direct exchange of its own name by its own routing key, so
-    `inspect active_queues` and the worker banner say what each queue is."""
+def task_queues(shards: int, *, quorum: bool = False) -> list[Queue]:
+    """Each queue bound to an exchange of its own name by its own routing key, so
+    `inspect active_queues` and the worker banner say what each queue is.
+
+    quorum (RabbitMQ): quorum queues, replicated over the cluster's nodes, with a
+    delivery limit, the room queues with a dead-letter exchange (models/queues.py), on
+    topic exchanges:
+    Celery's native delayed delivery (a retry's countdown, without which a worker
+    holds a delayed message unacked) works with topic exchanges only.
+    """
     names = [*shard_queues(shards), MAINTENANCE_QUEUE, WEBHOOKS_QUEUE]
-    return [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names]
+    if not quorum:
+        return [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names]
+    replicated = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
+    # Only a room queue's messages stand for requests: they alone are dead-lettered. A
+    # periodic job or a webhook dispatch given up on (or expired: beat's runs expire
+    # after two periods) is simply run again on the next tick.
+    rooms = {**replicated, "x-dead-letter-exchange": DEAD_LETTERS}
+    return [
+        Queue(
+            name,
+            Exchange(name, type="topic"),
+            routing_key=name,
+            queue_arguments=rooms if name.startswith("rooms.") else replicated,
+        )
+        for name in names
+    ]
+
+
+def dead_letter_queue() -> Queue:
+    """Where RabbitMQ puts a message past its delivery limit (declared by the workers)."""
+    return Queue(
+        DEAD_LETTERS,
+        Exchange(DEAD_LETTERS, type="fanout"),
+        queue_arguments={"x-queue-type": "quorum"},
+    )
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -93,9 +127,18 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 
 def deployment(settings: Settings) -> dict[str, Any]:
     """What depends on the deployment: broker, one queue per shard, routes, beat."""
+    amqp = is_amqp(settings.broker_url)
     return {
         "broker_url": settings.broker_url,
-        "task_queues": task_queues(settings.shards),
+        # RabbitMQ: a publish waits for the broker's confirm, which a quorum queue gives
+        # once a majority of its nodes hold the message: a node that dies with the
+        # message unconfirmed makes the publish fail (and be retried), never vanish.
+        "broker_transport_options": (
+            {**broker_transport_options, "confirm_publish": True}
+            if amqp
+            else broker_transport_options
+        ),
+        "task_queues": task_queues(settings.shards, quorum=amqp),
         "task_routes": (RoomRouter(settings.shards),),
         "beat_schedule": beat_schedule(settings),
     }

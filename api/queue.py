@@ -16,7 +16,14 @@ from kombu import Producer
 
 from celeryconfig import deployment
 from models import broker_clients
-from models.queues import DECIDE_ROOM, DISPATCH_WEBHOOKS, decide_args, decide_headers
+from models.queues import (
+    DEAD_LETTERS,
+    DECIDE_ROOM,
+    DISPATCH_WEBHOOKS,
+    decide_args,
+    decide_headers,
+    is_amqp,
+)
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,4 +135,7 @@ class TaskSender:
             return 0
 
     def _queue_names(self) -> list[str]:
-        return [queue.name for queue in self.celery.conf.task_queues]
+        names = [queue.name for queue in self.celery.conf.task_queues]
+        if is_amqp(str(self.celery.conf.broker_url)):
+            names.append(DEAD_LETTERS)  # what RabbitMQ gave up delivering (models/queues.py)
+        return names

@@ -53,3 +53,16 @@ def shard_queues(shards: int) -> list[str]:
 WEBHOOKS_QUEUE = "webhooks"
 DISPATCH_WEBHOOKS = "bookings.dispatch_webhooks"  # events -> deliveries, and due sends
 DELIVER_WEBHOOK = "bookings.deliver_webhook"  # one attempt of one delivery
+
+# On RabbitMQ the task queues are quorum queues (replicated: one node of three may be
+# lost). A message delivered DELIVERY_LIMIT times without an ack (workers dying on it)
+# is dead-lettered to DEAD_LETTERS instead of dropped; its request stays QUEUED in
+# Postgres, so the sweeper sends it again, and the queue says it happened
+# (bookings_queue_depth{queue="dead-letters"}; docs/operations.md, "Failover").
+DEAD_LETTERS = "dead-letters"
+DELIVERY_LIMIT = 20
+
+
+def is_amqp(broker_url: str) -> bool:
+    """RabbitMQ (one URL or several separated by `;`), not Redis."""
+    return broker_url.split(";", 1)[0].strip().startswith(("amqp://", "amqps://", "pyamqp://"))

@@ -28,6 +28,7 @@ SLOW = {
     "tests/integration/test_redis_faults.py": "Redis and broker restarts (9 s)",
     "tests/integration/test_crash_recovery.py": "a worker killed mid-batch (8 s)",
     "tests/integration/test_failover.py": "a standby lost, a primary failed over (75 s)",
+    "tests/integration/test_broker_failover.py": "a RabbitMQ cluster, a node killed (57 s)",
 }
 
 

@@ -9,16 +9,20 @@ each slot must win, FIFO, and every later one be rejected).
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.services import accounts
 from tests.helpers import booking_body, future
 
 HOT_SLOTS = 6  # the hot room's slots; every fourth request asks for one of them
@@ -103,6 +107,32 @@ class Load:
         sent = Sent(str(response.json["task_id"]), room, start, hot, answered)
         self.sent.append(sent)
         return sent
+
+
+def load_through(app: Flask, sessions: sessionmaker[Session], **kw: Any) -> Load:
+    """A Load through `app` by an admin of its own into 12 rooms and a hot one, all new
+    (a tag of its own, so several loads may share a database)."""
+    client = app.test_client()
+    tag = os.urandom(3).hex()
+    email = f"admin-{tag}@example.com"
+    with sessions.begin() as session:
+        accounts.create_admin(
+            session,
+            email=email,
+            password="x" * 12,
+            cost=app.extensions["bookings"].settings.password_cost,
+        )
+    token = client.post("/v1/auth/token", json={"email": email, "password": "x" * 12})
+    headers = {"Authorization": f"Bearer {token.json['access_token']}"}
+
+    def room(name: str) -> str:
+        made = client.post(
+            "/v1/rooms", json={"name": f"{name} {tag}", "capacity": 8}, headers=headers
+        )
+        assert made.status_code == 201, made.json
+        return str(made.json["id"])
+
+    return Load(client, headers, [room(f"Room {i}") for i in range(12)], room("Hot"), **kw)
 
 
 def undecided_count(sessions: sessionmaker[Session], sent: list[Sent]) -> int:

@@ -8,18 +8,21 @@ from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
 
-from celeryconfig import deployment
+from celeryconfig import dead_letter_queue, deployment
 from models import broker_clients
 from models.db import dispose_engines
 from models.logs import configure_logging
 from models.metrics import ProcessFiles
+from models.queues import is_amqp
 from models.settings import SettingsError
-from worker import broker_guard
+from worker import broker_guard, broker_topology, delayed_delivery
 from worker.heartbeat import ShardHeartbeat
 from worker.settings import settings
 
 # Celery 5.7 workers die when a Redis broker restarts under load; see worker/broker_guard.py.
 broker_guard.install()
+# On RabbitMQ, a reconnecting worker sets delayed delivery up through one live node.
+delayed_delivery.install()
 broker_clients.install()  # one Redis client per broker channel (models/broker_clients.py)
 
 app = Celery("bookings")
@@ -62,6 +65,15 @@ def _serve_metrics(**_: Any) -> None:
         registry = CollectorRegistry()
         ProcessFiles(registry)
         start_http_server(port, registry=registry)
+
+
+@worker_init.connect
+def _declare_queues(**_: Any) -> None:
+    """On RabbitMQ: the task queues, as quorum queues, and the dead-letter queue
+    (worker/broker_topology.py)."""
+    if is_amqp(str(app.conf.broker_url)):
+        with app.connection_for_write() as conn:
+            broker_topology.declare(conn, [*app.conf.task_queues, dead_letter_queue()])
 
 
 @worker_process_init.connect

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from models.logs import log_context
-from models.queues import DECIDE_ROOM, SENT_AT
+from models.queues import DECIDE_ROOM, SENT_AT, is_amqp
 from models.services.decide import RoomBusy
 from worker.app import app
 from worker.runtime import runtime
@@ -18,6 +18,13 @@ from worker.runtime import runtime
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 0.5
+
+
+def _busy_countdown() -> float:
+    """How soon a busy room is tried again. RabbitMQ's delayed delivery (quorum queues)
+    counts whole seconds, and kombu refuses a delay under one (the retry would be
+    rejected, and dead-lettered): there it is 1 s."""
+    return 1.0 if is_amqp(str(app.conf.broker_url)) else BUSY_RETRY_SECONDS
 
 
 @app.task(
@@ -45,11 +52,11 @@ def decide_room(
             decided = runtime().drain.run(uuid.UUID(room_id), seq, also, sent_at=sent_at)
         except RoomBusy:
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
-            raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None) from None
+            raise self.retry(countdown=_busy_countdown(), max_retries=None) from None
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             # The server ended the session (a paused worker past its idle-in-transaction
             # bound, a restart): the turn was rolled back; take it again.
-            raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, max_retries=None) from exc
+            raise self.retry(exc=exc, countdown=_busy_countdown(), max_retries=None) from exc
         return decided

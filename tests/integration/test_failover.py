@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.commit_bound import COMMIT_WAIT_SECONDS, WATCHDOG
 from models.db import IDLE_IN_TRANSACTION_MS, session_factory
 from models.locks import LOCK_DECIDE, room_lock_key
-from models.services import accounts
 from models.settings import load_settings
 from tests.faults import RedisServer, Worker, wait_until
 from tests.helpers import booking_body, future
-from tests.load import Load, Sent, longest_pause, undecided_count, violations
+from tests.load import Load, Sent, load_through, longest_pause, undecided_count, violations
 from tests.pg_pair import PostgresPair, bin_dir
 from tests.roles import start_role, stop_role
 
@@ -102,22 +101,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def load(stack: Stack) -> Iterator[Load]:
-    client = stack.app.test_client()
-    cost = stack.app.extensions["bookings"].settings.password_cost
-    tag = os.urandom(3).hex()  # each test its own admin and rooms
-    email = f"admin-{tag}@example.com"
-    with stack.sessions.begin() as session:
-        accounts.create_admin(session, email=email, password="x" * 12, cost=cost)
-    token = client.post("/v1/auth/token", json={"email": email, "password": "x" * 12})
-    headers = {"Authorization": f"Bearer {token.json['access_token']}"}
-
-    def room(name: str) -> str:
-        body = {"name": f"{name} {tag}", "capacity": 8}
-        made = client.post("/v1/rooms", json=body, headers=headers)
-        assert made.status_code == 201, made.json
-        return str(made.json["id"])
-
-    running = Load(client, headers, [room(f"Room {i}") for i in range(12)], room("Hot"))
+    running = load_through(stack.app, stack.sessions)
     yield running
     running.stop()
 

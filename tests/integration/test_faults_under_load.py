@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.embedded import EmbeddedPostgres
 from models.db import session_factory
 from models.locks import ROOM_LOCK_TTL_SECONDS, room_lock_name
-from models.services import accounts
 from models.settings import load_settings
 from tests.faults import RedisServer, Worker, wait_until
-from tests.load import Load, Sent, undecided_count, violations
+from tests.load import Load, Sent, load_through, undecided_count, violations
 from tests.roles import start_role, stop_role
 
 pytestmark = pytest.mark.skipif(
@@ -114,25 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def load(stack: Stack) -> Iterator[Load]:
-    client = stack.app.test_client()
-    cost = stack.app.extensions["bookings"].settings.password_cost
-    tag = os.urandom(3).hex()
-    with stack.sessions.begin() as session:
-        accounts.create_admin(
-            session, email=f"admin-{tag}@example.com", password="x" * 12, cost=cost
-        )
-    login = {"email": f"admin-{tag}@example.com", "password": "x" * 12}
-    token = client.post("/v1/auth/token", json=login).json["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def room(name: str) -> str:
-        made = client.post(
-            "/v1/rooms", json={"name": f"{name} {tag}", "capacity": 8}, headers=headers
-        )
-        assert made.status_code == 201, made.json
-        return str(made.json["id"])
-
-    running = Load(client, headers, [room(f"Room {i}") for i in range(12)], room("Hot"))
+    running = load_through(stack.app, stack.sessions)
     yield running
     running.stop()
 
