@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install lock run test test-slow test-all lint format audit bench bench-soak profile clean
+.PHONY: install lock run test test-slow test-all lint format audit bench bench-soak profile cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench: install
 bench-soak: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py --only spread,hot,soak
+
+# Hosts as network namespaces (root), five faults under load; the table goes to
+# docs/reliability.md (bench/cluster.py; CLUSTER_ARGS=--short for CI's shorter outages).
+cluster: install
+	$(BIN)/python bench/cluster.py $(CLUSTER_ARGS)
 
 # py-spy profiles of the API and the worker under one scenario (bench/profile.py).
 SCENARIO ?= spread

@@ -8,6 +8,7 @@ Task names and queues live in `models/queues.py`.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from kombu import Exchange, Queue
@@ -33,6 +34,14 @@ broker_connection_timeout = 3
 # the sweeper wakes anything left QUEUED long before this), so Redis never redelivers
 # live work.
 broker_transport_options = {"visibility_timeout": 900, "socket_connect_timeout": 3}
+# RabbitMQ only (deployment()): a publish waits for the broker's confirm (below), and a
+# connection whose sent data has gone unacknowledged for 15 s is given up, as the
+# database's are (models/db.py): a host cut off reconnects as soon as it is back,
+# instead of waiting out TCP's retransmission backoff (tens of seconds).
+AMQP_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "confirm_publish": True,
+    "socket_settings": {socket.TCP_USER_TIMEOUT: 15_000},
+}
 task_serializer = "json"
 accept_content = ["json"]
 result_serializer = "json"
@@ -133,8 +142,9 @@ def deployment(settings: Settings) -> dict[str, Any]:
         # RabbitMQ: a publish waits for the broker's confirm, which a quorum queue gives
         # once a majority of its nodes hold the message: a node that dies with the
         # message unconfirmed makes the publish fail (and be retried), never vanish.
+        # (AMQP_TRANSPORT_OPTIONS)
         "broker_transport_options": (
-            {**broker_transport_options, "confirm_publish": True}
+            {**broker_transport_options, **AMQP_TRANSPORT_OPTIONS}
             if amqp
             else broker_transport_options
         ),

@@ -42,8 +42,9 @@ SAMPLE_SECONDS = 10.0
 class Answer:
     """What tests/load.py reads of a response (a Flask test response's names)."""
 
-    def __init__(self, status: int, body: bytes) -> None:
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.status_code = status
+        self.headers = headers or {}
         self._body = body
         self.json: Any = json.loads(body) if body else None
 
@@ -54,8 +55,9 @@ class Answer:
 class HttpClient:
     """A keep-alive HTTP/1.1 client with the test client's `post`."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         self.port = port
+        self.host = host
         self._conn: http.client.HTTPConnection | None = None
 
     def post(self, path: str, json: Any, headers: dict[str, str]) -> Answer:
@@ -64,13 +66,13 @@ class HttpClient:
         body = codec.dumps(json).encode()
         for attempt in (1, 2):
             if self._conn is None:
-                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             try:
                 self._conn.request(
                     "POST", path, body=body, headers={**headers, "Content-Type": "application/json"}
                 )
                 response = self._conn.getresponse()
-                return Answer(response.status, response.read())
+                return Answer(response.status, response.read(), dict(response.getheaders()))
             except (OSError, http.client.HTTPException):
                 self._conn.close()
                 self._conn = None

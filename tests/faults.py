@@ -47,14 +47,15 @@ class RedisServer:
     """A redis-server of the test's own on a spare loopback port, with no persistence: a
     restart loses every key and queued message, as a Redis without AOF/RDB does."""
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(self, work_dir: Path, host: str = "127.0.0.1") -> None:
         self.work_dir = work_dir
+        self.host = host
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        return f"redis://{self.host}:{self.port}/{db}"
 
     def start(self) -> None:
         argv = [
@@ -62,7 +63,9 @@ class RedisServer:
             "--port",
             str(self.port),
             "--bind",
-            "127.0.0.1",
+            self.host,
+            "--protected-mode",
+            "no",
             "--dir",
             str(self.work_dir),
             "--save",
@@ -76,7 +79,9 @@ class RedisServer:
         self.proc = subprocess.Popen(
             argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        client = Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client = Redis(
+            host=self.host, port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
 
         def answers() -> bool:
             assert self.proc is not None and self.proc.poll() is None, "redis-server exited"

@@ -38,7 +38,9 @@ class PostgresPair:
     """`primary` streams to `standby`, which must confirm every commit
     (synchronous_standby_names='*'), as a production pair that loses nothing on failover."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """`host`: the address both servers listen on (bench/cluster.py: a bridge's)."""
+        self.host = host
         found = bin_dir()
         if found is None:
             raise RuntimeError("no PostgreSQL server binaries (apt-get install postgresql)")
@@ -58,7 +60,7 @@ class PostgresPair:
         self._run("initdb", "-D", str(primary), "-A", "trust", "-U", "postgres", "--no-sync")
         settings = {
             "port": self.primary_port,
-            "listen_addresses": "'127.0.0.1'",
+            "listen_addresses": f"'{self.host}'",
             "unix_socket_directories": f"'{self.root}'",
             "wal_level": "replica",
             "max_wal_senders": 4,
@@ -68,11 +70,12 @@ class PostgresPair:
         with (primary / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         with (primary / "pg_hba.conf").open("a") as hba:
-            hba.write("host replication postgres 127.0.0.1/32 trust\n")
+            # samenet: the server's own subnets (a bridge's hosts in bench/cluster.py)
+            hba.write("host all all samenet trust\nhost replication postgres samenet trust\n")
         self._ctl("start", primary, "-l", str(self.root / "primary.log"))
         self._run(
             "pg_basebackup",
-            *("-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres"),
+            *("-h", self.host, "-p", str(self.primary_port), "-U", "postgres"),
             *("-D", str(standby), "-R", "-X", "stream"),
         )
         with (standby / "postgresql.conf").open("a") as conf:
@@ -114,13 +117,12 @@ class PostgresPair:
     def url(self, database: str) -> str:
         """A multi-host DATABASE_URL (API.md): both nodes, the writable one wins."""
         return (
-            f"postgresql+psycopg://postgres@/{database}?host=127.0.0.1:{self.primary_port}"
-            f"&host=127.0.0.1:{self.standby_port}&target_session_attrs=read-write"
+            f"postgresql+psycopg://postgres@/{database}?host={self.host}:{self.primary_port}"
+            f"&host={self.host}:{self.standby_port}&target_session_attrs=read-write"
         )
 
-    @staticmethod
-    def libpq(port: int, database: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={port} user=postgres dbname={database} connect_timeout=5"
+    def libpq(self, port: int, database: str = "postgres") -> str:
+        return f"host={self.host} port={port} user=postgres dbname={database} connect_timeout=5"
 
     def log(self) -> str:
         return "\n".join(

@@ -30,6 +30,7 @@ class Node:
     name: str  # the Erlang node name, e.g. bk123a@localhost
     port: int
     base: Path
+    host: str = "127.0.0.1"  # where its AMQP listener is
 
     def env(self) -> dict[str, str]:
         return {
@@ -47,7 +48,7 @@ class Node:
         }
 
     def url(self) -> str:
-        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        return f"amqp://guest:guest@{self.host}:{self.port}//"
 
     def pid(self) -> int | None:
         try:
@@ -61,11 +62,13 @@ class Node:
 
 
 class RabbitCluster:
-    def __init__(self, size: int = 3) -> None:
+    def __init__(self, size: int = 3, host: str = "127.0.0.1") -> None:
+        """`host`: where the nodes take AMQP clients (bench/cluster.py: a bridge's
+        address); they speak to each other on loopback."""
         self.root = Path(tempfile.mkdtemp(prefix="bookings-rabbit-"))
         tag = f"bk{os.getpid()}"
         self.nodes = [
-            Node(f"{tag}{chr(ord('a') + i)}@localhost", free_port(), self.root / str(i))
+            Node(f"{tag}{chr(ord('a') + i)}@localhost", free_port(), self.root / str(i), host)
             for i in range(size)
         ]
 
@@ -77,7 +80,7 @@ class RabbitCluster:
         for node in self.nodes:
             node.base.mkdir(parents=True)
             (node.base / "rabbitmq.conf").write_text(
-                f"listeners.tcp.local = 127.0.0.1:{node.port}\nloopback_users = none\n"
+                f"listeners.tcp.local = {node.host}:{node.port}\nloopback_users = none\n"
             )
             (node.base / "enabled_plugins").write_text("[].\n")
         if os.geteuid() == 0:
