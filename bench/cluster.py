@@ -62,7 +62,7 @@ from stack import ROOT, cli_argv, run_cli, service_env
 
 from models.db import session_factory
 from tests.faults import RedisServer, wait_until
-from tests.load import Load, longest_pause, undecided_count, violations
+from tests.load import Load, decided_times, longest_pause, undecided_count, violations
 from tests.pg_pair import PostgresPair
 from tests.rabbit_cluster import RabbitCluster
 
@@ -372,7 +372,7 @@ class Cluster:
             time.sleep(0.5)
         undecided = undecided_count(self.sessions, load.sent)
         problems = violations(self.sessions, load.sent)
-        decided = self._decided_times(load)
+        decided = decided_times(self.sessions, load.sent)
         figures = Figures(
             fault=name,
             accepted=len(load.sent),
@@ -395,44 +395,24 @@ class Cluster:
         print(f"  {figures.row()}", flush=True)
         return figures
 
-    def _decided_times(self, load: Load) -> list[float]:
-        with self.sessions() as session:
-            return [
-                float(t)
-                for t in session.scalars(
-                    text(
-                        "SELECT extract(epoch FROM decided_at) FROM booking_requests "
-                        "WHERE id = ANY(CAST(:ids AS uuid[])) AND decided_at IS NOT NULL"
-                    ),
-                    {"ids": [s.task_id for s in load.sent]},
-                )
-            ]
-
     def _slowest(self, load: Load) -> float:
-        with self.sessions() as session:
-            return float(
-                session.scalar(
-                    text(
-                        "SELECT max(extract(epoch FROM decided_at - accepted_at)) "
-                        "FROM booking_requests WHERE id = ANY(CAST(:ids AS uuid[]))"
-                    ),
-                    {"ids": [s.task_id for s in load.sent]},
-                )
-                or 0.0
-            )
+        """The longest any request of the load waited for its decision (seconds)."""
+        return self._over(load, "max(extract(epoch FROM decided_at - accepted_at))")
 
     def _failed(self, load: Load) -> int:
+        return int(self._over(load, "count(*) FILTER (WHERE status = 'FAILED')"))
+
+    def _over(self, load: Load, aggregate: str) -> float:
+        """One aggregate over the load's requests."""
         with self.sessions() as session:
-            return int(
-                session.scalar(
-                    text(
-                        "SELECT count(*) FROM booking_requests "
-                        "WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'FAILED'"
-                    ),
-                    {"ids": [s.task_id for s in load.sent]},
-                )
-                or 0
+            value = session.scalar(
+                text(
+                    f"SELECT {aggregate} FROM booking_requests "
+                    "WHERE id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": [s.task_id for s in load.sent]},
             )
+        return float(value or 0)
 
     def _metrics(self, host: Host) -> Path:
         path = self.scratch / f"metrics-{host.name}"

@@ -6,13 +6,18 @@ never restart it. A test that breaks Redis starts its own with `RedisServer`.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -108,6 +113,47 @@ class RedisServer:
         time.sleep(down_for)  # pacing: the broker stays away a moment, as in a real restart
         self.start()
         self.restarts += 1
+
+
+@dataclass
+class Roles:
+    """A test stack's own `bookings worker` and `bookings beat`, and an API app in the test
+    process, all on the same database, Redis and broker."""
+
+    worker: Worker
+    app: Flask
+
+
+@contextmanager
+def started_roles(
+    work: Path, *, database_url: str, redis_url: str, broker_url: str
+) -> Iterator[Roles]:
+    """The roles, with the sweeper every second (what a fault threw away is sent again
+    soon), stopped on the way out."""
+    from api import create_app
+    from models.settings import load_settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
+        "SWEEP_SECONDS": "1",
+        "SWEEP_STALE_SECONDS": "2",
+    }
+    worker = Worker(work / "worker.log", env)
+    beat: subprocess.Popen[bytes] | None = None
+    try:
+        worker.start()
+        (work / "beat").mkdir(exist_ok=True)
+        beat = start_role(["beat", "--schedule-dir", str(work / "beat")], work / "beat.log", env)
+        settings = dataclasses.replace(
+            load_settings(), database_url=database_url, redis_url=redis_url, broker_url=broker_url
+        )
+        yield Roles(worker, create_app(settings))
+    finally:
+        worker.stop()
+        stop_role(beat)
 
 
 class Worker:

@@ -219,6 +219,21 @@ def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
     return problems
 
 
+def decided_times(sessions: sessionmaker[Session], sent: list[Sent]) -> list[float]:
+    """When each decided request of `sent` was decided (epoch seconds, the database's clock)."""
+    with sessions() as session:
+        return [
+            float(t)
+            for t in session.scalars(
+                text(
+                    "SELECT extract(epoch FROM decided_at) FROM booking_requests "
+                    "WHERE id = ANY(CAST(:ids AS uuid[])) AND decided_at IS NOT NULL"
+                ),
+                {"ids": [s.task_id for s in sent]},
+            )
+        ]
+
+
 def longest_pause(times: list[float], since: float, until: float) -> float:
     """The longest stretch within [since, until] with none of `times` in it (seconds)."""
     marks = [since, *sorted(t for t in times if since < t < until), until]

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,9 +129,10 @@ class RabbitCluster:
         return {}
 
     def stop(self) -> None:
-        for node in self.nodes:
-            pid = node.pid()
-            if pid is not None and node.alive():
+        """Every process of the cluster's, found by the data directory in its environment
+        (a node that was still starting has no pid file yet)."""
+        for pid in _pids_with_env(f"RABBITMQ_MNESIA_BASE={self.root}"):
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -145,6 +147,25 @@ class RabbitCluster:
         if check and done.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)}:\n{done.stdout}\n{done.stderr}")
         return done
+
+
+def _pids_with_env(prefix: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        # epmd is every node's on this machine (the shared RabbitMQ's too): never ours
+        if comm != "epmd" and any(i.decode(errors="replace").startswith(prefix) for i in env):
+            found.append(int(entry.name))
+    return found
 
 
 def _alive(pid: int) -> bool:

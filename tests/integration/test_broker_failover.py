@@ -10,10 +10,7 @@ leading most room queues, the first of the list: the one every client connected 
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,19 +19,16 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.queue import TaskSender
 from celeryconfig import task_queues
 from models.db import session_factory
 from models.queues import DEAD_LETTERS, DELIVERY_LIMIT
-from models.settings import load_settings
 from tests import services
-from tests.faults import RedisServer, Worker, wait_until
-from tests.load import Load, load_through, longest_pause, undecided_count, violations
+from tests.faults import RedisServer, Worker, started_roles, wait_until
+from tests.load import Load, decided_times, load_through, longest_pause, undecided_count, violations
 from tests.rabbit_cluster import RabbitCluster, available
-from tests.roles import start_role, stop_role
 
 pytestmark = pytest.mark.skipif(not available(), reason="no rabbitmq-server to cluster")
 
@@ -53,43 +47,22 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    from api import create_app
     from cli.migrations import upgrade_head
 
     work = tmp_path_factory.mktemp("broker-failover")
     cluster = RabbitCluster()
     redis = RedisServer(work)
     url = services.create_database(services.database_url("bookings_broker"))
-    worker: Worker | None = None
-    beat: subprocess.Popen[bytes] | None = None
     sessions = session_factory(url)
     try:
         cluster.start()
         upgrade_head(url)
         redis.start()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": redis.url(0),
-            "CELERY_BROKER_URL": cluster.broker_url(),
-            "SWEEP_SECONDS": "1",
-            "SWEEP_STALE_SECONDS": "2",
-        }
-        worker = Worker(work / "worker.log", env)
-        worker.start()
-        (work / "beat").mkdir()
-        beat = start_role(["beat", "--schedule-dir", str(work / "beat")], work / "beat.log", env)
-        settings = dataclasses.replace(
-            load_settings(),
-            database_url=url,
-            redis_url=redis.url(0),
-            broker_url=cluster.broker_url(),
-        )
-        yield Stack(cluster, create_app(settings), sessions, worker)
+        with started_roles(
+            work, database_url=url, redis_url=redis.url(0), broker_url=cluster.broker_url()
+        ) as roles:
+            yield Stack(cluster, roles.app, sessions, roles.worker)
     finally:
-        if worker is not None:
-            worker.stop()
-        stop_role(beat)
         redis.stop(signal.SIGKILL)
         cluster.stop()
         sessions.kw["bind"].dispose()
@@ -121,20 +94,6 @@ def dead_letters(stack: Stack) -> list[tuple[object, ...]]:
     return found
 
 
-def decided_times(sessions: sessionmaker[Session], load: Load) -> list[float]:
-    with sessions() as session:
-        return [
-            float(t)
-            for t in session.scalars(
-                text(
-                    "SELECT extract(epoch FROM decided_at) FROM booking_requests "
-                    "WHERE id = ANY(CAST(:ids AS uuid[])) AND decided_at IS NOT NULL"
-                ),
-                {"ids": [s.task_id for s in load.sent]},
-            )
-        ]
-
-
 def test_the_task_queues_are_quorum_queues_spread_over_the_nodes(stack: Stack) -> None:
     found = stack.cluster.queues()
     shards = stack.app.extensions["bookings"].settings.shards
@@ -161,7 +120,7 @@ def test_a_broker_node_killed_under_load(stack: Stack, load: Load) -> None:
     )
     no_accept = longest_pause([s.at for s in load.sent], killed, killed + OBSERVED_SECONDS)
     no_decision = longest_pause(
-        decided_times(stack.sessions, load), killed_wall, killed_wall + OBSERVED_SECONDS
+        decided_times(stack.sessions, load.sent), killed_wall, killed_wall + OBSERVED_SECONDS
     )
     print(
         f"\n[broker node] {led} queues led by the node killed; {len(load.sent)} accepted, "

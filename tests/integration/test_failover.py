@@ -11,10 +11,8 @@ an app in this process, fed by tests/load.py. The primary is killed as a host di
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +26,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.commit_bound import COMMIT_WAIT_SECONDS, WATCHDOG
 from models.db import IDLE_IN_TRANSACTION_MS, session_factory
 from models.locks import LOCK_DECIDE, room_lock_key
-from models.settings import load_settings
-from tests.faults import RedisServer, Worker, wait_until
+from tests.faults import RedisServer, Worker, started_roles, wait_until
 from tests.helpers import booking_body, future
-from tests.load import Load, Sent, load_through, longest_pause, undecided_count, violations
+from tests.load import (
+    Load,
+    Sent,
+    decided_times,
+    load_through,
+    longest_pause,
+    undecided_count,
+    violations,
+)
 from tests.pg_pair import PostgresPair, bin_dir
-from tests.roles import start_role, stop_role
 
 pytestmark = [
     pytest.mark.skipif(bin_dir() is None, reason="no PostgreSQL server binaries to make a pair"),
@@ -52,49 +56,29 @@ DRAIN_TIMEOUT = 120.0
 @dataclass
 class Stack:
     pair: PostgresPair
-    redis: RedisServer
     app: Flask
     sessions: sessionmaker[Session]
     worker: Worker
-    beat: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    from api import create_app
     from cli.migrations import upgrade_head
 
     work = tmp_path_factory.mktemp("failover")
     pair = PostgresPair()
     redis = RedisServer(work)
-    worker: Worker | None = None
-    beat: subprocess.Popen[bytes] | None = None
     try:
         pair.start()
         pair.create_database("bookings")
         url = pair.url("bookings")
         upgrade_head(url)
         redis.start()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": redis.url(0),
-            "CELERY_BROKER_URL": redis.url(1),
-            "SWEEP_SECONDS": "1",
-            "SWEEP_STALE_SECONDS": "2",
-        }
-        worker = Worker(work / "worker.log", env)
-        worker.start()
-        (work / "beat").mkdir()
-        beat = start_role(["beat", "--schedule-dir", str(work / "beat")], work / "beat.log", env)
-        settings = dataclasses.replace(
-            load_settings(), database_url=url, redis_url=redis.url(0), broker_url=redis.url(1)
-        )
-        yield Stack(pair, redis, create_app(settings), session_factory(url), worker, beat)
+        with started_roles(
+            work, database_url=url, redis_url=redis.url(0), broker_url=redis.url(1)
+        ) as roles:
+            yield Stack(pair, roles.app, session_factory(url), roles.worker)
     finally:
-        if worker is not None:
-            worker.stop()
-        stop_role(beat)
         redis.stop(signal.SIGKILL)
         pair.stop()
 
@@ -104,20 +88,6 @@ def load(stack: Stack) -> Iterator[Load]:
     running = load_through(stack.app, stack.sessions)
     yield running
     running.stop()
-
-
-def decided_times(sessions: sessionmaker[Session], load: Load) -> list[float]:
-    with sessions() as session:
-        return [
-            float(t)
-            for t in session.scalars(
-                text(
-                    "SELECT extract(epoch FROM decided_at) FROM booking_requests "
-                    "WHERE id = ANY(CAST(:ids AS uuid[])) AND decided_at IS NOT NULL"
-                ),
-                {"ids": [s.task_id for s in load.sent]},
-            )
-        ]
 
 
 def test_a_paused_holder_of_a_room_lets_go_of_it(stack: Stack, load: Load) -> None:
@@ -206,7 +176,7 @@ def test_the_primary_dies_and_the_product_follows_the_promoted_standby(
     )
     no_accept = longest_pause([s.at for s in load.sent], killed, killed + OBSERVED_SECONDS)
     no_decision = longest_pause(
-        decided_times(stack.sessions, load), killed_wall, killed_wall + OBSERVED_SECONDS
+        decided_times(stack.sessions, load.sent), killed_wall, killed_wall + OBSERVED_SECONDS
     )
     print(
         f"\n[failover] {len(load.sent)} accepted, answers {dict(load.statuses)}; longest "
