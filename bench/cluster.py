@@ -403,15 +403,10 @@ class Cluster:
         return int(self._over(load, "count(*) FILTER (WHERE status = 'FAILED')"))
 
     def _over(self, load: Load, aggregate: str) -> float:
-        """One aggregate over the load's requests."""
+        """One aggregate over the load's requests (`aggregate` is ours, never input)."""
+        query = f"SELECT {aggregate} FROM booking_requests WHERE id = ANY(CAST(:ids AS uuid[]))"
         with self.sessions() as session:
-            value = session.scalar(
-                text(
-                    f"SELECT {aggregate} FROM booking_requests "
-                    "WHERE id = ANY(CAST(:ids AS uuid[]))"
-                ),
-                {"ids": [s.task_id for s in load.sent]},
-            )
+            value = session.scalar(text(query), {"ids": [s.task_id for s in load.sent]})
         return float(value or 0)
 
     def _metrics(self, host: Host) -> Path:
