@@ -36,6 +36,24 @@ def migrate() -> None:
 
 
 @main.command()
+def status() -> None:
+    """Where the running `bookings up` of this folder is: URL, pid, servers."""
+    from sqlalchemy.engine import make_url
+
+    from cli import data_folder
+    from models.state_env import state_env_urls
+
+    found = data_folder.running()
+    if found is None:
+        click.echo("no bookings up is running in this folder (make run starts one)")
+        sys.exit(1)
+    pid, url = found
+    click.echo(f"bookings is up at {url} (pid {pid}; docs: {url}/docs)")
+    for name, value in state_env_urls().items():
+        click.echo(f"{name}: {make_url(value)!r}")  # passwords hidden
+
+
+@main.command()
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")  # noqa: S104
 @click.option("--workers", default=2, show_default=True, type=int, help="processes")

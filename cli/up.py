@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from cli import data_folder
 from cli.migrations import upgrade_head
 from cli.roles import (
     api_argv,
@@ -106,6 +107,19 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def run_everything(port: int, host: str = "127.0.0.1") -> int:
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown  # an IPv6 literal, as URLs write it
+    url = f"http://{shown}:{port}"
+    try:
+        folder = data_folder.hold(url)  # held until this process ends
+    except data_folder.AlreadyUp as exc:
+        click.echo(f"{exc}; stop it first, or run this one from another folder", err=True)
+        return 2
+    with folder:
+        return _run_everything(port, host, url)
+
+
+def _run_everything(port: int, host: str, url: str) -> int:
     if not port_is_free(host, port):
         click.echo(
             f"port {port} on {host} is taken (another bookings up, or another server); "
@@ -116,9 +130,7 @@ def run_everything(port: int, host: str = "127.0.0.1") -> int:
     os.environ.setdefault("BOOKINGS_ENV", "development")
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # the contract: local receivers
     # Absolute URLs (feeds) on the address it serves, unless the caller says otherwise.
-    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
-    shown = f"[{shown}]" if ":" in shown else shown  # an IPv6 literal, as URLs write it
-    os.environ.setdefault("PUBLIC_URL", f"http://{shown}:{port}")
+    os.environ.setdefault("PUBLIC_URL", url)
     STATE_DIR.mkdir(exist_ok=True)
     failed = False
     stopping = False

@@ -67,4 +67,28 @@ def _writer_alive(text: str) -> bool:
 
 
 def remove_state_env(path: Path = ENV_FILE) -> None:
-    path.unlink(missing_ok=True)
+    """Remove the file, only if this process wrote it: a second `bookings up` (refused)
+    or one that lost the file to another must not take the running one's away."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return
+    if f"# pid {os.getpid()}\n" in text:
+        path.unlink(missing_ok=True)
+
+
+def state_env_urls(path: Path = ENV_FILE) -> dict[str, str]:
+    """The servers a running `bookings up` wrote (empty when none runs)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return {}
+    if not _writer_alive(text):
+        return {}
+    found = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, _, value = words[1].partition("=")
+            found[name] = value
+    return found
