@@ -14,7 +14,9 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from contextlib import ExitStack
+from http import HTTPStatus
 from types import FrameType
 
 import click
@@ -83,17 +85,26 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def _seed_first_run() -> None:
+def _seed_first_run() -> list[str]:
+    """The demo data on a first run. What to say of it once all is ready: the logins the
+    first time; later only that it is there (its passwords may have changed since)."""
     from cli.seed import is_seeded, seed
     from worker.runtime import runtime
 
     settings_or_exit()
     rt = runtime()
     if is_seeded(rt.sessions):
-        click.echo("demo data: already there (bookings seed adds it again)")
-        return
-    for email, password in seed(rt.sessions, rt.waker):
-        click.echo(f"demo login: {email} / {password}")
+        return ["demo data: already there (bookings seed adds it again)"]
+    return [f"demo login: {email} / {password}" for email, password in seed(rt.sessions, rt.waker)]
+
+
+def _ready(url: str) -> bool:
+    """/readyz is 200: the database, the broker and a worker on every shard answer."""
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:  # noqa: S310 - http
+            return bool(answer.status == HTTPStatus.OK)
+    except (OSError, ValueError):
+        return False
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -154,7 +165,7 @@ def _run_everything(port: int, host: str, url: str) -> int:
         ensure_database(settings.database_url)
         click.echo("migrating…")
         upgrade_head(settings.database_url)
-        _seed_first_run()
+        demo = _seed_first_run()
         roles = {
             "api": api_argv(port, workers=2, threads=settings.api_threads, host=host)
             + granian_logging(settings.log_level),
@@ -166,12 +177,18 @@ def _run_everything(port: int, host: str, url: str) -> int:
         stack.callback(_stop, children)
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        click.echo(f"bookings is up at http://{host}:{port} (docs: /docs; Ctrl-C stops all)")
+        click.echo("starting the API, the worker, the webhook sender and beat…")
+        announced = False
         while not stopping:
             for name, child in zip(roles, children, strict=True):
                 if child.poll() is not None:
                     click.echo(f"{name} exited with {child.returncode}; stopping", err=True)
                     stopping = failed = True
+            if not announced and not stopping and _ready(url):
+                announced = True  # once every role answers: the lines a person looks for
+                for line in demo:
+                    click.echo(line)
+                click.echo(f"bookings is up at {url} (docs: {url}/docs; Ctrl-C stops all)")
             time.sleep(0.5)
         click.echo("stopping…")
     click.echo("stopped")
