@@ -54,8 +54,8 @@ def decide_room(
             # Never wait on a busy room: come back to it and serve other rooms meanwhile.
             raise self.retry(countdown=_busy_countdown(), max_retries=None) from None
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
+            if isinstance(exc, OperationalError | InterfaceError) or not exc.connection_invalidated:
+                raise  # an outage backs off (autoretry_for); anything else is a real error
             # The server ended the session (a paused worker past its idle-in-transaction
             # bound, a restart): the turn was rolled back; take it again.
             raise self.retry(exc=exc, countdown=_busy_countdown(), max_retries=None) from exc
