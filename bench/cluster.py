@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -62,7 +61,7 @@ from stack import ROOT, cli_argv, run_cli, service_env
 
 from models.db import session_factory
 from tests.faults import RedisServer, wait_until
-from tests.load import Load, decided_times, longest_pause, undecided_count, violations
+from tests.load import Load, decided_times, longest_pause, problems, undecided_count
 from tests.pg_pair import PostgresPair
 from tests.rabbit_cluster import RabbitCluster
 
@@ -371,26 +370,26 @@ class Cluster:
         while undecided_count(self.sessions, load.sent) and time.monotonic() - stopped < 60:
             time.sleep(0.5)
         undecided = undecided_count(self.sessions, load.sent)
-        problems = violations(self.sessions, load.sent)
+        found = problems(self.sessions, load.sent)
+
+        def count(kind: str) -> int:
+            return sum(problem.count for problem in found if problem.kind == kind)
+
         decided = decided_times(self.sessions, load.sent)
         figures = Figures(
             fault=name,
             accepted=len(load.sent),
             answers=dict(load.statuses),
-            lost=_count(problems, r"(\d+) accepted request\(s\) have no row"),
+            lost=count("lost"),
             undecided=undecided,
             failed=self._failed(load),
-            overlaps=_count(problems, r"(\d+) pair\(s\) of overlapping"),
-            order=sum(
-                1
-                for p in problems
-                if "did not win" in p or "decided before" in p or "free slot" in p
-            ),
-            duplicates=sum(1 for p in problems if "decided twice" in p),
+            overlaps=count("overlap"),
+            order=count("order"),
+            duplicates=count("duplicate"),
             no_accept_s=longest_pause([s.at for s in load.sent], began, began + window),
             no_decision_s=longest_pause(decided, began_wall, began_wall + window),
             slowest_s=self._slowest(load),
-            problems=problems,
+            problems=[problem.text for problem in found],
         )
         print(f"  {figures.row()}", flush=True)
         return figures
@@ -551,14 +550,6 @@ def _ticks(pids: set[int]) -> int:
         if proc is not None:
             total += proc.ticks
     return total
-
-
-def _count(problems: list[str], pattern: str) -> int:
-    for problem in problems:
-        match = re.search(pattern, problem)
-        if match:
-            return int(match.group(1))
-    return 0
 
 
 def write_table(table: str, short: bool) -> None:

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +136,26 @@ def load_through(app: Flask, sessions: sessionmaker[Session], **kw: Any) -> Load
     return Load(client, headers, [room(f"Room {i}") for i in range(12)], room("Hot"), **kw)
 
 
+def stop_and_drain(
+    load: Load,
+    sessions: sessionmaker[Session],
+    what: str,
+    details: Callable[[], str] | None = None,
+    timeout: float = 120.0,
+) -> None:
+    """Stop the load and wait until every request it had accepted is decided."""
+    from tests.faults import wait_until
+
+    load.stop()
+    wait_until(
+        lambda: undecided_count(sessions, load.sent) == 0,
+        timeout,
+        f"every request accepted {what} to be decided",
+        every=0.5,
+        details=details,
+    )
+
+
 def undecided_count(sessions: sessionmaker[Session], sent: list[Sent]) -> int:
     ids = [s.task_id for s in sent]
     with sessions() as session:
@@ -150,9 +171,24 @@ def undecided_count(sessions: sessionmaker[Session], sent: list[Sent]) -> int:
         )
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A broken promise: `kind` is lost, undecided, overlap, duplicate, mismatch or order;
+    `count` how many it stands for."""
+
+    kind: str
+    text: str
+    count: int = 1
+
+
 def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
     """Every broken promise among the requests sent (an empty list when all held)."""
-    problems: list[str] = []
+    return [problem.text for problem in problems(sessions, sent)]
+
+
+def problems(sessions: sessionmaker[Session], sent: list[Sent]) -> list[Problem]:
+    """violations(), each with its kind (what bench/cluster.py counts)."""
+    problems: list[Problem] = []
     ids = [s.task_id for s in sent]
     with sessions() as session:
         rows = session.execute(
@@ -180,22 +216,28 @@ def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
         )
     found = {row.id: row for row in rows}
     if len(found) != len(ids):
-        problems.append(f"{len(ids) - len(found)} accepted request(s) have no row")
+        lost = len(ids) - len(found)
+        problems.append(Problem("lost", f"{lost} accepted request(s) have no row", lost))
     statuses = Counter(row.status for row in rows)
     if statuses["FAILED"] or statuses["QUEUED"] or statuses["PROCESSING"]:
-        problems.append(f"not decided cleanly: {dict(statuses)}")
+        problems.append(Problem("undecided", f"not decided cleanly: {dict(statuses)}"))
     if overlapping:
-        problems.append(f"{overlapping} pair(s) of overlapping confirmed bookings")
+        said = f"{overlapping} pair(s) of overlapping confirmed bookings"
+        problems.append(Problem("overlap", said, int(overlapping)))
     for task_id, count in per_request.items():
         if count != 1:
-            problems.append(f"request {task_id} made {count} bookings (decided twice)")
+            said = f"request {task_id} made {count} bookings (decided twice)"
+            problems.append(Problem("duplicate", said))
     succeeded = {row.id for row in rows if row.status == "SUCCEEDED"}
     if set(per_request) != succeeded:
-        problems.append("the SUCCEEDED requests and the bookings made do not match")
+        problems.append(
+            Problem("mismatch", "the SUCCEEDED requests and the bookings made do not match")
+        )
     # Spread rooms: every request had a slot of its own, so each must have succeeded.
     for s in sent:
         if not s.hot and s.task_id in found and found[s.task_id].status != "SUCCEEDED":
-            problems.append(f"{s.task_id} ({found[s.task_id].status}) asked for a free slot")
+            said = f"{s.task_id} ({found[s.task_id].status}) asked for a free slot"
+            problems.append(Problem("order", said))
     # The hot room, FIFO: of each slot's askers, the first (lowest seq) won, nobody else.
     by_slot: dict[datetime, list[Sent]] = {}
     for s in sent:
@@ -205,7 +247,8 @@ def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
         ordered = sorted(askers, key=lambda s: found[s.task_id].seq)
         winners = [s.task_id for s in ordered if found[s.task_id].status == "SUCCEEDED"]
         if winners != [ordered[0].task_id]:
-            problems.append(f"slot {start:%H:%M}: first asker did not win alone ({winners})")
+            said = f"slot {start:%H:%M}: first asker did not win alone ({winners})"
+            problems.append(Problem("order", said))
     # FIFO in time too: within a room, a later request is never decided before an earlier.
     per_room: dict[str, list[tuple[int, datetime]]] = {}
     for s in sent:
@@ -215,7 +258,8 @@ def violations(sessions: sessionmaker[Session], sent: list[Sent]) -> list[str]:
     for room, decided in per_room.items():
         times = [at for _, at in sorted(decided)]
         if any(later < earlier for earlier, later in itertools.pairwise(times)):
-            problems.append(f"room {room}: a later request was decided before an earlier one")
+            said = f"room {room}: a later request was decided before an earlier one"
+            problems.append(Problem("order", said))
     return problems
 
 

@@ -14,12 +14,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cli.embedded import free_port
+from tests.faults import wait_until
 
 
 def available() -> bool:
@@ -113,9 +113,7 @@ class RabbitCluster:
         pid = node.pid()
         assert pid is not None, f"{node.name} has no pid file"
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.05)
+        wait_until(lambda: not _alive(pid), 10, f"{node.name} to die", every=0.05)
 
     def queues(self) -> dict[str, tuple[str, str]]:
         """Each queue's (type, leader node), asked of a live node."""

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -37,6 +38,7 @@ from models.queues import WEBHOOKS_QUEUE
 from models.tables import Base
 from tests.helpers import Api, undecided, wait_until
 from tests.http_server import Server, serve
+from tests.load import Load, load_through
 from tests.log_secrets import Captured, file_lines, leaks
 from tests.roles import LOGS, start_role, stop_role
 
@@ -267,3 +269,12 @@ def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
     """`bookings api` as deployed, serving the suite's database (tests/http_server.py)."""
     yield from serve(tmp_path_factory)
+
+
+@pytest.fixture
+def load(stack: Any) -> Iterator[Load]:
+    """A steady load through the module's own stack (`stack`: its app and sessions), for
+    the modules that break things under load (faults, failovers)."""
+    running = load_through(stack.app, stack.sessions)
+    yield running
+    running.stop()

@@ -35,7 +35,7 @@ from models.db import session_factory
 from models.locks import ROOM_LOCK_TTL_SECONDS, room_lock_name
 from models.settings import load_settings
 from tests.faults import RedisServer, Worker, wait_until
-from tests.load import Load, Sent, load_through, undecided_count, violations
+from tests.load import Load, Sent, undecided_count, violations
 from tests.roles import start_role, stop_role
 
 pytestmark = pytest.mark.skipif(
@@ -109,13 +109,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         redis.stop(signal.SIGKILL)
         built.sessions.kw["bind"].dispose()
         postgres.stop()
-
-
-@pytest.fixture
-def load(stack: Stack) -> Iterator[Load]:
-    running = load_through(stack.app, stack.sessions)
-    yield running
-    running.stop()
 
 
 def sent_more(load: Load, count: int, what: str) -> None:

@@ -82,12 +82,12 @@ def test_a_file_left_by_a_dead_bookings_up_is_ignored(
     assert "DATABASE_URL" not in os.environ
 
 
-HOLDER = (
-    "import sys, time\n"
+HOLDER = (  # holds the folder until the test closes its stdin (or kills it)
+    "import sys\n"
     "from cli import data_folder\n"
     "held = data_folder.hold('http://127.0.0.1:8123')\n"
     "print('held', flush=True)\n"
-    "time.sleep(60)\n"
+    "sys.stdin.read()\n"
 )
 
 
@@ -96,7 +96,12 @@ def folder_held(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     """Another process holding tmp_path/.bookings, as a running `bookings up` does."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     yield holder
