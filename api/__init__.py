@@ -18,6 +18,7 @@ from api.queue import TaskSender
 from api.rate_limit import init_rate_limits
 from api.request_checks import MAX_BODY_BYTES, init_request_checks, init_text_checks
 from api.routes import (
+    api_tokens,
     approvals,
     audit,
     auth,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (
         health,
         auth,
+        api_tokens,
         delegates,
         rooms,
         feeds,

@@ -1,5 +1,8 @@
 """Bearer-token authentication for every endpoint that is not public, and role checks.
 
+A bearer token is either a signed login token (POST /v1/auth/token) or an API token
+(`bk_…`, POST /v1/users/me/api-tokens), found by its hash.
+
 The calendar feeds (marked `feed_token_allowed`) also take the caller's feed token as
 `?token=`, so that a calendar application, which sends no Authorization header, can
 subscribe to them.
@@ -17,9 +20,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.context import db, release_db, services
-from models.domain.feed_tokens import feed_token_digest
+from api.errors import RateLimited
+from api.login_throttle import Refused
+from models.domain.feed_tokens import API_PREFIX, feed_token_digest
 from models.domain.identity import Principal
+from models.domain.states import utcnow
 from models.errors import Forbidden, Unauthorized
+from models.services import api_tokens
 from models.tables.users import RevokedToken, User
 
 PUBLIC_ENDPOINTS = {"static", "docs_assets", "auth.register", "auth.token"}
@@ -42,8 +49,13 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token")
+    token = token.strip()
     svc = services()
-    claims = svc.principals.claims_of(token.strip(), svc.settings.secret_key)
+    if token.startswith(API_PREFIX):
+        g.user = _api_token_user(token)
+        _check_role(view, g.user)
+        return
+    claims = svc.principals.claims_of(token, svc.settings.secret_key)
     events = svc.auth_events
     events.watch(svc.principals)  # the first request of a process starts its listener
     if events.connected:
@@ -67,9 +79,58 @@ def authenticate() -> None:
         raise Unauthorized("the password was changed after this token was issued; log in again")
     g.user = principal
     g.token = claims
+    _check_role(view, principal)
+
+
+def _check_role(view: Any, principal: Principal) -> None:
     if getattr(view, "admin_only", False) and not principal.is_admin:
         # Before anything reads the body: a non-admin learns nothing of its validity.
         raise Forbidden("this action needs the ADMIN role")
+
+
+def _api_token_user(token: str) -> Principal:
+    """The user an API token acts for, with the user's role now.
+
+    A token this process has found in the last few seconds costs no query (a deletion
+    is heard at once, as a logout is); an unknown one is looked up, and a lookup that
+    finds nothing counts as a failed login from the caller's address (api/rate_limit.py):
+    once too many have failed, the address's next lookups answer 429 until the window
+    passes. The token's last_used_at is written at most once a minute."""
+    svc = services()
+    events = svc.auth_events
+    events.watch(svc.principals)
+    guesses = current_app.extensions.get("bookings_token_guesses")
+
+    def lookup() -> api_tokens.KnownToken | None:
+        taken = guesses.take() if guesses else None
+        if isinstance(taken, Refused):
+            g.retry_after = taken.retry_after
+            raise RateLimited(
+                "too many unknown API tokens from this address; wait",
+                details={"limit": taken.limit},
+            )
+        row = api_tokens.find(db(), token)
+        release_db()
+        if guesses and taken is not None and row is not None:
+            guesses.give_back(taken)
+        return row
+
+    row = svc.principals.api_token(token, lookup) if events.connected else lookup()
+    if row is None:
+        raise Unauthorized("unknown or revoked API token")
+    if row.expires_at <= utcnow():
+        raise Unauthorized("this API token has expired; make a new one")
+    if events.connected:
+        principal = svc.principals.get(row.user_id, lambda: _load(row.user_id))
+    else:
+        principal = _load(row.user_id)
+    if principal is None:
+        raise Unauthorized("the token's user no longer exists")
+    if svc.principals.due_for_touch(row.id):
+        with svc.sessions.begin() as session:
+            api_tokens.touch(session, row.id)
+    g.api_token_id = row.id
+    return principal
 
 
 def _feed_reader(token: str) -> Principal:

@@ -1,11 +1,13 @@
 """Who may no longer use a token, heard from Postgres as it changes.
 
-A trigger (migration 0003) sends a notification on channel `auth_changes` whenever a
-user's role or token version changes, a user is deleted, or a token is logged out,
+A trigger (migrations 0003, 0008) sends a notification on channel `auth_changes` whenever
+a user's role or token version changes, a user is deleted, a token is logged out or an
+API token deleted,
 whoever makes the change (the API, the CLI, psql). Each API process LISTENs on a
 connection of its own, in a thread, and
 - keeps the set of logged-out tokens that have not expired yet (loaded when it connects);
-- tells every PrincipalCache of the process to forget a changed user.
+- tells every PrincipalCache of the process to forget a changed user or a deleted API
+  token.
 
 So authentication asks the database nothing on most requests, and a logout, a password
 change or a demotion holds on the next request. If the connection breaks, the thread
@@ -41,6 +43,8 @@ class Forgetful(Protocol):
     def forget(self, user_id: uuid.UUID) -> None: ...
 
     def forget_all(self) -> None: ...
+
+    def forget_api_token(self, token_id: uuid.UUID) -> None: ...
 
 
 class AuthListener:
@@ -167,6 +171,9 @@ class AuthListener:
             if kind == "token":
                 token_id, _, expires = rest.partition(":")
                 self._revoked[uuid.UUID(token_id)] = float(expires)
+            elif kind == "apitoken":
+                for cache in list(self._caches):
+                    cache.forget_api_token(uuid.UUID(rest))
             elif kind == "user":
                 user_id = uuid.UUID(rest)
                 for cache in list(self._caches):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from models.domain.identity import Principal
 from models.domain.tokens import TokenClaims, read_token
+from models.services.api_tokens import TOUCH_SECONDS, KnownToken
 
 
 class PrincipalCache:
@@ -28,6 +29,9 @@ class PrincipalCache:
         self.size = size
         self._known: dict[uuid.UUID, tuple[float, Principal | None]] = {}
         self._tokens: dict[str, TokenClaims] = {}
+        # API tokens found in the database: token -> (valid until, monotonic; the row)
+        self._api_tokens: dict[str, tuple[float, KnownToken]] = {}
+        self._touched: dict[uuid.UUID, float] = {}  # API token -> last_used_at written
         self._lock = threading.Lock()
         self._changes = 0  # forget() calls so far: a load that raced one is not kept
 
@@ -58,6 +62,43 @@ class PrincipalCache:
                 self._known[user_id] = (now + self.ttl, principal)
         return principal
 
+    def api_token(self, token: str, load: Callable[[], KnownToken | None]) -> KnownToken | None:
+        """The row of an API token (None: unknown or revoked), remembered for `ttl` once
+        found; a deletion forgets it at once (forget_api_token, from the listener)."""
+        now = time.monotonic()
+        hit = self._api_tokens.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self._lock:
+            changes = self._changes
+        row = load()
+        if row is not None:
+            with self._lock:
+                if len(self._api_tokens) >= self.size:
+                    self._api_tokens.clear()
+                if self._changes == changes:
+                    self._api_tokens[token] = (now + self.ttl, row)
+        return row
+
+    def due_for_touch(self, token_id: uuid.UUID) -> bool:
+        """Whether this process should write the token's last_used_at now (once a
+        minute at most: not on every request)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(token_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
+                return False
+            if len(self._touched) >= self.size:
+                self._touched.clear()
+            self._touched[token_id] = now
+            return True
+
+    def forget_api_token(self, token_id: uuid.UUID) -> None:
+        with self._lock:
+            self._api_tokens = {
+                token: hit for token, hit in self._api_tokens.items() if hit[1].id != token_id
+            }
+            self._changes += 1
+
     def forget(self, user_id: uuid.UUID) -> None:
         with self._lock:
             self._known.pop(user_id, None)
@@ -66,4 +107,5 @@ class PrincipalCache:
     def forget_all(self) -> None:
         with self._lock:
             self._known.clear()
+            self._api_tokens.clear()
             self._changes += 1

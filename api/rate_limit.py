@@ -8,7 +8,9 @@ Who is counted:
   email from every address (a guesser with many addresses), exactly: a slot is taken
   before the password is checked (api/login_throttle.py). Once over, the login answers
   429 until a slot frees, even with the right password;
-- refused password changes per user, as failed logins (a stolen token must not guess).
+- refused password changes per user, as failed logins (a stolen token must not guess);
+- unknown API tokens (`bk_…`) per address, as failed logins: a known one is never
+  counted, and once the window is full the address's lookups answer 429 (api/auth.py).
 
 RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
 
@@ -32,7 +34,7 @@ from flask_limiter.wrappers import RequestLimit
 from redis import Redis
 
 from api.errors import RateLimited, handle_domain
-from api.login_throttle import LoginThrottle, Refused, Window
+from api.login_throttle import LoginThrottle, Refused, Taken, Window
 from models.errors import Unauthorized
 from models.settings import Settings
 
@@ -67,6 +69,20 @@ def _refused(response: Response) -> bool:
     return response.status_code == 422  # a wrong current password (or a too short new one)
 
 
+class TokenGuesses:
+    """Lookups of API tokens per address, in the failed-login window: a lookup takes a
+    slot, and one that found its token gives it back (api/auth.py)."""
+
+    def __init__(self, throttle: LoginThrottle) -> None:
+        self.throttle = throttle
+
+    def take(self) -> Taken | Refused:
+        return self.throttle.take([f"apitoken:{_address()}"])
+
+    def give_back(self, taken: Taken) -> None:
+        self.throttle.give_back(taken)
+
+
 class RateLimits:
     """One app's limiter and what it needs to answer a 429 in the error shape."""
 
@@ -82,6 +98,9 @@ class RateLimits:
                 Window.parse(settings.rate_limit_login_failures),
                 Window.parse(settings.rate_limit_email_failures),
             ],
+        )
+        app.extensions["bookings_token_guesses"] = TokenGuesses(
+            LoginThrottle(self.logins.redis, [Window.parse(settings.rate_limit_login_failures)])
         )
         self.limiter = Limiter(
             key_func=_user_key,

@@ -8,6 +8,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
+from api.routes.api_tokens import revoke_api_token
 from api.schemas.users import (
     PasswordChangeSchema,
     RegisterSchema,
@@ -79,7 +80,11 @@ def change_password(body: dict[str, Any]) -> None:
 @blp.route("/auth/logout", methods=["POST"])
 @blp.response(204)
 def logout() -> None:
-    """This token stops working (401); the user's other tokens go on."""
+    """This token stops working (401); the user's other tokens go on. With an API token,
+    that token is revoked (as DELETE /v1/users/me/api-tokens/{id} does)."""
+    if "api_token_id" in g:
+        revoke_api_token(g.api_token_id)
+        return
     claims = g.token
     events = services().auth_events
     heard = events.handled

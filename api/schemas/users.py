@@ -50,3 +50,39 @@ class DelegateSchema(Schema):
     name = fields.Str()
     email = fields.Str()
     created_at = AwareTime(format="iso")
+
+
+class ApiTokenInSchema(Schema):
+    name = OneLine(
+        required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "what it is for, e.g. the service using it"},
+    )
+    expires_in_days = fields.Int(
+        validate=validate.Range(1, 365),
+        metadata={"description": "its lifetime; 90 when not given"},
+    )
+
+
+class ApiTokenSchema(Schema):
+    """A service's bearer token (never the token itself, which is shown only once)."""
+
+    id = fields.UUID(required=True)
+    name = fields.Str(required=True)
+    created_at = AwareTime(format="iso", required=True)
+    expires_at = AwareTime(format="iso", required=True)
+    last_used_at = AwareTime(
+        format="iso",
+        required=True,
+        allow_none=True,
+        metadata={"description": "to the minute; null when never used"},
+    )
+
+
+class ApiTokenCreatedSchema(ApiTokenSchema):
+    token = fields.Str(
+        required=True,
+        metadata={
+            "description": "`bk_…`: send it as `Authorization: Bearer bk_…`; shown only here"
+        },
+    )

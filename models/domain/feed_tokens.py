@@ -1,8 +1,9 @@
-"""Calendar feed tokens: long random secrets a calendar application puts in a feed's URL.
+"""Secret tokens that are looked up by their hash: calendar feed tokens (`cal_…`, in a
+feed's URL) and API tokens (`bk_…`, a service's bearer token).
 
-Only a token's SHA-256 is stored (`users.feed_token_hash`), so the table alone opens no
-feed. A plain hash is enough, unlike for passwords: the token is 256 random bits, with
-nothing to guess. The `cal_` prefix makes one easy to recognise in a log or a leak scan.
+Only a token's SHA-256 is stored, so the tables alone open nothing. A plain hash is
+enough, unlike for passwords: the token is 256 random bits, with nothing to guess. The
+prefix makes one easy to recognise in a log or a leak scan.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ import hashlib
 import secrets
 
 PREFIX = "cal_"
+API_PREFIX = "bk_"
 
 
 def new_feed_token() -> str:
     return PREFIX + secrets.token_urlsafe(32)
 
 
+def new_api_token() -> str:
+    return API_PREFIX + secrets.token_urlsafe(32)
+
+
 def feed_token_digest(token: str) -> str:
-    """What the users table stores and is searched by: the token's SHA-256, in hex."""
+    """What the tables store and are searched by: the token's SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()

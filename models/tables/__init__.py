@@ -6,10 +6,11 @@ from models.tables.bookings import Booking, BookingSeries, Meeting, RoomClosure
 from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
-from models.tables.users import Delegate, RevokedToken, User
+from models.tables.users import ApiToken, Delegate, RevokedToken, User
 from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Booking",

@@ -62,3 +62,23 @@ class Delegate(Base):
     )
 
     delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="selectin")
+
+
+class ApiToken(UUIDPk, Base):
+    """A service's token (`bk_…`, POST /v1/users/me/api-tokens): only its SHA-256 is kept.
+
+    Deleting the row revokes it; a trigger (migration 0008) tells every API process."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Written at most once a minute per token and API process (api/principals.py).
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,7 +3,8 @@
 The operations come from /openapi.json, so an endpoint added tomorrow is in the matrix
 without anyone touching this file (an operation this file has no body for is sent `{}`).
 The callers: anonymous, the owner of the resources in the path, another user, an admin,
-a deleted user and a demoted admin. The rules:
+a deleted user and a demoted admin; and, with an API token (`bk_…`) instead of a login
+token, the owner, the deleted user and the demoted admin. The rules:
 
 - public operations (`security: []`) never answer 401/403; every other one answers 401
   to anonymous callers and deleted users;
@@ -48,6 +49,7 @@ OWNED = {
     "ticket_id",
     "webhook_id",
     "delivery_id",
+    "api_token_id",
 }
 # The contract's admin-only operations (../shared/API.md). The spec's x-roles must say the
 # same: a route that lost its admin check would otherwise lose its row in the matrix too.
@@ -60,7 +62,19 @@ ADMIN_ONLY = {
     ("POST", "/v1/rooms/{room_id}/closures"),
     ("DELETE", "/v1/rooms/{room_id}/closures/{closure_id}"),
 }
-CALLERS = ["anonymous", "deleted", "other", "demoted", "owner", "admin"]
+CALLERS = [
+    "anonymous",
+    "deleted",
+    "deleted_token",
+    "other",
+    "demoted",
+    "demoted_token",
+    "owner",
+    "owner_token",
+    "admin",
+]
+# Each *_token caller is its user, through an API token: it must be answered as they are.
+AS = {"deleted_token": "deleted", "demoted_token": "demoted", "owner_token": "owner"}
 
 
 def live_operations() -> list[tuple[str, str, dict[str, Any]]]:
@@ -126,6 +140,7 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
         ("PATCH", "/v1/bookings/{booking_id}"): {"title": "Renamed"},
         ("PATCH", "/v1/series/{series_id}"): {"title": "Renamed"},
         ("POST", "/v1/users/me/delegates"): {"user_id": world.ids["user_id"]},
+        ("POST", "/v1/users/me/api-tokens"): {"name": "matrix"},
     }
 
 
@@ -192,11 +207,23 @@ def make_world(
         for who, headers in (("owner", owner), ("deleted", deleted))
     }
 
-    heard = events.handled
+    def api_token(headers: dict[str, str], name: str = "matrix") -> dict[str, Any]:
+        made = api.client.post("/v1/users/me/api-tokens", json={"name": name}, headers=headers)
+        assert made.status_code == 201, made.json
+        return made.json  # type: ignore[no-any-return]
+
+    api_tokens = {
+        f"{who}_token": {"Authorization": f"Bearer {api_token(headers)['token']}"}
+        for who, headers in (("owner", owner), ("deleted", deleted), ("demoted", demoted))
+    }
+    revocable = api_token(owner, "to revoke")["id"]  # the path's {api_token_id}
+
+    heard, demoted_id = events.handled, api.me(demoted)
     with sessions.begin() as session:
         session.execute(text("DELETE FROM users WHERE email = 'deleted@example.com'"))
         session.execute(text("UPDATE users SET role = 'USER' WHERE email = 'demoted@example.com'"))
-    wait_until(lambda: events.handled >= heard + 2, 10, "the listener to hear both changes")
+    # Announced in order at the commit: the demotion, last, is heard after the deletion.
+    assert events.wait_heard(f"user:{demoted_id}", after=heard, timeout=10)
 
     return World(
         headers={
@@ -206,6 +233,7 @@ def make_world(
             "demoted": demoted,
             "owner": owner,
             "admin": admin,
+            **api_tokens,
         },
         ids={
             "room_id": room,
@@ -219,6 +247,7 @@ def make_world(
             "closure_id": closed["result"]["closure_id"],
             "webhook_id": hook["id"],
             "delivery_id": str(delivery_id),
+            "api_token_id": revocable,
         },
         room=room,
         feed_tokens=feed_tokens,
@@ -260,6 +289,7 @@ def call_with_feed_token(api: Api, world: World, method: str, path: str, who: st
 
 def check(response: TestResponse, method: str, path: str, op: dict[str, Any], caller: str) -> None:
     where = f"{method} {path} as {caller}: {response.status_code} {response.get_data()[:300]!r}"
+    caller = AS.get(caller, caller)
     status = response.status_code
     public = op.get("security") == []
     admin_only = "ADMIN" in op.get("x-roles", [])
