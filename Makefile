@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install lock run test test-slow test-all lint format audit bench bench-soak profile cluster clean
+.PHONY: install lock run test test-slow test-all lint format audit env-example bench bench-soak profile cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ audit: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# .env.example from the settings (cli/env_example.py); a unit test fails when it drifts.
+env-example: install
+	$(BIN)/python -m cli.env_example
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

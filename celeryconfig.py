@@ -1,6 +1,6 @@
 """Celery settings shared by the API (which sends) and the workers (which decide).
 
-This module reads no environment: it holds what is the same everywhere, and
+This module reads no environment: `STATIC` holds what is the same everywhere, and
 `deployment(settings)` gives what depends on the deployment (broker, shard count,
 beat intervals), which each app applies when it is first used.
 Task names and queues live in `models/queues.py`.
@@ -28,12 +28,42 @@ from models.queues import (
 )
 from models.settings import Settings
 
-broker_connection_retry_on_startup = True
-broker_connection_timeout = 3
-# Above the longest a message may sit unacknowledged (a drain takes well under a second;
-# the sweeper wakes anything left QUEUED long before this), so Redis never redelivers
-# live work.
-broker_transport_options = {"visibility_timeout": 900, "socket_connect_timeout": 3}
+# What is the same everywhere: both apps take these, and only these, as their Celery
+# settings (`config_from_object(STATIC)`). Celery would take every public name of an
+# object it is given, so this module's imports and helpers are kept out of it: `celery
+# -A worker report` lists Celery settings, not `Any` or `RoomRouter`.
+STATIC: dict[str, Any] = {
+    "broker_connection_retry_on_startup": True,
+    "broker_connection_timeout": 3,
+    # Above the longest a message may sit unacknowledged (a drain takes well under a
+    # second; the sweeper wakes anything left QUEUED long before this), so Redis never
+    # redelivers live work.
+    "broker_transport_options": {"visibility_timeout": 900, "socket_connect_timeout": 3},
+    "task_serializer": "json",
+    "accept_content": ["json"],
+    "result_serializer": "json",
+    "task_ignore_result": True,  # results live in Postgres (booking_requests), not here
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "worker_prefetch_multiplier": 1,
+    "worker_hijack_root_logger": False,
+    "task_publish_retry": True,
+    "task_publish_retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    },
+    "task_default_queue": MAINTENANCE_QUEUE,
+    # Task events are off: where each booking is a task of its own (a quiet hour), they
+    # cost the worker ~1 ms and the API ~0.5 ms of CPU per booking (kombu's Redis
+    # transport opens a client for every event it fans out; docs/performance.md). Flower
+    # turns them on in the running workers when it starts, as `celery -A worker.app
+    # control enable_events` does by hand; the product's own monitoring is /metrics.
+    "worker_send_task_events": False,
+    "task_send_sent_event": False,
+    "timezone": "UTC",
+}
 # RabbitMQ only (deployment()): a publish waits for the broker's confirm (below), and a
 # connection whose sent data has gone unacknowledged for 15 s is given up, as the
 # database's are (models/db.py): a host cut off reconnects as soon as it is back,
@@ -42,30 +72,6 @@ AMQP_TRANSPORT_OPTIONS: dict[str, Any] = {
     "confirm_publish": True,
     "socket_settings": {socket.TCP_USER_TIMEOUT: 15_000},
 }
-task_serializer = "json"
-accept_content = ["json"]
-result_serializer = "json"
-task_ignore_result = True  # results live in Postgres (booking_requests), not here
-task_acks_late = True
-task_reject_on_worker_lost = True
-worker_prefetch_multiplier = 1
-worker_hijack_root_logger = False
-task_publish_retry = True
-task_publish_retry_policy = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
-task_default_queue = MAINTENANCE_QUEUE
-# Task events are off: where each booking is a task of its own (a quiet hour), they cost
-# the worker ~1 ms and the API ~0.5 ms of CPU per booking (kombu's Redis transport opens
-# a client for every event it fans out; docs/performance.md). Flower turns them on in
-# the running workers when it starts, as `celery -A worker.app control enable_events`
-# does by hand; the product's own monitoring is /metrics.
-worker_send_task_events = False
-task_send_sent_event = False
-timezone = "UTC"
 
 
 class RoomRouter:
@@ -144,9 +150,9 @@ def deployment(settings: Settings) -> dict[str, Any]:
         # message unconfirmed makes the publish fail (and be retried), never vanish.
         # (AMQP_TRANSPORT_OPTIONS)
         "broker_transport_options": (
-            {**broker_transport_options, **AMQP_TRANSPORT_OPTIONS}
+            {**STATIC["broker_transport_options"], **AMQP_TRANSPORT_OPTIONS}
             if amqp
-            else broker_transport_options
+            else STATIC["broker_transport_options"]
         ),
         "task_queues": task_queues(settings.shards, quorum=amqp),
         "task_routes": (RoomRouter(settings.shards),),

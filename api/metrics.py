@@ -76,6 +76,60 @@ class WebhookBacklog(Collector):
         yield gauge
 
 
+class OldestQueued(Collector):
+    """`bookings_oldest_queued_seconds`: how long the oldest QUEUED request has waited
+    (0 when none waits), read from Postgres at scrape time; absent when it does not
+    answer within the deadline."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            check = self.app.extensions["bookings_checks"].oldest_queued
+            seconds = check.wait(until=scrape_until())
+        except (SQLAlchemyError, OSError):
+            return
+        yield GaugeMetricFamily(
+            "bookings_oldest_queued_seconds",
+            "How long the oldest QUEUED request has waited for its decision (0: none waits)",
+            value=round(seconds, 3),
+        )
+
+
+class Dependencies(Collector):
+    """`bookings_dependency_up{dependency}`: 1 when the database, Redis or the broker
+    answered this API process within the deadline, else 0 (the checks /readyz makes)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        found = self.app.extensions["bookings_checks"]
+        gauge = GaugeMetricFamily(
+            "bookings_dependency_up",
+            "1 when the dependency answered within half a second at scrape time, else 0",
+            labels=["dependency"],
+        )
+        for name, check in (
+            ("database", found.database),
+            ("redis", found.redis_consumers),
+            ("broker", found.broker),
+        ):
+            try:  # the run start_scrape began (a new one would have no time left)
+                check.wait(check.current(), until=scrape_until())
+                gauge.add_metric([name], 1)
+            except Exception:  # no answer in time, or the check's own error
+                gauge.add_metric([name], 0)
+        yield gauge
+
+
 class ThisProcess(Collector):
     """Without a shared metrics folder: this process's own metrics."""
 
@@ -95,6 +149,8 @@ def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
         registry.register(ThisProcess())
     registry.register(QueueDepth(app))
     registry.register(WebhookBacklog(app))
+    registry.register(OldestQueued(app))
+    registry.register(Dependencies(app))
     return registry
 
 

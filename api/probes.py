@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from api.context import Services
 from models.heartbeats import shard_consumers
+from models.services.sweeper import oldest_queued_seconds
 from models.webhooks import service as webhooks
 
 DEADLINE = 0.5  # seconds a probe or scrape waits for one dependency
@@ -67,6 +68,11 @@ class Check(Generic[T]):
         """A run of the check: the one in flight, or a new one."""
         with self._lock:
             return self._start()
+
+    def current(self) -> Future[T]:
+        """The run in flight, or the last one started (start_scrape's), or a new one."""
+        with self._lock:
+            return self._running or self._start()
 
     def _start(self) -> Future[T]:
         running = self._running
@@ -135,6 +141,7 @@ class Checks:
     broker: Check[None]
     queue_depths: Check[dict[str, int]]
     webhook_backlog: Check[tuple[int, int]]
+    oldest_queued: Check[float]  # seconds the oldest QUEUED request has waited
 
 
 def checks_for(svc: Services) -> Checks:
@@ -149,12 +156,18 @@ def checks_for(svc: Services) -> Checks:
             session.execute(text("SET LOCAL statement_timeout = 2000"))
             return webhooks.backlog(session)
 
+    def oldest() -> float:
+        with svc.sessions() as session:
+            session.execute(text("SET LOCAL statement_timeout = 2000"))
+            return oldest_queued_seconds(session)
+
     return Checks(
         database=Check("database", database),
         redis_consumers=Check("redis", lambda: shard_consumers(svc.redis, svc.settings.shards)),
         broker=Check("broker", svc.sender.ping),
         queue_depths=Check("queue-depths", svc.sender.queue_depths),
         webhook_backlog=Check("webhook-backlog", backlog),
+        oldest_queued=Check("oldest-queued", oldest),
     )
 
 
@@ -170,6 +183,9 @@ def start_scrape() -> None:
     g.checks_until = time.monotonic() + DEADLINE
     found.redis_consumers.start()
     found.webhook_backlog.start()
+    found.oldest_queued.start()
+    found.database.start()
+    found.broker.start()
     last = found.queue_depths.last
     if last is None or time.monotonic() - last.at >= DEPTH_TTL:
         found.queue_depths.start()

@@ -14,7 +14,7 @@ from amqp.exceptions import ChannelError
 from celery import Celery
 from kombu import Producer
 
-from celeryconfig import deployment
+from celeryconfig import STATIC, deployment
 from models import broker_clients
 from models.queues import (
     DEAD_LETTERS,
@@ -37,7 +37,7 @@ class TaskSender:
     def __init__(self, settings: Settings) -> None:
         broker_clients.install()  # one Redis client per broker channel, not per publish
         self.celery = Celery("bookings-api")
-        self.celery.config_from_object("celeryconfig")
+        self.celery.config_from_object(STATIC)
         self.celery.conf.update(deployment(settings))
         # A publish gives up rather than hang on a frozen broker (it runs off the request
         # thread, but a stuck thread would hold every later wake-up of this process).

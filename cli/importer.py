@@ -17,6 +17,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,9 @@ def occurrences_asked(sessions: sessionmaker[Session], batch_id: uuid.UUID) -> i
 
 
 def follow(sessions: sessionmaker[Session], batch_id: uuid.UUID, total: int) -> None:
-    with tqdm(total=total, unit="booking", desc="deciding") as bar:
+    """A progress bar of the batch's rows (its items), as the task's own progress counts
+    them: a recurring row is one row, however many bookings it expands into."""
+    with tqdm(total=total, unit="row", desc="rows decided") as bar:
         done = 0
         while done < total:
             time.sleep(0.3)
@@ -157,10 +160,17 @@ def follow(sessions: sessionmaker[Session], batch_id: uuid.UUID, total: int) -> 
                 counts = item_counts(session, batch_id)
             bar.update(counts["done"] - done)
             done = counts["done"]
-            bar.set_postfix(confirmed=counts["confirmed"], rejected=counts["rejected"])
+            bar.set_postfix(succeeded=counts["confirmed"], rejected=counts["rejected"])
 
 
 OUTCOMES = ("confirmed", "confirmed in part", "pending", "pending in part", "waitlisted")
+REFUSED = (RequestStatus.REJECTED, RequestStatus.FAILED)
+SKIPS_SHOWN = 10  # skipped occurrences listed one by one per row; the rest are counted
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 occurrence`, `2 occurrences`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def row_outcome(item: BookingRequest) -> tuple[str, int, int]:
@@ -182,6 +192,28 @@ def row_outcome(item: BookingRequest) -> tuple[str, int, int]:
     return (f"{state} in part" if skipped else state), made, skipped
 
 
+def skipped_occurrences(item: BookingRequest) -> list[dict[str, Any]]:
+    """The entries of a series' occurrences that were skipped, each naming its refusal."""
+    if item.status != RequestStatus.SUCCEEDED:
+        return []
+    return [o for o in (item.result or {}).get("occurrences") or [] if o["status"] == "SKIPPED"]
+
+
+def bookings_asked(item: BookingRequest) -> int:
+    """The bookings a row asks for: a series' occurrences, or one."""
+    return len(item.payload.get("occurrences") or [None])
+
+
+def why_skipped(entry: dict[str, Any], describe: Callable[[dict[str, Any]], str]) -> str:
+    """One skipped occurrence: when, the refusal's code, the rule and limit it broke,
+    and what it collided with (`describe` says that)."""
+    why = entry.get("code", "UNKNOWN")
+    rule = entry.get("rule")
+    if rule:
+        why += f" ({rule['name']}: {rule['limit']})"
+    return f"{entry['start_time']} to {entry['end_time']}: {why}{describe(entry)}"
+
+
 def describe_conflicts(session: Session, error: dict[str, Any], viewer: Viewer) -> str:
     """When and, where the importing user may see it, what the row collided with."""
     conflicts = error.get("conflicts") or []
@@ -199,6 +231,56 @@ def describe_conflicts(session: Session, error: dict[str, Any], viewer: Viewer) 
     return "; conflicts with " + ", ".join(parts) + more
 
 
+def summary_lines(
+    items: Sequence[BookingRequest],
+    lines: Sequence[int],
+    describe: Callable[[dict[str, Any]], str],
+) -> list[str]:
+    """The summary of a decided batch: its rows by outcome (the unit of the progress
+    bar), then its bookings (a series counted by occurrence, as "submitted" counted
+    them), then each row that was not booked whole, by its line in the file, saying why.
+    `describe` says what an error or a skipped occurrence collided with."""
+    outcomes = [row_outcome(item) for item in items]
+    rows = Counter(outcome for outcome, _, _ in outcomes)
+    refused = [item for item in items if item.status in REFUSED]
+    by_row = [
+        (outcome, rows[outcome])
+        for outcome in OUTCOMES
+        if outcome in ("confirmed", "confirmed in part") or rows[outcome]
+    ]
+    reasons = Counter((item.error or {}).get("code", "UNKNOWN") for item in refused)
+    by_row += [(f"rejected: {code}", count) for code, count in reasons.most_common()]
+
+    skips = Counter(o.get("code", "UNKNOWN") for item in items for o in skipped_occurrences(item))
+    not_made = sum(bookings_asked(item) for item in refused)
+    waiting = sum(bookings_asked(i) for i in items if i.status == RequestStatus.WAITLISTED)
+    by_booking = [("made", sum(made for _, made, _ in outcomes))]
+    by_booking += [(f"skipped: {code}", count) for code, count in skips.most_common()]
+    by_booking += [("not made: row rejected", not_made)] if not_made else []
+    by_booking += [("waiting: row waitlisted", waiting)] if waiting else []
+
+    width = max(28, *(len(label) + 2 for label, _ in by_row + by_booking))
+    out = []
+    for title, counts in (("rows", by_row), ("bookings", by_booking)):
+        out.append(f"\n{title:<{width}}{'count':>7}")
+        out += [f"{label:<{width}}{count:>7}" for label, count in counts]
+
+    for line, item, (outcome, _, skipped) in zip(lines, items, outcomes, strict=True):
+        if item.status in REFUSED:
+            error = item.error or {}
+            message = error.get("message", "")
+            out.append(f"  line {line}: {item.status.value} {message}{describe(error)}")
+        elif skipped:
+            out.append(f"  line {line}: {outcome}, {counted(skipped, 'occurrence')} skipped:")
+            entries = skipped_occurrences(item)
+            out += [f"    {why_skipped(entry, describe)}" for entry in entries[:SKIPS_SHOWN]]
+            rest = Counter(o.get("code", "UNKNOWN") for o in entries[SKIPS_SHOWN:])
+            if rest:
+                codes = ", ".join(f"{code} {count}" for code, count in rest.most_common())
+                out.append(f"    and {len(entries) - SKIPS_SHOWN} more: {codes}")
+    return out
+
+
 def summarize(
     sessions: sessionmaker[Session], batch_id: uuid.UUID, lines: list[int], viewer: Viewer
 ) -> None:
@@ -208,28 +290,5 @@ def summarize(
             .where(BookingRequest.parent_id == batch_id)
             .order_by(BookingRequest.seq)
         ).all()
-        outcomes = [row_outcome(item) for item in items]
-        rows = Counter(outcome for outcome, _, _ in outcomes)
-        reasons = Counter(
-            (item.error or {}).get("code", "UNKNOWN")
-            for item in items
-            if item.status in (RequestStatus.REJECTED, RequestStatus.FAILED)
-        )
-        click.echo(f"\n{'rows':<28}{'count':>7}")
-        for outcome in OUTCOMES:
-            if outcome in ("confirmed", "confirmed in part") or rows[outcome]:
-                click.echo(f"{outcome:<28}{rows[outcome]:>7}")
-        for code, count in reasons.most_common():
-            click.echo(f"{'rejected: ' + code:<28}{count:>7}")
-        made = sum(m for _, m, _ in outcomes)
-        skipped = sum(k for _, _, k in outcomes)
-        click.echo(f"{'bookings made':<28}{made:>7}")
-        if skipped:
-            click.echo(f"{'occurrences skipped':<28}{skipped:>7}")
-        for line, item, (outcome, _, skipped_here) in zip(lines, items, outcomes, strict=True):
-            if item.status in (RequestStatus.REJECTED, RequestStatus.FAILED):
-                error = item.error or {}
-                why = describe_conflicts(session, error, viewer)
-                click.echo(f"  line {line}: {item.status.value} {error.get('message', '')}{why}")
-            elif skipped_here:
-                click.echo(f"  line {line}: {outcome}, {skipped_here} occurrences skipped")
+        for text in summary_lines(items, lines, lambda e: describe_conflicts(session, e, viewer)):
+            click.echo(text)

@@ -202,6 +202,44 @@ def import_(file: Path, email: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="the dump file [default: bookings-YYYYmmdd-HHMMSS.dump here]",
+)
+def backup(out: Path | None) -> None:
+    """A full dump of DATABASE_URL (or of bookings up's embedded database), by the
+    pg_dump of the server's major; custom format, for bookings restore or pg_restore."""
+    from cli import backup as backups
+
+    backups.backup(os.environ.get("DATABASE_URL"), out, pg_bin=os.environ.get("BOOKINGS_PG_BIN"))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore a dump into an empty database: DATABASE_URL's (made if missing), or bookings
+    up's embedded one. A database with tables is refused (exit 2)."""
+    from cli import backup as backups
+
+    backups.restore(os.environ.get("DATABASE_URL"), file, pg_bin=os.environ.get("BOOKINGS_PG_BIN"))
+
+
+@main.command("webhook-listen")
+@click.option("--secret", envvar="WEBHOOK_SECRET", required=True, help="the webhook's whsec_…")
+@click.option("--port", default=9000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--count", default=None, type=int, help="stop after this many events")
+def webhook_listen(secret: str, port: int, host: str, count: int | None) -> None:
+    """Receive webhooks here: print each verified event as a JSON line (answer 204); a
+    forged or altered one is answered 401 and said on stderr."""
+    from cli.webhook_listen import listen
+
+    listen(host, port, secret, count)
+
+
+@main.command()
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True, help="address the API listens on")
 def up(port: int, host: str) -> None:

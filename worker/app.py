@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
 
-from celeryconfig import dead_letter_queue, deployment
+from celeryconfig import STATIC, dead_letter_queue, deployment
 from models import broker_clients
 from models.db import dispose_engines
 from models.logs import configure_logging
@@ -26,7 +26,7 @@ delayed_delivery.install()
 broker_clients.install()  # one Redis client per broker channel (models/broker_clients.py)
 
 app = Celery("bookings")
-app.config_from_object("celeryconfig")
+app.config_from_object(STATIC)
 
 
 def _deployment() -> dict[str, Any]:

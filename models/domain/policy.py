@@ -1,7 +1,7 @@
 """A room's booking policy (issue 11): what it says, whether it is valid, what it refuses.
 
 Pure rules, like models/domain/rules.py: no database, no clock but the `now` given.
-The keys are the contract's (`policy` in ../shared/API.md, "Room policies"); every key
+The keys are the contract's (`policy` in docs/api.md, "Room policies"); every key
 is optional and None means no limit. This module holds the policy's shape, the rules a
 window breaks on its own (duration, notice, horizon, opening hours) and the quotas
 (given the requester's other bookings); the engine (models/domain/engine/) applies

@@ -76,3 +76,14 @@ def sweep(ctx: JobContext) -> int:
     """Re-send requests left QUEUED (broker was down, a worker died)."""
     stale = timedelta(seconds=ctx.settings.sweep_stale_seconds)
     return sweep_queued(ctx.sessions, ctx.waker, stale_after=stale)
+
+
+def oldest_queued_seconds(session: Session) -> float:
+    """How long the oldest QUEUED request has waited for its decision (0: none waits).
+    Read by /metrics (bookings_oldest_queued_seconds), through the QUEUED indexes."""
+    oldest = session.scalar(
+        select(func.min(BookingRequest.accepted_at)).where(
+            BookingRequest.status == RequestStatus.QUEUED, EITHER_QUEUE
+        )
+    )
+    return 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())

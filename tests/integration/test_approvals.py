@@ -1,5 +1,5 @@
 """Approvals: PENDING bookings, their approvers and their expiry, through the API, the
-broker and a real worker (../shared/API.md, "Approvals")."""
+broker and a real worker (docs/api.md, "Approvals")."""
 
 from __future__ import annotations
 

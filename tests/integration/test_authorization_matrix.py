@@ -51,7 +51,7 @@ OWNED = {
     "delivery_id",
     "api_token_id",
 }
-# The contract's admin-only operations (../shared/API.md). The spec's x-roles must say the
+# The contract's admin-only operations (docs/api.md). The spec's x-roles must say the
 # same: a route that lost its admin check would otherwise lose its row in the matrix too.
 ADMIN_ONLY = {
     ("POST", "/v1/rooms"),

@@ -1,4 +1,4 @@
-"""Calendar subscriptions (../shared/API.md, "Calendar subscriptions"): the feed token, the
+"""Calendar subscriptions (docs/api.md, "Calendar subscriptions"): the feed token, the
 caller's own feed and a room's, fetched as a calendar application does (no Authorization
 header), and read back with vobject, a parser of its own, not the icalendar that wrote
 them."""

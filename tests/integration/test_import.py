@@ -48,9 +48,11 @@ def test_import_csv_books_rows_and_reports_the_rejected_line(
 
     assert result.exit_code == 0, result.output
     assert "submitted 7 rows (7 bookings once series are expanded)" in result.output
+    assert "rows decided" in result.output and "7/7" in result.output  # the bar counts rows
     assert "confirmed                         6" in result.output
     assert "rejected: CONFLICT                1" in result.output
-    assert "bookings made                     6" in result.output
+    assert "made                              6" in result.output
+    assert "not made: row rejected            1" in result.output
     assert "line 8: REJECTED" in result.output  # header is line 1, the clash the 8th
     # The clash names what it hit: alice's own booking, so with its title.
     assert '"Sync 0"' in result.output.split("line 8: REJECTED", 1)[1]
@@ -98,11 +100,18 @@ def test_import_counts_the_bookings_a_series_made_and_the_occurrences_it_skipped
 
     assert result.exit_code == 0, result.output
     assert "submitted 2 rows (5 bookings once series are expanded)" in result.output
-    assert "confirmed                         1" in result.output
-    assert "confirmed in part                 1" in result.output
-    assert "bookings made                     4" in result.output
-    assert "occurrences skipped               1" in result.output
-    assert "line 3: confirmed in part, 1 occurrences skipped" in result.output
+    # The bar counts rows, as the summary's first table does; its second counts bookings.
+    assert "rows decided" in result.output and "2/2" in result.output
+    rows, bookings = result.output.split("\nrows ", 1)[1].split("\nbookings ", 1)
+    assert "confirmed                         1" in rows
+    assert "confirmed in part                 1" in rows
+    assert "made                              4" in bookings
+    assert "skipped: CONFLICT                 1" in bookings
+    # The skip names its occurrence, its reason and (alice's own) what it collided with.
+    detail = bookings.split("line 3: confirmed in part, 1 occurrence skipped:\n", 1)[1]
+    skip = detail.splitlines()[0]
+    assert skip.startswith(f"    {later.isoformat()} to ") and ": CONFLICT; conflicts with " in skip
+    assert skip.endswith('"Taken"'), skip
 
 
 def test_import_takes_waitlist_and_counts_pending_and_waitlisted_rows(

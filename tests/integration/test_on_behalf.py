@@ -1,5 +1,5 @@
 """Booking on someone's behalf and delegates, through the API, the broker and a real worker
-(../shared/API.md, "Changing bookings": the paragraph "On behalf:" and the delegates rows;
+(docs/api.md, "Changing bookings": the paragraph "On behalf:" and the delegates rows;
 "Bookings and meetings": `booked_by`, `group_id`, `version`).
 
 Alice names Bob her delegate; Bob books for her with `organizer_id`. Carol is nobody's.

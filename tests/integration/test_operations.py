@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any
 
@@ -227,3 +228,42 @@ def own_connections(port: int) -> int:
                 established = fields[3] == "01"
                 count += remote_port == port and established and fields[9] in inodes
     return count
+
+
+def test_metrics_say_how_long_the_oldest_queued_request_has_waited_and_what_answers(
+    api: Api, user: dict[str, str], room: str, app: Flask
+) -> None:
+    """A request accepted (stored QUEUED) two minutes ago and never woken: the gauge reads
+    its age. Accepted through the product's own accept(), without waking its room."""
+    import uuid
+
+    from sqlalchemy import delete, update
+
+    from models.domain.identity import Principal
+    from models.domain.states import Role, utcnow
+    from models.services.accept import NewBooking, accept
+    from models.tables import BookingRequest
+
+    sessions = app.extensions["bookings"].sessions
+    caller = Principal(uuid.UUID(api.me(user)), Role.USER)
+    body = booking_body(room, future(hours=40))
+    body["room_id"] = uuid.UUID(body["room_id"])
+    for key in ("start_time", "end_time"):
+        body[key] = datetime.fromisoformat(body[key])
+    accepted = accept(sessions, caller, NewBooking(body), now=utcnow() - timedelta(minutes=2))
+    try:
+        with sessions.begin() as session:
+            session.execute(
+                update(BookingRequest)
+                .where(BookingRequest.id == accepted.request_id)
+                .values(accepted_at=utcnow() - timedelta(minutes=2))
+            )
+        text = api.client.get("/metrics").get_data(as_text=True)
+        assert metric(text, "bookings_oldest_queued_seconds") >= 120, text[-2000:]
+        for dependency in ("database", "redis", "broker"):
+            assert metric(text, "bookings_dependency_up", dependency=dependency) == 1
+    finally:
+        with sessions.begin() as session:
+            session.execute(delete(BookingRequest).where(BookingRequest.id == accepted.request_id))
+    later = api.client.get("/metrics").get_data(as_text=True)
+    assert metric(later, "bookings_oldest_queued_seconds") < 120

@@ -1,5 +1,5 @@
 """Room policies, closures and the dry run, through the API, the broker and a real worker
-(../shared/API.md, "Room policies")."""
+(docs/api.md, "Room policies")."""
 
 from __future__ import annotations
 

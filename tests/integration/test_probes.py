@@ -99,6 +99,8 @@ def test_probes_answer_within_a_second_while_redis_is_frozen(
     for seconds, status, text in answers["metrics"]:
         assert seconds <= BOUND and status == 200, (seconds, status)
         assert "bookings_queue_depth{" in text  # the last depths read, with their age
+        assert 'bookings_dependency_up{dependency="redis"} 0.0' in text, text[-1500:]
+        assert 'bookings_dependency_up{dependency="database"} 1.0' in text, text[-1500:]
         age = next(
             float(line.split()[-1])
             for line in text.splitlines()

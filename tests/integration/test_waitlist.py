@@ -1,5 +1,5 @@
 """The waitlist: requests that wait for a taken slot, their promotion, withdrawal and
-expiry, through the API, the broker and a real worker (../shared/API.md, "Waitlist")."""
+expiry, through the API, the broker and a real worker (docs/api.md, "Waitlist")."""
 
 from __future__ import annotations
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from celery.app.defaults import DEFAULTS
 
 import celeryconfig
 from models.queues import DECIDE_ROOM, DELIVER_WEBHOOK, DISPATCH_WEBHOOKS, room_queue
@@ -27,12 +29,12 @@ def test_celeryconfig_routes_decisions_to_the_room_queue() -> None:
 
 
 def test_celery_settings_that_keep_requests_safe() -> None:
-    assert celeryconfig.task_acks_late is True
-    assert celeryconfig.task_reject_on_worker_lost is True
-    assert celeryconfig.worker_prefetch_multiplier == 1
-    assert celeryconfig.task_serializer == "json"
-    assert celeryconfig.task_ignore_result is True
-    assert celeryconfig.broker_transport_options["visibility_timeout"] >= 600
+    assert celeryconfig.STATIC["task_acks_late"] is True
+    assert celeryconfig.STATIC["task_reject_on_worker_lost"] is True
+    assert celeryconfig.STATIC["worker_prefetch_multiplier"] == 1
+    assert celeryconfig.STATIC["task_serializer"] == "json"
+    assert celeryconfig.STATIC["task_ignore_result"] is True
+    assert celeryconfig.STATIC["broker_transport_options"]["visibility_timeout"] >= 600
 
 
 def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
@@ -106,9 +108,9 @@ def test_every_queue_has_its_own_exchange_and_routing_key() -> None:
 def test_task_events_are_off_but_can_be_turned_on_in_a_running_worker() -> None:
     """Off for their cost per task; Flower (or `celery control enable_events`) turns them
     on through the workers' remote control, which must stay enabled."""
-    assert celeryconfig.worker_send_task_events is False
-    assert celeryconfig.task_send_sent_event is False
-    assert getattr(celeryconfig, "worker_enable_remote_control", True) is True
+    assert celeryconfig.STATIC["worker_send_task_events"] is False
+    assert celeryconfig.STATIC["task_send_sent_event"] is False
+    assert celeryconfig.STATIC.get("worker_enable_remote_control", True) is True
 
 
 def test_a_job_declared_beside_its_code_is_scheduled_run_by_tick_and_locked_apart() -> None:
@@ -134,3 +136,40 @@ def test_a_job_declared_beside_its_code_is_scheduled_run_by_tick_and_locked_apar
         periodic.JOBS.clear()
         periodic.JOBS.update(before)
     assert {job.lock for job in declared.values() if job.lock} == {1, 2, 3, 4, 5, 6, 7}
+
+
+# What `celery report` may list: Celery's own settings, and its note of deprecated ones.
+CELERY_SETTINGS = {*DEFAULTS, "deprecated_settings"}
+
+
+def test_the_api_sends_with_celery_settings_only() -> None:
+    """The API's app takes STATIC and the deployment, and nothing else of celeryconfig
+    (its imports and helpers were once settings too: `Any`, `Settings`, `RoomRouter`)."""
+    from api.queue import TaskSender
+
+    sender = TaskSender(
+        Settings(database_url="", redis_url="redis://r/0", broker_url="redis://r/0")
+    )
+    changed = sender.celery.conf.table(with_defaults=False)
+    assert set(changed) - CELERY_SETTINGS == set()
+    assert set(celeryconfig.STATIC) <= set(changed)
+    for name, value in celeryconfig.STATIC.items():
+        if name != "broker_transport_options":  # the deployment's and the API's own, below
+            assert sender.celery.conf[name] == value, name
+    assert sender.celery.conf.broker_transport_options["visibility_timeout"] == 900
+
+
+def test_celery_report_lists_celery_settings_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`celery -A worker report`, as an operator runs it: every line of its settings
+    table names a Celery setting."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:1/db")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    celery = str(Path(sys.executable).parent / "celery")
+    done = run_apart([celery, "-A", "worker", "report"], tmp_path, without=("CELERY_BROKER_URL",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = set(re.findall(r"^(\w+): ", done.stdout, re.M))
+    assert {"task_acks_late", "broker_url", "task_queues", "beat_schedule"} <= listed, done.stdout
+    assert listed - CELERY_SETTINGS == set()
+    assert "typing.Any" not in done.stdout and "<class " not in done.stdout

