@@ -5,14 +5,16 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # `make run` uses DATABASE_URL / REDIS_URL when set, embedded servers (.bookings/) when not.
 
-.PHONY: install lock run test test-slow test-all lint format audit env-example bench bench-soak profile cluster clean
+.PHONY: install lock run test test-slow test-all lint format audit env-example client bench bench-soak profile cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The generated Python client (clients/python) too, editable, so its tests can import it
+# (`make client` rewrites it in place; its own dependencies change with pyproject.toml's pin).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev,embedded]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,embedded]" -e ./clients/python
 	touch $@
 
 # The production image's pinned dependencies (Dockerfile); tests/unit/test_lock.py
@@ -55,6 +57,11 @@ audit: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# clients/python (bookings_client) from the API's OpenAPI document, by openapi-python-client
+# (clients/generate.py); tests/integration/test_python_client.py fails when it drifts.
+client: install
+	$(BIN)/python clients/generate.py
 
 # .env.example from the settings (cli/env_example.py); a unit test fails when it drifts.
 env-example: install

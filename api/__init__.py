@@ -35,7 +35,16 @@ from api.routes import (
 )
 from api.schemas.common import ErrorSchema
 from api.security_headers import init_security_headers
-from api.spec_rules import DocumentedErrors, field_examples, text_patterns
+from api.spec_examples import field_examples
+from api.spec_rules import (
+    API_DESCRIPTION,
+    BEARER_DESCRIPTION,
+    DocumentedErrors,
+    OperationIds,
+    SchemaPlugin,
+    enum_types,
+    text_patterns,
+)
 from models.runtime import build
 from models.services.wakeups import BackgroundWaker
 from models.settings import Settings, load_settings
@@ -93,14 +102,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_context(app, svc)
     app.extensions["bookings_checks"] = checks_for(svc)
-    api = BookingsApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api = BookingsApi(
+        app,
+        spec_kwargs={
+            "info": {"description": API_DESCRIPTION},
+            "security": [{"bearerAuth": []}],
+            "marshmallow_plugin": SchemaPlugin(),
+            "extra_plugins": [OperationIds(), DocumentedErrors()],
+        },
+    )
+    api.ma_plugin.converter.add_attribute_function(enum_types)
     api.ma_plugin.converter.add_attribute_function(text_patterns)
     api.ma_plugin.converter.add_attribute_function(field_examples)
-    errors = DocumentedErrors()
-    errors.init_spec(api.spec)
-    api.spec.plugins.append(errors)
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION}
     )
     # The calendar feeds' alternative to the bearer token (api/auth.py feed_token_allowed).
     api.spec.components.security_scheme(

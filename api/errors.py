@@ -63,6 +63,25 @@ _CODES = {
 }
 
 
+# Every `error.code` an answer may carry: the statuses' own codes above, and the domain's
+# sharper ones (models/errors.py and the Conflict codes its services raise). The OpenAPI
+# document lists them as an enum; tests/unit/test_error_codes.py finds every code the
+# code base raises and fails when one is missing here.
+ERROR_CODES: tuple[str, ...] = (
+    *_CODES.values(),
+    "MALFORMED_JSON",
+    "INTERNAL_ERROR",
+    "IDEMPOTENCY_KEY_REUSED",
+    "EMAIL_TAKEN",
+    "ROOM_NAME_TAKEN",
+    "INVALID_TRANSITION",
+    "NOT_CONFIRMED",
+    "OUTSIDE_CHECK_IN_WINDOW",
+    "MEETING_ENDED",
+    "NOT_WAITLISTED",
+)
+
+
 # A 503 says when to try again: a database failover takes seconds (docs/operations.md).
 RETRY_AFTER_SECONDS = 5
 

@@ -18,7 +18,7 @@ from api.schemas.bookings import (
     TaskAcceptedSchema,
 )
 from api.schemas.common import WindowQuery, page_of
-from api.spec_rules import booking_example
+from api.spec_examples import booking_example
 from api.submit import accepted
 from models.domain.booking_input import (
     BookingInSchema,

@@ -10,12 +10,12 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields, validate
 
 from api import probes
 from api.context import services
 from api.metrics import metrics_response
-from api.schemas.common import ErrorSchema
+from api.schemas.common import ErrorSchema, Reply
 from models.errors import Forbidden, Unauthorized
 from models.metrics import ShardConsumers
 
@@ -38,13 +38,17 @@ def _count_shard_consumers() -> None:
         extensions["bookings_shard_consumers"] = collector
 
 
-class HealthSchema(Schema):
-    status = fields.Str(required=True)
+class HealthSchema(Reply):
+    status = fields.Str(validate=validate.OneOf(["ok"]))
 
 
-class ReadySchema(Schema):
-    status = fields.Str(required=True)
-    checks = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+class ReadySchema(Reply):
+    status = fields.Str(validate=validate.OneOf(["ready"]))
+    checks = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Str(),
+        metadata={"description": '"ok" for each of database, redis, broker and consumers'},
+    )
 
 
 @blp.route("/healthz", methods=["GET"])

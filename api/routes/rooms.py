@@ -53,7 +53,9 @@ def list_rooms(query: dict[str, Any]) -> Page[Room]:
 @blp.arguments(AvailabilityQuery, location="query")
 @blp.response(200, page_of(RoomSchema))
 def room_availability(query: dict[str, Any]) -> Page[Room]:
-    """Active rooms with no confirmed booking overlapping [start_time, end_time)."""
+    """Active rooms free for all of [start_time, end_time): no confirmed or pending booking
+    overlaps it (back to back is free), no closure does, and it lies inside the room's
+    opening hours, when it has them."""
     stmt = room_catalog.room_search(
         capacity_min=query.get("capacity_min"),
         amenities=query.get("amenity"),

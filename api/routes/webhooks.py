@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from api.context import current_user, db, services, transaction
 from api.schemas.common import PageQuery, page_of
 from api.schemas.webhooks import (
+    DeliveriesQueuedSchema,
     DeliverySchema,
     WebhookCreatedSchema,
     WebhookInSchema,
@@ -96,7 +97,7 @@ def _columns(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver", methods=["POST"])
-@blp.response(202)
+@blp.response(202, DeliveriesQueuedSchema)
 def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID) -> Any:
     """Send the delivery's event again (the same event id), with fresh attempts."""
     with transaction() as session:
@@ -107,7 +108,7 @@ def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID) -> Any:
 
 
 @blp.route("/<uuid:webhook_id>/ping", methods=["POST"])
-@blp.response(202)
+@blp.response(202, DeliveriesQueuedSchema)
 def ping(webhook_id: uuid.UUID) -> Any:
     """Send a webhook.ping event to this webhook."""
     with transaction() as session:

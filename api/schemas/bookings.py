@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import WindowQuery
+from api.schemas.common import Reply, WindowQuery, one_of
 from models.domain.booking_input import AwareTime
-from models.domain.states import BookingStatus, MeetingState
+from models.domain.states import BookingStatus, MeetingState, RequestStatus, TaskErrorCode
 
 
 class CancelInSchema(Schema):
     reason = fields.Str(allow_none=True, validate=validate.Length(max=500))
 
 
-class MeetingSchema(Schema):
+class MeetingSchema(Reply):
     id = fields.UUID()
     booking_id = fields.UUID()
     join_code = fields.Str()
@@ -21,10 +21,13 @@ class MeetingSchema(Schema):
     state = fields.Enum(MeetingState, by_value=True)
 
 
-class BookingSchema(Schema):
+class BookingSchema(Reply):
     id = fields.UUID()
     room_id = fields.UUID()
-    organizer_id = fields.UUID()
+    organizer_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "null in a room's calendar when the booking is another's"},
+    )
     booked_by = fields.UUID(
         allow_none=True, metadata={"description": "who sent the request, when not the organizer"}
     )
@@ -51,24 +54,41 @@ class BookingQuery(WindowQuery):
     status = fields.Enum(BookingStatus, by_value=True)
 
 
-class TaskAcceptedSchema(Schema):
+class TaskAcceptedSchema(Reply):
     task_id = fields.UUID()
-    status = fields.Str()
-    status_url = fields.Str()
+    status = fields.Str(
+        validate=one_of(RequestStatus), metadata={"description": "QUEUED: accepted, undecided"}
+    )
+    status_url = fields.Str(metadata={"description": "the task: GET it for the outcome"})
 
 
-class RefusalSchema(Schema):
-    code = fields.Str()
+class RefusalSchema(Reply):
+    code = fields.Str(validate=one_of(TaskErrorCode))
     message = fields.Str()
-    rule = fields.Dict(metadata={"description": "the policy key and its limit: {name, limit}"})
-    conflicts = fields.List(fields.Dict())
+    rule = fields.Dict(
+        metadata={
+            "description": "the policy key and its limit: {name, limit}",
+            "optional": True,
+        }
+    )
+    conflicts = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "the bookings in the way: {booking_id, start_time, end_time}",
+            "optional": True,  # the contract's `conflicts?`
+        },
+    )
 
 
-class CheckResultSchema(Schema):
+class CheckResultSchema(Reply):
     ok = fields.Bool(metadata={"description": "the worker would decide SUCCEEDED now"})
     refusals = fields.List(fields.Nested(RefusalSchema))
-    occurrences = fields.List(fields.Dict(), metadata={"description": "a series' occurrences"})
-    waitlisted = fields.Bool(metadata={"description": "with waitlist: it would wait"})
+    occurrences = fields.List(
+        fields.Dict(), metadata={"description": "a series' occurrences", "optional": True}
+    )
+    waitlisted = fields.Bool(
+        metadata={"description": "with waitlist: it would wait (only then)", "optional": True}
+    )
 
 
 class BatchInSchema(Schema):
@@ -92,7 +112,7 @@ class SeriesCancelInSchema(Schema):
     from_ = AwareTime(data_key="from", format="iso")
 
 
-class MeetingRoomSchema(Schema):
+class MeetingRoomSchema(Reply):
     id = fields.UUID()
     name = fields.Str()
     location = fields.Str(allow_none=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from api.schemas.common import WindowQuery
+from api.schemas.common import Reply, WindowQuery
 from models.domain.booking_input import AwareTime
 from models.domain.states import utcnow
 
@@ -36,7 +36,7 @@ class ClosureInSchema(Schema):
         return data
 
 
-class ClosureSchema(Schema):
+class ClosureSchema(Reply):
     id = fields.UUID()
     room_id = fields.UUID()
     start_time = AwareTime(format="iso")

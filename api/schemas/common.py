@@ -1,14 +1,39 @@
-"""Shared schema pieces: pagination, list envelopes, the error shape."""
+"""Shared schema pieces: replies, pagination, list envelopes, the error shape."""
 
 from __future__ import annotations
 
+from enum import Enum
 from functools import cache
 
 from marshmallow import Schema, fields, validate
 
+from api.errors import ERROR_CODES
 from models.domain.booking_input import AwareTime, OneLine, Trimmed
 
-__all__ = ["ErrorSchema", "OneLine", "PageQuery", "Trimmed", "WindowQuery", "page_of"]
+__all__ = [
+    "ErrorSchema",
+    "OneLine",
+    "PageQuery",
+    "Reply",
+    "Trimmed",
+    "WindowQuery",
+    "one_of",
+    "page_of",
+]
+
+
+class Reply(Schema):
+    """A schema the API answers with (it never reads one). The OpenAPI document lists
+    every field of a reply as required, since it is always in the answer (null only
+    where the field allows none), except those marked `metadata={"optional": True}`:
+    the ones an answer may leave out (api/spec_rules.py SchemaConverter)."""
+
+
+def one_of(values: type[Enum] | tuple[str, ...]) -> validate.OneOf:
+    """A closed set of strings, shown as the field's `enum` in the OpenAPI document (for a
+    reply's field that holds the plain string, where fields.Enum would want a member)."""
+    choices = [member.value for member in values] if isinstance(values, type) else values
+    return validate.OneOf(choices)
 
 
 class PageQuery(Schema):
@@ -24,7 +49,7 @@ class WindowQuery(PageQuery):
 @cache
 def page_of(item: type[Schema]) -> type[Schema]:
     """The list envelope {items, total, limit, offset} for one item schema."""
-    return Schema.from_dict(
+    return Reply.from_dict(
         {
             "items": fields.List(fields.Nested(item)),
             "total": fields.Int(),
@@ -35,11 +60,13 @@ def page_of(item: type[Schema]) -> type[Schema]:
     )
 
 
-class ErrorBody(Schema):
-    code = fields.Str(required=True)
-    message = fields.Str(required=True)
-    details = fields.Dict()
+class ErrorBody(Reply):
+    code = fields.Str(validate=one_of(ERROR_CODES), metadata={"description": "what went wrong"})
+    message = fields.Str(metadata={"description": "the same, for people"})
+    details = fields.Dict(
+        metadata={"description": "per code: the fields a 422 refused, the service a 503 names"}
+    )
 
 
-class ErrorSchema(Schema):
-    error = fields.Nested(ErrorBody, required=True)
+class ErrorSchema(Reply):
+    error = fields.Nested(ErrorBody)

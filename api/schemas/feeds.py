@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load
 
+from api.schemas.common import Reply
 from models.domain.booking_input import AwareTime
 from models.domain.states import utcnow
 
@@ -14,7 +15,7 @@ CALENDAR_PAST = timedelta(days=30)
 CALENDAR_AHEAD = timedelta(days=365)
 
 
-class FeedTokenSchema(Schema):
+class FeedTokenSchema(Reply):
     token = fields.Str(metadata={"description": "shown only here; only its SHA-256 is stored"})
     calendar_url = fields.Str(
         metadata={

@@ -13,7 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from api.schemas.common import OneLine, PageQuery
+from api.schemas.common import OneLine, PageQuery, Reply
 from models.domain.booking_input import AwareTime, iana_zone
 from models.domain.policy import stored_policy
 
@@ -49,7 +49,7 @@ class RoomPatchSchema(RoomInSchema):
     """The same fields, each optional (used with partial=True)."""
 
 
-class RoomPolicySchema(Schema):
+class RoomPolicySchema(Reply):
     min_duration_minutes = fields.Int(allow_none=True)
     max_duration_minutes = fields.Int(allow_none=True)
     min_notice_minutes = fields.Int(allow_none=True)
@@ -72,7 +72,7 @@ class RoomPolicySchema(Schema):
         return stored_policy(stored).as_dict()
 
 
-class RoomSchema(Schema):
+class RoomSchema(Reply):
     id = fields.UUID()
     name = fields.Str()
     capacity = fields.Int()

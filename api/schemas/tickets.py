@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import OneLine, PageQuery, Trimmed
+from api.schemas.common import OneLine, PageQuery, Reply, Trimmed
 from models.domain.booking_input import AwareTime
 from models.tables.tickets import TicketStatus
 
@@ -19,7 +19,7 @@ class TicketPatchSchema(Schema):
     status = fields.Enum(TicketStatus, by_value=True, required=True)
 
 
-class TicketSchema(Schema):
+class TicketSchema(Reply):
     id = fields.UUID()
     created_by = fields.UUID()
     room_id = fields.UUID(allow_none=True)

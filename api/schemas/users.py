@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import OneLine
+from api.schemas.common import OneLine, Reply
 from models.domain.booking_input import AwareTime
 from models.domain.states import Role
 
@@ -25,13 +25,15 @@ class PasswordChangeSchema(Schema):
     new_password = fields.Str(required=True, load_only=True, validate=validate.Length(8, 1024))
 
 
-class TokenSchema(Schema):
-    access_token = fields.Str()
-    token_type = fields.Str()
-    expires_in = fields.Int()
+class TokenSchema(Reply):
+    access_token = fields.Str(
+        metadata={"description": "send it as `Authorization: Bearer <access_token>`"}
+    )
+    token_type = fields.Str(validate=validate.OneOf(["Bearer"]))
+    expires_in = fields.Int(metadata={"description": "seconds until it stops working"})
 
 
-class UserSchema(Schema):
+class UserSchema(Reply):
     id = fields.UUID()
     email = fields.Str()
     name = fields.Str()
@@ -43,7 +45,7 @@ class DelegateInSchema(Schema):
     user_id = fields.UUID(required=True, metadata={"description": "who may book for you"})
 
 
-class DelegateSchema(Schema):
+class DelegateSchema(Reply):
     """Someone the caller lets book on their behalf."""
 
     user_id = fields.UUID()
@@ -64,16 +66,15 @@ class ApiTokenInSchema(Schema):
     )
 
 
-class ApiTokenSchema(Schema):
+class ApiTokenSchema(Reply):
     """A service's bearer token (never the token itself, which is shown only once)."""
 
-    id = fields.UUID(required=True)
-    name = fields.Str(required=True)
-    created_at = AwareTime(format="iso", required=True)
-    expires_at = AwareTime(format="iso", required=True)
+    id = fields.UUID()
+    name = fields.Str()
+    created_at = AwareTime(format="iso")
+    expires_at = AwareTime(format="iso")
     last_used_at = AwareTime(
         format="iso",
-        required=True,
         allow_none=True,
         metadata={"description": "to the minute; null when never used"},
     )
@@ -81,7 +82,6 @@ class ApiTokenSchema(Schema):
 
 class ApiTokenCreatedSchema(ApiTokenSchema):
     token = fields.Str(
-        required=True,
         metadata={
             "description": "`bk_…`: send it as `Authorization: Bearer bk_…`; shown only here"
         },

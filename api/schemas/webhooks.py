@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from api.schemas.common import OneLine
+from api.schemas.common import OneLine, Reply, one_of
 from models.domain.booking_input import AwareTime
 from models.services.outbox import EVENT_TYPES
 from models.tables.webhooks import DeliveryStatus
@@ -34,10 +34,10 @@ class WebhookInSchema(Schema):
             raise ValidationError("each event type once")
 
 
-class WebhookSchema(Schema):
+class WebhookSchema(Reply):
     id = fields.UUID()
     url = fields.Str()
-    events = fields.List(fields.Str())
+    events = fields.List(fields.Str(validate=one_of(tuple(SUBSCRIBABLE))))
     description = fields.Str(allow_none=True)
     active = fields.Bool()
     created_at = AwareTime(format="iso")
@@ -47,10 +47,10 @@ class WebhookCreatedSchema(WebhookSchema):
     secret = fields.Str(metadata={"description": "whsec_…: shown only here"})
 
 
-class DeliverySchema(Schema):
+class DeliverySchema(Reply):
     id = fields.UUID()
     event_id = fields.UUID()
-    event_type = fields.Str()
+    event_type = fields.Str(validate=one_of(EVENT_TYPES))
     status = fields.Enum(DeliveryStatus, by_value=True)
     attempts = fields.Int()
     last_status_code = fields.Int(allow_none=True)
@@ -58,3 +58,10 @@ class DeliverySchema(Schema):
     next_attempt_at = AwareTime(format="iso", allow_none=True)
     created_at = AwareTime(format="iso")
     delivered_at = AwareTime(format="iso", allow_none=True)
+
+
+class DeliveriesQueuedSchema(Reply):
+    """A delivery is queued (redeliver, ping): the log shows how it went."""
+
+    status = fields.Str(validate=validate.OneOf(["QUEUED"]))
+    deliveries_url = fields.Str(metadata={"description": "the webhook's deliveries"})

@@ -1,4 +1,5 @@
-"""The booking domain's closed sets: statuses, kinds, roles. Plain enums, no database.
+"""The booking domain's closed sets: statuses, kinds, roles, task error codes. Plain
+enums, no database.
 
 The tables store them (models/tables/), the engine and the API speak them; they live
 here so that the pure parts (models/domain/) import nothing from SQLAlchemy.
@@ -71,3 +72,26 @@ class RequestStatus(enum.StrEnum):
 
 
 FINISHED = frozenset({RequestStatus.SUCCEEDED, RequestStatus.REJECTED, RequestStatus.FAILED})
+
+
+class TaskErrorCode(enum.StrEnum):
+    """A task's `error.code`: the rule that refused it (or keeps it waiting), or why it
+    failed. The engine and housekeeping write them as plain strings;
+    tests/unit/test_error_codes.py checks that each one they write is a member here."""
+
+    CONFLICT = "CONFLICT"
+    CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"
+    ROOM_INACTIVE = "ROOM_INACTIVE"
+    ROOM_CLOSED = "ROOM_CLOSED"
+    DURATION_OUT_OF_POLICY = "DURATION_OUT_OF_POLICY"
+    NOTICE_TOO_SHORT = "NOTICE_TOO_SHORT"
+    BEYOND_HORIZON = "BEYOND_HORIZON"
+    OUTSIDE_OPENING_HOURS = "OUTSIDE_OPENING_HOURS"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    NOT_FOUND = "NOT_FOUND"  # the booking went away before its request was decided
+    NOT_CANCELLABLE = "NOT_CANCELLABLE"
+    NOT_CHANGEABLE = "NOT_CHANGEABLE"
+    NOT_PENDING = "NOT_PENDING"
+    WAITLIST_EXPIRED = "WAITLIST_EXPIRED"
+    WITHDRAWN = "WITHDRAWN"
+    INTERNAL_ERROR = "INTERNAL_ERROR"  # FAILED: a fault, not a business outcome

@@ -130,6 +130,8 @@ def bases(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
     span = {"from": start.isoformat(), "to": (start + timedelta(days=1)).isoformat()}
     return {
         "GET /v1/users/me/delegates": {},
+        "POST /v1/users/me/api-tokens": {"body": {"name": "extreme", "expires_in_days": 30}},
+        "GET /v1/users/me/api-tokens": {},
         "POST /v1/rooms": {"body": {"name": "Extreme", "capacity": 4}},
         "GET /v1/rooms": {},
         "GET /v1/rooms/availability": {"query": window},

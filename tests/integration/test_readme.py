@@ -114,6 +114,7 @@ def test_every_readme_example_works_today(
         "'done':52",  # the recurring example's task, polled
         "'confirmed':52",
         "BEGIN:VEVENT",  # the room's feed
+        '"email":"admin@example.com"',  # who the API token acts for
         '"code":"DURATION_OUT_OF_POLICY"',  # the dry run
         '"status":"WAITLISTED"',
         '"booking_status":"PENDING"',

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class MeetingState(StrEnum):
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+    SCHEDULED = "SCHEDULED"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.room_in_policy_type_0 import RoomInPolicyType0
+
+
+T = TypeVar("T", bound="RoomIn")
+
+
+@_attrs_define
+class RoomIn:
+    """
+    Attributes:
+        name (str):
+        capacity (int):
+        location (None | str | Unset):
+        amenities (list[str] | Unset):
+        timezone (str | Unset):
+        auto_release_minutes (int | None | Unset):
+        policy (None | RoomInPolicyType0 | Unset): the room's rules (every key optional, null: no limit); a PATCH
+            replaces the keys it names. Checked by models/domain/policy.py: 422 names each bad key as policy.<key>
+    """
+
+    name: str
+    capacity: int
+    location: None | str | Unset = UNSET
+    amenities: list[str] | Unset = UNSET
+    timezone: str | Unset = UNSET
+    auto_release_minutes: int | None | Unset = UNSET
+    policy: None | RoomInPolicyType0 | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.room_in_policy_type_0 import RoomInPolicyType0  # noqa: PLC0415
+
+        name = self.name
+
+        capacity = self.capacity
+
+        location: None | str | Unset
+        if isinstance(self.location, Unset):
+            location = UNSET
+        else:
+            location = self.location
+
+        amenities: list[str] | Unset = UNSET
+        if not isinstance(self.amenities, Unset):
+            amenities = self.amenities
+
+        timezone = self.timezone
+
+        auto_release_minutes: int | None | Unset
+        if isinstance(self.auto_release_minutes, Unset):
+            auto_release_minutes = UNSET
+        else:
+            auto_release_minutes = self.auto_release_minutes
+
+        policy: dict[str, Any] | None | Unset
+        if isinstance(self.policy, Unset):
+            policy = UNSET
+        elif isinstance(self.policy, RoomInPolicyType0):
+            policy = self.policy.to_dict()
+        else:
+            policy = self.policy
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "capacity": capacity,
+            }
+        )
+        if location is not UNSET:
+            field_dict["location"] = location
+        if amenities is not UNSET:
+            field_dict["amenities"] = amenities
+        if timezone is not UNSET:
+            field_dict["timezone"] = timezone
+        if auto_release_minutes is not UNSET:
+            field_dict["auto_release_minutes"] = auto_release_minutes
+        if policy is not UNSET:
+            field_dict["policy"] = policy
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.room_in_policy_type_0 import RoomInPolicyType0  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        capacity = d.pop("capacity")
+
+        def _parse_location(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        location = _parse_location(d.pop("location", UNSET))
+
+        amenities = cast(list[str], d.pop("amenities", UNSET))
+
+        timezone = d.pop("timezone", UNSET)
+
+        def _parse_auto_release_minutes(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        auto_release_minutes = _parse_auto_release_minutes(d.pop("auto_release_minutes", UNSET))
+
+        def _parse_policy(data: object) -> None | RoomInPolicyType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                policy_type_0 = RoomInPolicyType0.from_dict(data)
+
+                return policy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RoomInPolicyType0 | Unset, data)
+
+        policy = _parse_policy(d.pop("policy", UNSET))
+
+        room_in = cls(
+            name=name,
+            capacity=capacity,
+            location=location,
+            amenities=amenities,
+            timezone=timezone,
+            auto_release_minutes=auto_release_minutes,
+            policy=policy,
+        )
+
+        return room_in

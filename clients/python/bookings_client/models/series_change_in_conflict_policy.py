@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class SeriesChangeInConflictPolicy(StrEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    SKIP_CONFLICTS = "skip_conflicts"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,13 @@
+from enum import StrEnum
+
+
+class TaskAcceptedStatus(StrEnum):
+    FAILED = "FAILED"
+    PROCESSING = "PROCESSING"
+    QUEUED = "QUEUED"
+    REJECTED = "REJECTED"
+    SUCCEEDED = "SUCCEEDED"
+    WAITLISTED = "WAITLISTED"
+
+    def __str__(self) -> str:
+        return str(self.value)
