@@ -32,7 +32,7 @@ from models.metrics import ACCEPTED
 from models.services.accept.plans import dry_run_payload, plan_write
 from models.services.accept.rows import (
     FootprintGrew,
-    insert_one,
+    insert_grouped,
     insert_rows,
     lock_stripes,
     row_values,
@@ -217,7 +217,7 @@ def _accept_single(sessions: sessionmaker[Session], caller: Viewer, payload: Any
     """The hot path (one room, no key): one statement, then its commit."""
     values = row_values(Row(payload, payload.room_id), caller.id)
     try:
-        room_id, seq = insert_one(sessions, values)
+        room_id, seq = insert_grouped(sessions, values)
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ForeignKeyViolation):
             raise NotFound("no such room") from exc

@@ -4,6 +4,7 @@ stripes of every room it names are locked, so the rows of a room commit in seq o
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.domain.states import RequestStatus
 from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
+from models.services.accept.group_insert import GroupInsert
 from models.services.accept.plans import footprint
 from models.services.accept.writes import Row
 from models.tables.requests import BookingRequest
@@ -95,6 +97,27 @@ def _unconfirmed(request_id: uuid.UUID) -> Unavailable:
         "been stored: look up its task (404: it was not) or retry with an Idempotency-Key",
         details={"service": "database", "task_id": str(request_id)},
     )
+
+
+_groups: dict[int, GroupInsert] = {}
+_groups_lock = threading.Lock()
+
+
+def insert_grouped(
+    sessions: sessionmaker[Session], values: dict[str, Any]
+) -> tuple[uuid.UUID, int]:
+    """A single request's row, in a batch with those of the process's other requests
+    arriving at the same moment (models/services/accept/group_insert.py)."""
+    engine = sessions.kw["bind"]
+    group = _groups.get(id(engine))
+    if group is None or group.engine is not engine:
+        with _groups_lock:
+            group = _groups.get(id(engine))
+            if group is None or group.engine is not engine:
+                group = _groups[id(engine)] = GroupInsert(
+                    engine, lambda row: insert_one(sessions, row), _unconfirmed
+                )
+    return group.insert(values)
 
 
 def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple[uuid.UUID, int]:

@@ -1,0 +1,178 @@
+"""Group commit of single bookings: requests that arrive together share one INSERT and
+one COMMIT.
+
+Every thread of a process that stores a single booking hands its row to the process's
+GroupInsert. With nothing in flight, the thread stores it at once, alone, as before (no
+wait is added). While a batch is being written, rows that arrive queue up; when it has
+committed, the first of them leads the next batch, which takes every row queued by then.
+So under load a process writes a batch per round trip instead of a row, and a request
+waits for at most the batch in flight and its own.
+
+A batch takes the accept stripes of its rooms in ascending order, as every accept does,
+then inserts its rows in arrival order: each row's `seq` is taken under its room's
+stripe, so the rows of a room commit in seq order, as one at a time would. If the batch
+fails on a row (a room deleted meanwhile: a foreign key), each of its rows is stored
+again alone, so one bad row fails only its own request.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from models.locks import LOCK_ACCEPT, accept_stripe
+
+# Rows are passed as arrays and unnested in arrival order; the stripes are taken first
+# (the aggregate over them is complete before any row is produced), in the order given.
+_INSERT_MANY = """
+WITH locked AS (
+    SELECT pg_advisory_xact_lock(%(namespace)s, stripe)
+    FROM unnest(%(stripes)s::int[]) WITH ORDINALITY AS s(stripe, n)
+), held AS (SELECT count(*) AS n FROM locked)
+INSERT INTO booking_requests (id, kind, room_id, requester_id, payload, status)
+SELECT r.id, r.kind, r.room_id, r.requester_id, r.payload, r.status
+FROM held, unnest(
+    %(ids)s::uuid[], %(kinds)s::text[], %(rooms)s::uuid[], %(requesters)s::uuid[],
+    %(payloads)s::jsonb[], %(statuses)s::text[]
+) WITH ORDINALITY AS r(id, kind, room_id, requester_id, payload, status, n)
+WHERE held.n >= 0
+ORDER BY r.n
+RETURNING id, room_id, seq
+"""
+
+MAX_BATCH = 64  # rows per statement
+
+
+class _CutOff(Exception):
+    """The connection broke during the batch's COMMIT."""
+
+
+@dataclass
+class _Waiting:
+    values: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to lead the next batch, not with a result
+    result: tuple[uuid.UUID, int] | None = None
+    error: BaseException | None = None
+
+
+class GroupInsert:
+    """One per engine (per process): see the module's docstring."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        insert_one: Callable[[dict[str, Any]], tuple[uuid.UUID, int]],
+        unconfirmed: Callable[[uuid.UUID], Exception],
+    ) -> None:
+        self.engine = engine
+        self.insert_one = insert_one  # a row alone, with its own errors (the fallback)
+        self.unconfirmed = unconfirmed  # the error of a row whose COMMIT was cut off
+        self._lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+        self._busy = False  # a batch is being written
+        self.batches = 0  # statements run (tests read it)
+
+    def insert(self, values: dict[str, Any]) -> tuple[uuid.UUID, int]:
+        mine = _Waiting(values)
+        with self._lock:
+            self._queue.append(mine)
+            leading = not self._busy
+            self._busy = True
+        while not leading:
+            mine.done.wait()
+            if not mine.lead:
+                break
+            leading, mine.lead = True, False
+            mine.done.clear()
+        if leading:
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        try:
+            self._write(batch)
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue[0].lead = True  # hand over: it takes what queued meanwhile
+                    self._queue[0].done.set()
+                else:
+                    self._busy = False
+            for waiting in batch:
+                waiting.done.set()
+
+    def _write(self, batch: list[_Waiting]) -> None:
+        if len(batch) == 1:
+            self._alone(batch[0])
+            return
+        try:
+            returned = self._insert_many([w.values for w in batch])
+        except IntegrityError:
+            for waiting in batch:  # one bad row: each alone, with its own answer
+                self._alone(waiting)
+            return
+        except _CutOff as cut:
+            for waiting in batch:  # stored or not: each request's task says which
+                waiting.error = self.unconfirmed(waiting.values["id"])
+                waiting.error.__cause__ = cut.__cause__
+            return
+        except BaseException as exc:
+            for waiting in batch:
+                waiting.error = exc
+            return
+        self.batches += 1
+        for waiting in batch:
+            waiting.result = returned[waiting.values["id"]]
+
+    def _alone(self, waiting: _Waiting) -> None:
+        try:
+            waiting.result = self.insert_one(waiting.values)
+        except BaseException as exc:
+            waiting.error = exc
+
+    def _insert_many(self, rows: list[dict[str, Any]]) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
+        params = {
+            "namespace": LOCK_ACCEPT,
+            "stripes": sorted({accept_stripe(r["room_id"]) for r in rows}),
+            "ids": [r["id"] for r in rows],
+            "kinds": [r["kind"].value for r in rows],
+            "rooms": [r["room_id"] for r in rows],
+            "requesters": [r["requester_id"] for r in rows],
+            "payloads": [Jsonb(r["payload"]) for r in rows],
+            "statuses": [r["status"].value for r in rows],
+        }
+        conn = self.engine.raw_connection()
+        committing = False
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(_INSERT_MANY, params)
+                returned = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+            finally:
+                cursor.close()
+            committing = True
+            conn.commit()
+        except psycopg.Error as exc:
+            broken = conn.dbapi_connection is not None and conn.dbapi_connection.broken
+            if broken:
+                conn.invalidate(exc)
+            if committing and broken:
+                raise _CutOff() from exc
+            raise DBAPIError.instance(_INSERT_MANY, params, exc, psycopg.Error) from exc
+        finally:
+            conn.close()
+        return returned

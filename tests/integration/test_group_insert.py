@@ -1,0 +1,137 @@
+"""Group commit of single bookings (models/services/accept/group_insert.py), on the real
+database: rows that queue while a batch is written go out together, in arrival order,
+each under its room's accept stripe; a bad row fails only its own request.
+
+A batch is made to queue deterministically: another connection holds a room's accept
+stripe, so the first insert waits on it while the others queue behind it."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.domain.booking_input import booking_payload
+from models.domain.states import utcnow
+from models.locks import LOCK_ACCEPT, accept_stripe
+from models.services.accept.group_insert import GroupInsert
+from models.services.accept.rows import _unconfirmed, insert_one, row_values
+from models.services.accept.writes import Row
+from models.tables import BookingRequest
+from tests.helpers import Api, future, wait_until
+from tests.services import libpq
+
+
+def values_for(room_id: str, requester: uuid.UUID, hours: int) -> dict[str, Any]:
+    start = future(hours=hours)
+    body = {
+        "room_id": uuid.UUID(room_id),
+        "start_time": start,
+        "end_time": start + timedelta(minutes=30),
+        "title": "Grouped",
+    }
+    payload = booking_payload(body, now=utcnow())
+    return row_values(Row(payload, payload.room_id), requester)
+
+
+@pytest.fixture
+def group(sessions: sessionmaker[Session]) -> GroupInsert:
+    engine = sessions.kw["bind"]
+    return GroupInsert(engine, lambda row: insert_one(sessions, row), _unconfirmed)
+
+
+@pytest.fixture
+def stored(sessions: sessionmaker[Session]) -> Iterator[list[uuid.UUID]]:
+    """Ids this test stored QUEUED without waking anyone: removed at the end."""
+    ids: list[uuid.UUID] = []
+    yield ids
+    with sessions.begin() as session:
+        session.execute(delete(BookingRequest).where(BookingRequest.id.in_(ids)))
+
+
+def run_queued(
+    group: GroupInsert, rows: list[dict[str, Any]], database: str, blocked_room: str
+) -> dict[uuid.UUID, Any]:
+    """Insert `rows` from a thread each while the first room's stripe is held elsewhere;
+    let go once all but the first have queued. Each row's result or error."""
+    answers: dict[uuid.UUID, Any] = {}
+
+    def insert(row: dict[str, Any]) -> None:
+        try:
+            answers[row["id"]] = group.insert(row)
+        except Exception as exc:  # the test reads it
+            answers[row["id"]] = exc
+
+    with psycopg.connect(libpq(database)) as holder:
+        holder.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_ACCEPT, accept_stripe(blocked_room))
+        )
+        threads = [threading.Thread(target=insert, args=(row,)) for row in rows]
+        threads[0].start()
+        wait_until(lambda: group._busy, 10, "the first insert to lead")
+        for thread in threads[1:]:
+            thread.start()
+        wait_until(lambda: len(group._queue) == len(rows) - 1, 10, "the others to queue")
+        holder.rollback()  # the stripe is free: the first row commits, the rest follow
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
+def test_rows_that_queue_go_out_in_one_batch_in_arrival_order(
+    group: GroupInsert,
+    make_room: Callable[..., str],
+    api: Api,
+    user: dict[str, str],
+    sessions: sessionmaker[Session],
+    database: str,
+    stored: list[uuid.UUID],
+) -> None:
+    requester = uuid.UUID(api.me(user))
+    first, second = make_room(), make_room()
+    rows = [values_for(first, requester, 30)]
+    rows += [values_for(second if i % 2 else first, requester, 31 + i) for i in range(8)]
+    stored.extend(row["id"] for row in rows)
+
+    answers = run_queued(group, rows, database, first)
+
+    assert group.batches == 1  # the first alone, then the eight queued behind it together
+    seqs = {row_id: answer[1] for row_id, answer in answers.items()}
+    assert all(isinstance(answer, tuple) for answer in answers.values()), answers
+    order = [row["id"] for row in rows]
+    assert sorted(order, key=seqs.__getitem__) == order  # arrival order is seq order
+    with sessions() as session:
+        found = session.scalars(select(BookingRequest.id).where(BookingRequest.id.in_(order)))
+        assert set(found) == set(order)
+
+
+def test_a_bad_row_fails_only_its_own_request(
+    group: GroupInsert,
+    room: str,
+    api: Api,
+    user: dict[str, str],
+    sessions: sessionmaker[Session],
+    database: str,
+    stored: list[uuid.UUID],
+) -> None:
+    requester = uuid.UUID(api.me(user))
+    rows = [values_for(room, requester, 40 + i) for i in range(4)]
+    rows[2]["room_id"] = uuid.uuid4()  # no such room: a foreign key violation
+    stored.extend(row["id"] for row in rows)
+
+    answers = run_queued(group, rows, database, room)
+
+    assert isinstance(answers[rows[2]["id"]], IntegrityError)
+    good = [row["id"] for i, row in enumerate(rows) if i != 2]
+    assert all(isinstance(answers[row_id], tuple) for row_id in good), answers
+    with sessions() as session:
+        found = set(session.scalars(select(BookingRequest.id).where(BookingRequest.id.in_(good))))
+    assert found == set(good)
