@@ -21,6 +21,7 @@ from models.queues import (
     DELIVERY_LIMIT,
     DISPATCH_WEBHOOKS,
     MAINTENANCE_QUEUE,
+    SEND_MAIL,
     WEBHOOKS_QUEUE,
     is_amqp,
     room_queue,
@@ -84,7 +85,7 @@ class RoomRouter:
         if name == DECIDE_ROOM:
             room_id = args[0] if args else kwargs["room_id"]
             return {"queue": room_queue(room_id, self.shards)}
-        if name in (DISPATCH_WEBHOOKS, DELIVER_WEBHOOK):
+        if name in (DISPATCH_WEBHOOKS, DELIVER_WEBHOOK, SEND_MAIL):
             return {"queue": WEBHOOKS_QUEUE}
         return {"queue": MAINTENANCE_QUEUE}
 

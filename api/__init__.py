@@ -23,11 +23,14 @@ from api.routes import (
     audit,
     auth,
     bookings,
+    checkin,
     closures,
     delegates,
+    displays,
     feeds,
     health,
     meetings,
+    reports,
     rooms,
     tasks,
     tickets,
@@ -122,6 +125,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         "feedToken",
         {"type": "apiKey", "in": "query", "name": "token", "description": "a feed token"},
     )
+    # A room's door display opens with the room's display token alone (display_token_only).
+    api.spec.components.security_scheme(
+        "displayToken",
+        {"type": "apiKey", "in": "query", "name": "token", "description": "a display token"},
+    )
     for module in (
         health,
         auth,
@@ -137,6 +145,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         tickets,
         audit,
         webhooks,
+        displays,
+        checkin,
+        reports,
     ):
         api.register_blueprint(module.blp)
     init_metrics(app, settings.metrics_dir)

@@ -5,7 +5,9 @@ A bearer token is either a signed login token (POST /v1/auth/token) or an API to
 
 The calendar feeds (marked `feed_token_allowed`) also take the caller's feed token as
 `?token=`, so that a calendar application, which sends no Authorization header, can
-subscribe to them.
+subscribe to them. A room's door display (marked `display_token_only`) takes its room's
+display token as `?token=` and nothing else: it acts for no user. The check-in page a
+display's QR code opens is public: it signs its organizer in by itself.
 """
 
 from __future__ import annotations
@@ -26,10 +28,17 @@ from models.domain.feed_tokens import API_PREFIX, feed_token_digest
 from models.domain.identity import Principal
 from models.domain.states import utcnow
 from models.errors import Forbidden, Unauthorized
-from models.services import api_tokens
+from models.services import api_tokens, displays
 from models.tables.users import RevokedToken, User
 
-PUBLIC_ENDPOINTS = {"static", "docs_assets", "auth.register", "auth.token"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "docs_assets",
+    "auth.register",
+    "auth.token",
+    "checkin.get_check_in_page",
+    "checkin.check_in_with_password",
+}
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
 FEED_TOKEN = "token"  # noqa: S105 (the query parameter of a calendar feed's URL)
 
@@ -42,6 +51,9 @@ def authenticate() -> None:
     if request.endpoint is None:
         return  # an unknown route: let it 404
     view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "display_token_only", False):
+        g.display_room = _displayed_room(request.args.get(FEED_TOKEN, ""))
+        return
     if FEED_TOKEN in request.args and getattr(view, "feed_token_allowed", False):
         g.user = _feed_reader(request.args[FEED_TOKEN])
         return
@@ -153,6 +165,16 @@ def _feed_reader(token: str) -> Principal:
     return Principal(row.id, row.role, row.token_version)
 
 
+def _displayed_room(token: str) -> uuid.UUID:
+    """The room of the path, when the token is its display token (looked up by its hash,
+    every time: a replaced token fails at once in every process)."""
+    room = displays.displayed_room(db(), token) if token else None
+    release_db()
+    if room is None or room != (request.view_args or {}).get("room_id"):
+        raise Unauthorized("unknown or replaced display token for this room")
+    return room
+
+
 def _logged_out(token_id: uuid.UUID) -> bool:
     found = db().execute(select(RevokedToken.jti).where(RevokedToken.jti == token_id)).first()
     release_db()
@@ -191,6 +213,14 @@ def feed_token_allowed(view: F) -> F:
     scheme will do."""
     documented = Blueprint.doc(security=[{"bearerAuth": []}, {"feedToken": []}])(view)
     documented.feed_token_allowed = True
+    return documented
+
+
+def display_token_only(view: F) -> F:
+    """Open the view to its room's display token (`?token=`) alone: a bearer token opens
+    nothing here, and the page acts for no user (authenticate() reads the mark)."""
+    documented = Blueprint.doc(security=[{"displayToken": []}])(view)
+    documented.display_token_only = True
     return documented
 
 

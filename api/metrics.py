@@ -76,6 +76,33 @@ class WebhookBacklog(Collector):
         yield gauge
 
 
+class MailBacklog(Collector):
+    """`bookings_mail_backlog` (mail not yet sent nor failed, retries waiting included)
+    and `bookings_mail_oldest_unsent_seconds` (the oldest one's age; 0 when none waits),
+    read from Postgres at scrape time; absent when it does not answer in time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            check = self.app.extensions["bookings_checks"].mail_backlog
+            count, age = check.wait(until=scrape_until())
+        except (SQLAlchemyError, OSError):
+            return
+        yield GaugeMetricFamily(
+            "bookings_mail_backlog", "Mail not yet sent nor failed", value=count
+        )
+        yield GaugeMetricFamily(
+            "bookings_mail_oldest_unsent_seconds",
+            "How long the oldest unsent mail has waited (0: none waits)",
+            value=round(age, 3),
+        )
+
+
 class OldestQueued(Collector):
     """`bookings_oldest_queued_seconds`: how long the oldest QUEUED request has waited
     (0 when none waits), read from Postgres at scrape time; absent when it does not
@@ -150,6 +177,7 @@ def _registry(app: Flask, metrics_dir: str | None) -> CollectorRegistry:
     registry.register(QueueDepth(app))
     registry.register(WebhookBacklog(app))
     registry.register(OldestQueued(app))
+    registry.register(MailBacklog(app))
     registry.register(Dependencies(app))
     return registry
 

@@ -24,7 +24,9 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import text
 
 from api.context import Services
+from models.domain.states import utcnow
 from models.heartbeats import shard_consumers
+from models.mail.sending import backlog as mail_backlog
 from models.services.sweeper import oldest_queued_seconds
 from models.webhooks import service as webhooks
 
@@ -142,6 +144,7 @@ class Checks:
     queue_depths: Check[dict[str, int]]
     webhook_backlog: Check[tuple[int, int]]
     oldest_queued: Check[float]  # seconds the oldest QUEUED request has waited
+    mail_backlog: Check[tuple[int, float]]  # unsent mail, and the oldest one's age
 
 
 def checks_for(svc: Services) -> Checks:
@@ -161,6 +164,11 @@ def checks_for(svc: Services) -> Checks:
             session.execute(text("SET LOCAL statement_timeout = 2000"))
             return oldest_queued_seconds(session)
 
+    def mail() -> tuple[int, float]:
+        with svc.sessions() as session:
+            session.execute(text("SET LOCAL statement_timeout = 2000"))
+            return mail_backlog(session, utcnow())
+
     return Checks(
         database=Check("database", database),
         redis_consumers=Check("redis", lambda: shard_consumers(svc.redis, svc.settings.shards)),
@@ -168,6 +176,7 @@ def checks_for(svc: Services) -> Checks:
         queue_depths=Check("queue-depths", svc.sender.queue_depths),
         webhook_backlog=Check("webhook-backlog", backlog),
         oldest_queued=Check("oldest-queued", oldest),
+        mail_backlog=Check("mail-backlog", mail),
     )
 
 
@@ -184,6 +193,7 @@ def start_scrape() -> None:
     found.redis_consumers.start()
     found.webhook_backlog.start()
     found.oldest_queued.start()
+    found.mail_backlog.start()
     found.database.start()
     found.broker.start()
     last = found.queue_depths.last

@@ -2,12 +2,14 @@
 
 Who is counted:
 - per user, reads (GET, HEAD) and writes apart, on every authenticated endpoint;
-- per address, `POST /v1/auth/register` and `POST /v1/auth/token` apart, so that a flood
-  of logins does not shut registration for everyone behind the same address;
+- per address, `POST /v1/auth/register`, `POST /v1/auth/token` and the check-in page's
+  sign-in apart, so that a flood of logins does not shut registration for everyone
+  behind the same address;
 - failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
   email from every address (a guesser with many addresses), exactly: a slot is taken
   before the password is checked (api/login_throttle.py). Once over, the login answers
-  429 until a slot frees, even with the right password;
+  429 until a slot frees, even with the right password. The check-in page's sign-in
+  (`POST /checkin/{join_code}`) counts in the same windows: a guess there is a guess;
 - refused password changes per user, as failed logins (a stolen token must not guess);
 - unknown API tokens (`bk_…`) per address, as failed logins: a known one is never
   counted, and once the window is full the address's lookups answer 429 (api/auth.py).
@@ -26,7 +28,7 @@ import math
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -44,6 +46,8 @@ REDIS_TIMEOUT = 0.5  # seconds: a limiter must not make the API wait on a stuck 
 LOGIN_ENDPOINT = "auth.token"
 REGISTER_ENDPOINT = "auth.register"
 PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 (an endpoint name)
+CHECK_IN_ENDPOINT = "checkin.check_in_with_password"
+T = TypeVar("T")
 
 
 def _address() -> str:
@@ -127,6 +131,13 @@ class RateLimits:
             self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
             self._throttled,
         )
+        if CHECK_IN_ENDPOINT in app.view_functions:  # it checks passwords (self.sign_in)
+            self._wrap(
+                app,
+                CHECK_IN_ENDPOINT,
+                self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
+            )
+        app.extensions["bookings_sign_in"] = self.sign_in
         # A stolen token must not guess its user's password through the password change.
         self._wrap(
             app,
@@ -148,25 +159,31 @@ class RateLimits:
 
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            email = _login_email()
-            taken = self.logins.take([f"login:{email}|{_address()}", f"login:{email}"])
-            if isinstance(taken, Refused):
-                g.retry_after = taken.retry_after
-                raise RateLimited(
-                    "too many failed logins for this email; wait",
-                    details={"limit": taken.limit},
-                )
-            try:
-                answer = view(*args, **kwargs)
-            except Unauthorized:
-                raise  # a failed login: its slot stays taken for the window
-            except BaseException:
-                self.logins.give_back(taken)
-                raise
-            self.logins.give_back(taken)
-            return answer
+            return self.sign_in(_login_email(), lambda: view(*args, **kwargs))
 
         return checked
+
+    def sign_in(self, email: str, check: Callable[[], T]) -> T:
+        """`check()`, a password check that raises Unauthorized when it fails, with a slot
+        free in both of the email's failure windows; RateLimited (429) when one is full.
+        A check that does not fail gives its slot back."""
+        email = email.strip().lower()
+        taken = self.logins.take([f"login:{email}|{_address()}", f"login:{email}"])
+        if isinstance(taken, Refused):
+            g.retry_after = taken.retry_after
+            raise RateLimited(
+                "too many failed logins for this email; wait",
+                details={"limit": taken.limit},
+            )
+        try:
+            answer = check()
+        except Unauthorized:
+            raise  # a failed login: its slot stays taken for the window
+        except BaseException:
+            self.logins.give_back(taken)
+            raise
+        self.logins.give_back(taken)
+        return answer
 
     @staticmethod
     def _wrap(app: Flask, endpoint: str, *decorators: Callable[..., Any]) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType, UriTooLong
@@ -18,6 +21,8 @@ MAX_JSON_DEPTH = 32
 MAX_URI_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADERS = 64
+FORM = "application/x-www-form-urlencoded"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def check_head() -> None:
@@ -40,7 +45,12 @@ def check_body() -> None:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
     chunked = request.content_length is None and request.headers.get("Transfer-Encoding")
     has_body = bool(request.content_length) or chunked
-    if has_body and not request.is_json:
+    if request.routing_exception is not None:
+        pass  # no such route or method: its 404 or 405 says more than a media type would
+    elif _takes_form():
+        if has_body and request.mimetype != FORM:
+            raise UnsupportedMediaType(f"send the body as a form ({FORM})")
+    elif has_body and not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
     if chunked:
         # No length to refuse up front: read it, bounded. werkzeug stops reading at
@@ -54,6 +64,17 @@ def check_body() -> None:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
 
 
+def takes_form(view: F) -> F:
+    """Mark a view whose body is a form (a page's, sent by a browser), not JSON."""
+    view.takes_form = True  # type: ignore[attr-defined]
+    return view
+
+
+def _takes_form() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "takes_form", False))
+
+
 def check_path() -> None:
     """A path with a NUL (or an unpaired surrogate) names nothing that can exist."""
     if not storable(request.path):
@@ -65,6 +86,8 @@ def check_text() -> None:
     and bodies nested deeper than MAX_JSON_DEPTH. Chunked bodies too: they have no
     Content-Length."""
     bad = [name for name, value in request.args.items(multi=True) if not storable(value)]
+    if _takes_form():
+        bad += [name for name, value in request.form.items(multi=True) if not storable(value)]
     if request.is_json and (request.content_length or request.headers.get("Transfer-Encoding")):
         try:
             body = request.get_json(silent=True)

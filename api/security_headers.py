@@ -6,13 +6,18 @@
   say `private, max-age=300` (api/routes/feeds.py): a calendar application may keep
   its copy for the minutes between its fetches, a shared cache never;
 - a Content-Security-Policy: nothing at all for the JSON API; for the /docs page, its
-  own scripts and styles and the one inline script that starts Swagger UI, by hash.
+  own scripts and styles and the one inline script that starts Swagger UI, by hash; for
+  the other HTML pages (door display, check-in, report: api/pages/), their own inline
+  styles by hash and nothing else (no script, no image, no font, nothing from outside),
+  and a form only where the page has one, sent to the server itself. They are not kept
+  either (`no-store`): they show the state of the moment, and a display's URL is its key.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 
 from flask import Flask, Response, request
@@ -20,6 +25,7 @@ from werkzeug.datastructures import Headers
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+_INLINE_STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.DOTALL)
 
 
 def docs_csp(page: bytes) -> str:
@@ -42,6 +48,24 @@ def _default(headers: Headers, name: str, value: str) -> None:
         headers[name] = value
 
 
+def page_csp(page: bytes) -> str:
+    """An HTML page's policy: exactly its inline <style> elements, by hash. A style inside
+    an inline <svg> is hashed as the browser reads it, its character references decoded
+    (pygal's charts write `&gt;`), so each style counts in both spellings."""
+    styles = _INLINE_STYLE.findall(page)
+    texts = {text for style in styles for text in (style, html.unescape(style.decode()).encode())}
+    hashes = " ".join(sorted(_digest(text) for text in texts)) or "'none'"
+    form = "'self'" if b"<form" in page else "'none'"
+    return (
+        f"default-src 'none'; style-src {hashes}; base-uri 'none'; form-action {form}; "
+        "frame-ancestors 'none'"
+    )
+
+
+def _digest(text: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text).digest()).decode() + "'"
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
     _default(headers, "X-Content-Type-Options", "nosniff")
@@ -50,6 +74,9 @@ def add_security_headers(response: Response) -> Response:
     if request.path.startswith("/docs"):
         if response.mimetype == "text/html" and not response.direct_passthrough:
             headers["Content-Security-Policy"] = docs_csp(response.get_data())
+    elif response.mimetype == "text/html" and not response.direct_passthrough:
+        headers["Content-Security-Policy"] = page_csp(response.get_data())
+        _default(headers, "Cache-Control", "no-store")
     else:
         _default(headers, "Content-Security-Policy", API_CSP)
     if request.path.startswith("/v1/"):

@@ -50,6 +50,8 @@ def _examples() -> dict[str, Any]:
         "capacity": 8,
         "capacity_min": 4,
         "location": "2nd floor, east",
+        "building": "North",
+        "floor": "2",
         "amenities": ["screen", "whiteboard"],
         "amenity": "screen",
         "timezone": "Europe/Berlin",

@@ -191,6 +191,7 @@ class OperationIds(BasePlugin):
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 ON_BEHALF = "organizer_id names a user who has not made the caller their delegate"
 NO_ROOM = "no such room (a room_id or one of room_ids)"
+NO_REPORT_ROOM = "room_id names no room"
 # What an operation answers beyond what its shape implies (below), and why: the
 # contract's state conflicts (409), refusals of a caller who is signed in (403), the
 # ids a body names (404), and the login's own 401 and 429.
@@ -217,6 +218,8 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         409: "NOT_CONFIRMED, OUTSIDE_CHECK_IN_WINDOW ([start - 15 min, end)) or MEETING_ENDED",
     },
     ("post", "/v1/tasks/{task_id}/withdraw"): {409: "NOT_WAITLISTED: the task is not waiting"},
+    ("get", "/v1/reports/utilization"): {404: NO_REPORT_ROOM},
+    ("get", "/reports/utilization"): {404: NO_REPORT_ROOM},
     ("post", "/v1/tickets"): {404: NO_ROOM},
     ("patch", "/v1/tickets/{ticket_id}"): {
         409: "INVALID_TRANSITION: the ticket cannot move to that status from its own"
@@ -227,6 +230,7 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
     },
 }
 UNLIMITED = ("/healthz", "/readyz", "/metrics")
+FORM = "application/x-www-form-urlencoded"  # the check-in page's sign-in
 
 
 class DocumentedErrors(BasePlugin):
@@ -251,12 +255,13 @@ class DocumentedErrors(BasePlugin):
             errors[403] = "the caller is not an admin"
         if "{" in path:
             errors[404] = "no such resource, or one the caller may not see"
+        form = FORM in operation.get("requestBody", {}).get("content", {})
         if "requestBody" in operation:
-            errors[400] = "the body is not valid JSON"
+            errors[400] = "the body is not a valid form" if form else "the body is not valid JSON"
         if method in {"post", "put", "patch"}:  # api/request_checks.py check_body
             errors[413] = "the body is larger than 2 MiB"
-            errors[415] = "the body is not application/json"
-        if path.startswith("/v1/"):
+            errors[415] = f"the body is not {FORM if form else 'application/json'}"
+        if not path.startswith(UNLIMITED):  # the API and its pages, not the probes
             errors[414] = "the URI is longer than 8 KiB"
             errors[422] = "a query parameter or the body holds a NUL or an unpaired surrogate"
             errors[431] = "too many header fields, or too large"

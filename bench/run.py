@@ -18,7 +18,10 @@ One run (`make bench`, or `python bench/run.py`):
 10. several  spread's load as two-room requests over the same 100 rooms (each pair its own
              window, the pairs overlapping every way): every room or none, each decided in
              both rooms' order; requests/s against spread's, in the same run.
-11. soak     (only with --only ...,soak; `make bench-soak`) paced's 100 requests/s for
+11. find_time  GET /v1/rooms/find-time, one call at a time, over 200 rooms with opening
+             hours, buffers and rules in four time zones and 4,000 bookings in one week
+             (bench/find_time.py): p50/p99 of the call, and of each kind of question;
+12. soak     (only with --only ...,soak; `make bench-soak`) paced's 100 requests/s for
              BENCH_SOAK_MINUTES (default 10) minutes, p50/p99 of each minute.
 
 The scenarios run back to back with no pause, as a production database lives: whatever
@@ -61,6 +64,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import find_time
 import psycopg
 import stages
 from baseline import Baseline
@@ -94,6 +98,7 @@ LIMITS: dict[str, tuple[float, str, str]] = {
     "soak_worst_minute_p99_ms": (50.0, "<=", ""),
     "batch_1000_decided_s": (1.0, "<=", ""),
     "policy_worker_cpu_vs_batch": (1.2, "<=", ""),
+    "find_time_p99_ms": (100.0, "<=", "200 rooms, a week"),
 }
 GOALS = {
     key: f"{op} {limit:g}" + (f" ({note})" if note else "")
@@ -724,6 +729,64 @@ class Bench:
             scenario.checks["failures"] = ["the dry run wrote requests"]
         return scenario
 
+    def find_time(self, calls: int = 400) -> Scenario:
+        """GET /v1/rooms/find-time, one call at a time, the questions of bench/find_time.py
+        in turn, over its 200 rooms and their week of bookings (decided first)."""
+        rooms = []
+        for body in find_time.room_bodies():
+            status, doc = self.stack.http("POST", "/v1/rooms", body, self.token)
+            assert status == 201, doc
+            rooms.append((doc["id"], doc["timezone"]))
+        monday = find_time.monday_after(tomorrow())
+        booked = 0
+        for items in find_time.booking_batches(rooms, monday):
+            doc = self.wait_task(self.post("/v1/bookings/batch", {"items": items}))
+            assert doc["status"] == "SUCCEEDED", doc.get("progress")
+            booked += len(items)
+        scenario = Scenario("find_time", [room for room, _ in rooms])
+        questions = find_time.questions(monday)
+        took: dict[str, list[float]] = {name: [] for name, _, _ in questions}
+        windows: dict[str, int] = {}
+        with self.measured(scenario):
+            for i in range(calls):
+                name, path, as_admin = questions[i % len(questions)]
+                token = self.token if as_admin else self.user_token
+                began = time.perf_counter()
+                status, doc = self.stack.http("GET", path, token=token)
+                took[name].append(1000 * (time.perf_counter() - began))
+                assert status == 200, doc
+                windows[name] = len(doc["items"])
+        every = sorted(t for times in took.values() for t in times)
+        scenario.requests = scenario.bookings = calls  # CPU per call
+        scenario.decided_per_s = 1000 * calls / sum(every)  # calls per second, one at a time
+        scenario.p50_ms, scenario.p99_ms = statistics.median(every), percentile(every, 0.99)
+        scenario.extra.update(rooms=len(rooms), bookings_in_the_week=booked)
+        scenario.extra["questions"] = {
+            name: {
+                "p50": round(statistics.median(times), 2),
+                "p99": round(percentile(sorted(times), 0.99), 2),
+                "windows": windows[name],
+            }
+            for name, times in took.items()
+        }
+        row = self.sql_conn.execute(
+            "SELECT count(*) FROM bookings WHERE room_id = ANY(%s::uuid[])"
+            " AND status = 'CONFIRMED'",
+            (scenario.rooms,),
+        ).fetchone()
+        expected = {"an_hour": 10, "none_fits": 0, "admin_an_hour": 10}
+        wrong = [
+            f"{n}: {windows[n]} windows, not {k}" for n, k in expected.items() if windows[n] != k
+        ]
+        if not row or row[0] != booked:
+            wrong.append(f"{row and row[0]} bookings confirmed, not {booked}")
+        scenario.checks = {"confirmed_bookings": row and row[0], "failures": wrong, "ok": not wrong}
+        return scenario
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[int(share * (len(ordered) - 1))]
+
 
 def booking(room: str, start: datetime, length: timedelta) -> dict[str, Any]:
     return {
@@ -762,6 +825,7 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
             if per(ruled, "worker") and per(batch, "worker")
             else None
         ),
+        "find_time_p99_ms": by_name["find_time"].p99_ms if "find_time" in by_name else None,
     }
     several = by_name.get("several")
     compared = {
@@ -879,6 +943,17 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
             f"dry_run: POST /v1/bookings/check p50/p99 {dry.p50_ms:.2f}/{dry.p99_ms:.2f} ms, "
             f"GET /v1/rooms/{{id}} p50/p99 {reads['p50']:.2f}/{reads['p99']:.2f} ms (one at a time)"
         )
+    found = next((s for s in results if s.name == "find_time"), None)
+    if found:
+        print(
+            f"find_time: GET /v1/rooms/find-time over {found.extra['rooms']} rooms and "
+            f"{found.extra['bookings_in_the_week']} bookings in a week, p50/p99 "
+            f"{found.p50_ms:.2f}/{found.p99_ms:.2f} ms (one at a time); by question: "
+            + ", ".join(
+                f"{name} {t['p50']:.1f}/{t['p99']:.1f} ({t['windows']} windows)"
+                for name, t in found.extra["questions"].items()
+            )
+        )
     print(
         "decided/s = decided / (max(decided_at) - min(accepted_at)) from booking_requests;"
         " ratio = decided/s / baseline/s; latency = decided_at - accepted_at"
@@ -933,6 +1008,7 @@ SCENARIOS = {
         max_requests=MAX_REQUESTS // 2,
         per_request=2,
     ),
+    "find_time": lambda bench: bench.find_time(),
 }
 
 

@@ -226,6 +226,18 @@ def restore(file: Path) -> None:
     backups.restore(os.environ.get("DATABASE_URL"), file, pg_bin=os.environ.get("BOOKINGS_PG_BIN"))
 
 
+@main.command()
+@click.option("--from", "start", required=True, help="ISO 8601, with an offset")
+@click.option("--to", "end", required=True, help="the same, at most 400 days after --from")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def report(start: str, end: str, out: Path) -> None:
+    """Write the utilization report page (per room and per day, with charts) to a file."""
+    from cli.report import write_report
+
+    settings_or_exit(require_secret=False)
+    write_report(start=start, end=end, out=out)
+
+
 @main.command("webhook-listen")
 @click.option("--secret", envvar="WEBHOOK_SECRET", required=True, help="the webhook's whsec_…")
 @click.option("--port", default=9000, show_default=True, type=int)

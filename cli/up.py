@@ -35,7 +35,8 @@ from cli.roles import (
     worker_argv,
 )
 from models.db import conninfo
-from models.settings import STATE_DIR
+from models.mail.smtp import Relay
+from models.settings import STATE_DIR, Settings
 from models.state_env import remove_state_env, write_state_env
 
 STOP_GRACE_SECONDS = 15
@@ -96,6 +97,13 @@ def _seed_first_run() -> list[str]:
     if is_seeded(rt.sessions):
         return ["demo data: already there (bookings seed adds it again)"]
     return [f"demo login: {email} / {password}" for email, password in seed(rt.sessions, rt.waker)]
+
+
+def mail_destination(settings: Settings) -> str:
+    """Where mail goes (never the relay's password), or that it is off."""
+    if settings.smtp_url is None:
+        return "off (SMTP_URL and MAIL_FROM turn it on: docs/mail.md)"
+    return f"{Relay.parse(settings.smtp_url).shown()}, from {settings.mail_from}"
 
 
 def _ready(url: str) -> bool:
@@ -162,6 +170,7 @@ def _run_everything(port: int, host: str, url: str) -> int:
         click.echo(f"redis:    {make_url(os.environ['REDIS_URL'])!r}")
         click.echo(f"servers: {env_file} (`. {env_file}` points a shell at them)")
         settings = settings_or_exit()
+        click.echo(f"mail:     {mail_destination(settings)}")
         ensure_database(settings.database_url)
         click.echo("migrating…")
         upgrade_head(settings.database_url)

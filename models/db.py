@@ -127,8 +127,14 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise DisconnectionError("an idle connection was dropped by the server") from exc
 
 
-def session_factory(url: str, *, pool_size: int = 5) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url, pool_size=pool_size), expire_on_commit=False)
+def session_factory(
+    url: str, *, pool_size: int = 5, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions on the URL's engine; `info` is every session's `Session.info` (what the
+    process tells its writers, e.g. models/services/outbox.MAIL_EVENTS)."""
+    return sessionmaker(
+        bind=engine_for(url, pool_size=pool_size), expire_on_commit=False, info=info or {}
+    )
 
 
 def dispose_engines() -> None:

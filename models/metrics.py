@@ -89,6 +89,11 @@ WEBHOOK_LAG = Histogram(
     "From the event (the change's commit) to its delivery",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
+MAIL_SENT = Counter(
+    "bookings_mail_total",
+    "Mail handled by the sender, by outcome (sent, retry, failed, skipped)",
+    ["outcome"],
+)
 ROOM_BUSY = Counter(
     "bookings_room_busy_total",
     "Decide messages that found their room held by another drain (tried again shortly)",

@@ -28,6 +28,7 @@ DECLARING = (
     "models.services.sweeper",
     "models.services.housekeeping",
     "models.webhooks.service",
+    "models.mail.reminders",
 )
 SKIPPED = -1  # another run holds the job's lock
 

@@ -53,6 +53,7 @@ def shard_queues(shards: int) -> list[str]:
 WEBHOOKS_QUEUE = "webhooks"
 DISPATCH_WEBHOOKS = "bookings.dispatch_webhooks"  # events -> deliveries, and due sends
 DELIVER_WEBHOOK = "bookings.deliver_webhook"  # one attempt of one delivery
+SEND_MAIL = "bookings.send_mail"  # send the mail that is due (the same process and queue)
 
 # On RabbitMQ the task queues are quorum queues (replicated: one node of three may be
 # lost). A message delivered DELIVERY_LIMIT times without an ack (workers dying on it)

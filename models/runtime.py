@@ -15,6 +15,7 @@ from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import session_factory
+from models.services.outbox import MAIL_EVENTS
 from models.services.wakeups import Publish, RoomWaker
 from models.settings import Settings
 
@@ -42,5 +43,8 @@ def build(
         socket_connect_timeout=redis_connect_timeout,
         socket_timeout=redis_timeout,
     )
-    sessions = session_factory(settings.database_url, pool_size=pool_size)
+    # With mail on, every writer of outbox events writes mail's too (models/services/outbox).
+    sessions = session_factory(
+        settings.database_url, pool_size=pool_size, info={MAIL_EVENTS: settings.mail_on}
+    )
     return Core(settings, sessions, redis, RoomWaker(redis, publish))

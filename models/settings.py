@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,6 +126,18 @@ class Settings:
     webhook_max_per_user: int = 20
     # The base of every absolute URL the product writes (PUBLIC_URL); None: the request's.
     public_url: str | None = None
+    # Mail (models/mail/): the relay (smtp://, smtp+starttls://, smtps://; None: no mail
+    # is queued or sent), the sender's address, the reminder's lead time (0: none), and
+    # the attempts and first retry delay of one mail (each next one doubles).
+    smtp_url: str | None = field(default=None, repr=False)  # it may hold a password
+    mail_from: str | None = None
+    reminder_minutes: int = 15
+    mail_max_attempts: int = 12
+    mail_retry_base_seconds: float = 60.0
+
+    @property
+    def mail_on(self) -> bool:
+        return self.smtp_url is not None
 
     @property
     def is_production(self) -> bool:
@@ -287,6 +300,30 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("WEBHOOK_MAX_PER_USER", "webhook_max_per_user", "webhooks one user may register"),
     Variable(
+        "SMTP_URL",
+        "smtp_url",
+        "the mail relay: smtp://host:25, smtp+starttls://user:pass@host:587 or "
+        "smtps://user:pass@host:465 (docs/mail.md)",
+        unset="no mail is queued or sent",
+    ),
+    Variable(
+        "MAIL_FROM",
+        "mail_from",
+        "the address mail is sent from, e.g. rooms@example.com",
+        unset="required when SMTP_URL is set",
+    ),
+    Variable(
+        "REMINDER_MINUTES",
+        "reminder_minutes",
+        "how long before its start the organizer is reminded of a booking; 0 is off",
+    ),
+    Variable("MAIL_MAX_ATTEMPTS", "mail_max_attempts", "send attempts before a mail is FAILED"),
+    Variable(
+        "MAIL_RETRY_BASE_SECONDS",
+        "mail_retry_base_seconds",
+        "first retry delay of a mail; each next one doubles",
+    ),
+    Variable(
         "BOOKINGS_PG_BIN",
         None,
         "the folder of the pg_dump and pg_restore that bookings backup and restore run",
@@ -324,6 +361,37 @@ def public_url_problem(url: str, *, required: bool) -> str | None:
     return None
 
 
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+# An address as MAIL_FROM may give it: no display name, no white space, nothing that
+# could end a header line.
+_ADDRESS = re.compile(r"[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
+
+
+def mail_settings_problem(smtp_url: str, mail_from: str, public_url: str) -> str | None:
+    """Why SMTP_URL and MAIL_FROM cannot send mail, if they cannot (both unset: no mail)."""
+    if not smtp_url:
+        return None
+    try:
+        parts = urlsplit(smtp_url)
+        parts.port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        return "SMTP_URL is not a URL (smtp://host:25, smtp+starttls://user:pass@host:587)"
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        return (
+            "SMTP_URL must be smtp://host:port, smtp+starttls://user:pass@host:587 or "
+            f"smtps://user:pass@host:465, not a {parts.scheme or 'schemeless'} URL"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "SMTP_URL takes no path, query or fragment"
+    if not mail_from:
+        return "SMTP_URL is set but MAIL_FROM is not: mail needs an address to come from"
+    if not _ADDRESS.fullmatch(mail_from):
+        return f"MAIL_FROM must be a bare address such as rooms@example.com, got {mail_from!r}"
+    if not public_url:
+        return "SMTP_URL is set but PUBLIC_URL is not: mail writes its links from it"
+    return None
+
+
 def load_settings(*, require_secret: bool = True) -> Settings:
     """Read and check every setting; raise SettingsError saying what is wrong."""
     env = os.environ.get("BOOKINGS_ENV", "production").strip().lower()
@@ -352,6 +420,11 @@ def load_settings(*, require_secret: bool = True) -> Settings:
     allow_private = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false").strip().lower()
     if allow_private not in {"true", "false"}:
         raise SettingsError(f"WEBHOOK_ALLOW_PRIVATE must be true or false, got {allow_private!r}")
+    smtp_url = os.environ.get("SMTP_URL", "").strip()
+    mail_from = os.environ.get("MAIL_FROM", "").strip()
+    mail_problem = mail_settings_problem(smtp_url, mail_from, public_url)
+    if mail_problem:
+        raise SettingsError(mail_problem)
     rate = os.environ.get("RATE_LIMITS", "on").strip().lower()
     if rate not in {"on", "off"}:
         raise SettingsError(f"RATE_LIMITS must be on or off, got {rate!r}")
@@ -381,6 +454,11 @@ def load_settings(*, require_secret: bool = True) -> Settings:
         webhook_max_attempts=_int("WEBHOOK_MAX_ATTEMPTS", 8),
         webhook_retry_base_seconds=_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0),
         webhook_max_per_user=_int("WEBHOOK_MAX_PER_USER", 20),
+        smtp_url=smtp_url or None,
+        mail_from=mail_from or None,
+        reminder_minutes=_int("REMINDER_MINUTES", 15, minimum=0),
+        mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", 12),
+        mail_retry_base_seconds=_float("MAIL_RETRY_BASE_SECONDS", 60.0),
         rate_limit_write=_limit("RATE_LIMIT_WRITE", Settings.rate_limit_write),
         rate_limit_read=_limit("RATE_LIMIT_READ", Settings.rate_limit_read),
         rate_limit_auth=_limit("RATE_LIMIT_AUTH", Settings.rate_limit_auth),

@@ -319,3 +319,24 @@ class Api:
         response = self.client.post(f"/v1/bookings/{booking_id}/cancel", json={}, headers=headers)
         assert response.status_code == 202, response.json
         assert self.wait_task(headers, response.json["task_id"])["status"] == "SUCCEEDED"
+
+
+def midday_zone() -> str:
+    """A fixed-offset IANA zone (Etc/GMT±N) where it is now between 12:00 and 13:00, so a
+    test's bookings a few hours either side of now fall on the same local day."""
+    offset = 12 - datetime.now(UTC).hour  # -11 .. +12 hours
+    if offset == 0:
+        return "Etc/UTC"
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX: the sign is inverted
+
+
+def move_booking(
+    sessions: sessionmaker[Session], booking_id: str, start: datetime, end: datetime
+) -> None:
+    """Put a booking at another time, as if the clock had moved on (a test can book a
+    start in the past no other way)."""
+    with sessions.begin() as session:
+        session.execute(
+            text("UPDATE bookings SET start_time = :s, end_time = :e WHERE id = :id"),
+            {"s": start, "e": end, "id": booking_id},
+        )

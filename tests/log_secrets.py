@@ -23,6 +23,7 @@ _PATTERNS = [
     r"Bearer\s+[A-Za-z0-9_.-]{20,}",
     r"cal_[A-Za-z0-9_-]{43}",  # a calendar feed token (models/domain/feed_tokens.py)
     r"bk_[A-Za-z0-9_-]{43}",  # an API token (the same module)
+    r"dsp_[A-Za-z0-9_-]{43}",  # a door display token (the same module)
     r"whsec_[A-Za-z0-9+/=]{16,}",  # a webhook signing secret (models/webhooks/service.py)
 ]
 

@@ -42,7 +42,7 @@ def _deployment() -> dict[str, Any]:
         raise SystemExit(f"Error: {exc}") from None
     return {
         **deployment(found),
-        "imports": ("worker.tasks", "worker.periodic", "worker.webhooks"),
+        "imports": ("worker.tasks", "worker.periodic", "worker.webhooks", "worker.mail"),
     }
 
 

@@ -1,6 +1,7 @@
-"""Webhook tasks (the `webhooks` queue, `bookings webhooks`): fan events out, send one
-attempt of one delivery. Both are idempotent; the beat sweep runs dispatch every few
-seconds, so a lost message or a killed sender costs seconds, never an event."""
+"""Webhook tasks (the `webhooks` queue, `bookings webhooks`): fan events out (to
+deliveries and mail), send one attempt of one delivery. Both are idempotent; the beat
+sweep runs dispatch every few seconds, so a lost message or a killed sender costs
+seconds, never an event. Mail is sent by worker/mail.py, in the same process."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import uuid
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.domain.states import utcnow
+from models.mail import sending as mail
 from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
 from models.queues import DELIVER_WEBHOOK, DISPATCH_WEBHOOKS
+from models.services.dispatch import dispatch
 from models.webhooks import service as webhooks
 from models.webhooks.sender import encode, send, signed_headers
 from models.webhooks.urls import Unresolved, UnsafeUrl, check_url
 from worker.app import app
+from worker.mail import start_mail_senders
 from worker.publish import forget_kick
 from worker.runtime import runtime
 
@@ -46,16 +50,19 @@ def dispatch_webhooks() -> int:
     created = 0
     while True:
         with rt.sessions.begin() as session:
-            new = webhooks.dispatch(session, utcnow())
-        created += len(new)
-        if len(new) < webhooks.DISPATCH_BATCH:
+            done = dispatch(session, utcnow(), mail=settings.mail_on)
+        created += done.deliveries
+        if not done.full:
             break
     # The new deliveries are due with the retries: sent fairly, a few per owner; each
     # send that ends takes its owner's next one (webhooks.record).
     with rt.sessions() as session:
         due = webhooks.due_deliveries(session, utcnow())
+        mail_due = settings.mail_on and mail.due(session, utcnow())
     for delivery_id in due:
         deliver_webhook.delay(str(delivery_id))
+    if mail_due:
+        start_mail_senders()
     return created
 
 

@@ -9,8 +9,10 @@ from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
 from api.routes.api_tokens import revoke_api_token
+from api.schemas.profile import ProfilePatchSchema
 from api.schemas.users import (
     PasswordChangeSchema,
+    ProfileSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -61,6 +63,18 @@ def me() -> User:
     if user is None:
         raise Unauthorized("the token's user no longer exists")
     return user
+
+
+@blp.route("/users/me", methods=["PATCH"])
+@blp.arguments(ProfilePatchSchema)
+@blp.response(200, ProfileSchema)
+def update_me(body: dict[str, Any]) -> User:
+    """Change the caller's own settings: `notify_email` false stops mail to them. The
+    answer is the user with their settings."""
+    with transaction() as session:
+        return accounts.update_profile(
+            session, current_user().id, notify_email=body.get("notify_email")
+        )
 
 
 @blp.route("/users/me/password", methods=["POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import cache
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -70,3 +71,12 @@ class ErrorBody(Reply):
 
 class ErrorSchema(Reply):
     error = fields.Nested(ErrorBody)
+
+
+class StrictBool(fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean takes 0, 1, "yes", "off", …)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

@@ -22,6 +22,8 @@ class RoomInSchema(Schema):
     name = OneLine(required=True, validate=validate.Length(1, 200))
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(1, 10_000))
     location = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    building = OneLine(allow_none=True, validate=validate.Length(1, 100))
+    floor = OneLine(allow_none=True, validate=validate.Length(1, 100))
     amenities = fields.List(
         fields.Str(validate=validate.Length(1, 100)), validate=validate.Length(max=50)
     )
@@ -77,6 +79,8 @@ class RoomSchema(Reply):
     name = fields.Str()
     capacity = fields.Int()
     location = fields.Str(allow_none=True)
+    building = fields.Str(allow_none=True)
+    floor = fields.Str(allow_none=True)
     amenities = fields.List(fields.Str())
     timezone = fields.Str()
     auto_release_minutes = fields.Int(allow_none=True)
@@ -90,6 +94,8 @@ class RoomQuery(PageQuery):
     capacity_min = fields.Int(validate=validate.Range(1, 10_000))
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
     location = fields.Str(validate=validate.Length(1, 200))
+    building = fields.Str(validate=validate.Length(1, 100))
+    floor = fields.Str(validate=validate.Length(1, 100))
     include_inactive = fields.Bool(load_default=False)
 
 
@@ -98,6 +104,8 @@ class AvailabilityQuery(PageQuery):
     end_time = AwareTime(required=True, format="iso")
     capacity_min = fields.Int(validate=validate.Range(1, 10_000))
     amenity = fields.List(fields.Str(validate=validate.Length(1, 100)))
+    building = fields.Str(validate=validate.Length(1, 100))
+    floor = fields.Str(validate=validate.Length(1, 100))
 
     @validates_schema
     def _window(self, data: dict[str, Any], **_: Any) -> None:

@@ -86,3 +86,10 @@ class ApiTokenCreatedSchema(ApiTokenSchema):
             "description": "`bk_…`: send it as `Authorization: Bearer bk_…`; shown only here"
         },
     )
+
+
+class ProfileSchema(UserSchema):
+    """The user, as GET /v1/users/me shows them (the contract's shape), with their own
+    settings: only PATCH /v1/users/me answers with these."""
+
+    notify_email = fields.Bool(metadata={"description": "false: no mail is sent to this user"})

@@ -1,5 +1,6 @@
 """Secret tokens that are looked up by their hash: calendar feed tokens (`cal_…`, in a
-feed's URL) and API tokens (`bk_…`, a service's bearer token).
+feed's URL), API tokens (`bk_…`, a service's bearer token) and door display tokens
+(`dsp_…`, in a room display's URL).
 
 Only a token's SHA-256 is stored, so the tables alone open nothing. A plain hash is
 enough, unlike for passwords: the token is 256 random bits, with nothing to guess. The
@@ -13,6 +14,7 @@ import secrets
 
 PREFIX = "cal_"
 API_PREFIX = "bk_"
+DISPLAY_PREFIX = "dsp_"
 
 
 def new_feed_token() -> str:
@@ -21,6 +23,10 @@ def new_feed_token() -> str:
 
 def new_api_token() -> str:
     return API_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_display_token() -> str:
+    return DISPLAY_PREFIX + secrets.token_urlsafe(32)
 
 
 def feed_token_digest(token: str) -> str:

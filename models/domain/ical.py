@@ -134,22 +134,36 @@ def render_calendar(name: str, entries: Iterable[CalendarEvent | CalendarSeries]
     calendar.add("x-published-ttl", f"PT{int(REFRESH.total_seconds()) // 60}M")
     times: list[datetime] = []
     for entry in entries:
-        if isinstance(entry, CalendarSeries):
-            components = series_components(entry)
-            times += [moment for o in entry.occurrences for moment in (o.start, o.end)]
-        else:
-            components = [_vevent(entry, uid=event_uid(entry.booking_id), zone=entry.zone)]
-            times += [entry.start, entry.end]
-        for component in components:
+        for component in entry_components(entry):
             calendar.add_component(component)
-    if times:
-        # Whole years around every time written: the VTIMEZONEs cover each instance a
-        # client expands, and stay the same from one fetch to the next.
-        first, last = min(_utc(t) for t in times), max(_utc(t) for t in times)
-        calendar.add_missing_timezones(date(first.year - 1, 1, 1), date(last.year + 2, 1, 1))
-        for zone in calendar.timezones:
-            _one_transition_each(zone)
+        times += entry_times(entry)
+    add_timezones(calendar, times)
     return calendar.to_ical()
+
+
+def entry_components(entry: CalendarEvent | CalendarSeries) -> list[Event]:
+    """A single booking's VEVENT, or a series' master and overrides."""
+    if isinstance(entry, CalendarSeries):
+        return series_components(entry)
+    return [_vevent(entry, uid=event_uid(entry.booking_id), zone=entry.zone)]
+
+
+def entry_times(entry: CalendarEvent | CalendarSeries) -> list[datetime]:
+    if isinstance(entry, CalendarSeries):
+        return [moment for o in entry.occurrences for moment in (o.start, o.end)]
+    return [entry.start, entry.end]
+
+
+def add_timezones(calendar: Calendar, times: Sequence[datetime]) -> None:
+    """A VTIMEZONE for every zone the calendar's components name. Whole years around
+    every time written: they cover each instance a client expands, and stay the same
+    from one fetch to the next."""
+    if not times:
+        return
+    first, last = min(_utc(t) for t in times), max(_utc(t) for t in times)
+    calendar.add_missing_timezones(date(first.year - 1, 1, 1), date(last.year + 2, 1, 1))
+    for zone in calendar.timezones:
+        _one_transition_each(zone)
 
 
 def _one_transition_each(zone: Timezone) -> None:
@@ -231,6 +245,13 @@ def series_components(series: CalendarSeries) -> list[Event]:
         if _shown(o) != _shown(template) or o.start != o.recurrence_id
     ]
     return [master, *overrides, *strays]
+
+
+def override(series: CalendarSeries, item: CalendarEvent) -> Event:
+    """One occurrence of the series as an override of its master (RECURRENCE-ID)."""
+    return _vevent(
+        item, uid=series_uid(series.series_id), zone=series.zone, recurrence_id=item.recurrence_id
+    )
 
 
 def _shown(item: CalendarEvent) -> tuple[Any, ...]:

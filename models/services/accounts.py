@@ -86,6 +86,17 @@ def change_password(
     return user
 
 
+def update_profile(session: Session, user_id: uuid.UUID, *, notify_email: bool | None) -> User:
+    """The caller's own settings: `notify_email` False stops every mail to them."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise Unauthorized("the token's user no longer exists")
+    if notify_email is not None:
+        user.notify_email = notify_email
+    session.flush()
+    return user
+
+
 def logout(session: Session, claims: TokenClaims) -> None:
     """Revoke one token until its own expiry; forget the revocations that have expired."""
     now = datetime.now(UTC)

@@ -78,6 +78,14 @@ def personal_feed(session: Session, *, user_id: uuid.UUID, start: datetime, end:
     return ical.render_calendar(f"Bookings of {user.name}", entries)
 
 
+def booking_entry(session: Session, booking: Booking) -> ical.CalendarEvent | ical.CalendarSeries:
+    """The one event a booking is part of, as its organizer's feed writes it: its series
+    (whole), its group's event, or its own (mail's invitations carry it: the same UID,
+    SEQUENCE and times as the feed)."""
+    [entry] = _entries(session, [booking], {}, detailed=lambda _: True, location=_room_and_place)
+    return entry
+
+
 def _room_and_place(room: Room) -> str:
     return f"{room.name}, {room.location}" if room.location else room.name
 

@@ -98,6 +98,8 @@ def room_search(
     capacity_min: int | None = None,
     amenities: list[str] | None = None,
     location: str | None = None,
+    building: str | None = None,
+    floor: str | None = None,
     include_inactive: bool = False,
     available_between: tuple[datetime, datetime] | None = None,
 ) -> Select[Room]:
@@ -117,6 +119,10 @@ def room_search(
         stmt = stmt.where(select(listed).where(func.lower(listed.c.name) == wanted).exists())
     if location:
         stmt = stmt.where(Room.location.icontains(location, autoescape=True))
+    if building:  # whole names, ignoring case (ix_rooms_building_floor)
+        stmt = stmt.where(func.lower(Room.building) == building.lower())
+    if floor:
+        stmt = stmt.where(func.lower(Room.floor) == floor.lower())
     if available_between is not None:
         start, end = available_between
         stmt = stmt.where(

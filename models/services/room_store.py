@@ -49,7 +49,7 @@ from models.domain.states import HOLDING, RequestKind, utcnow
 from models.locks import LOCK_DECIDE, room_lock_key, room_lock_keys
 from models.services.booking_writes import write_effects
 from models.services.decide import Overlap, QueuedRequest, WriteRefused, parse
-from models.services.outbox import TASK_FINISHED, emit, outcome_events
+from models.services.outbox import TASK_FINISHED, emit, mail_on, outcome_events
 from models.services.task_status import complete_batches
 from models.tables.bookings import Booking
 
@@ -94,7 +94,8 @@ class PgRoomStore:
 class PgRoomTx:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.hooked = False  # a webhook is active: outcomes write their events
+        # A webhook is active, or mail is on: outcomes write their events.
+        self.hooked = mail_on(session)
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
         return self.session.connection().exec_driver_sql(statement, params)
@@ -132,7 +133,8 @@ class PgRoomTx:
         statement = _QUEUE_ONE if len(rooms) == 1 else _QUEUE_SEVERAL
         params = {"room": rooms[0], "rooms": list(rooms), "limit": limit}
         found = self._run(statement, params).all()
-        self.hooked = bool(found) and bool(found[0][-1])  # the same on every row
+        active = bool(found) and bool(found[0][-1])  # the same on every row
+        self.hooked = active or mail_on(self.session)
         return [_queued(row) for row in found]
 
     def _waitlist(self, rooms: Sequence[uuid.UUID]) -> list[RoomRequest]:
@@ -447,10 +449,13 @@ assert {s.value for s in HOLDING} == {"PENDING", "CONFIRMED"}  # as they name th
 
 # Every decided request's status and task document in one statement (arrays + unnest).
 # A waiter put back in the queue (QUEUED) keeps a decided_at: it was decided before.
+# waitlisted_at: when it first joined a waitlist (a promotion is told by mail).
 _RECORD = """
 UPDATE booking_requests AS r
 SET status = v.status, result = v.result, error = v.error, progress = v.progress,
-    decided_at = %(now)s, updated_at = %(now)s
+    decided_at = %(now)s, updated_at = %(now)s,
+    waitlisted_at = CASE WHEN v.status = 'WAITLISTED'
+                         THEN coalesce(r.waitlisted_at, %(now)s) ELSE r.waitlisted_at END
 FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
             %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
 WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unnest()

@@ -3,6 +3,8 @@
 from models.tables.audit import AuditEvent
 from models.tables.base import Base
 from models.tables.bookings import Booking, BookingSeries, Meeting, RoomClosure
+from models.tables.displays import RoomDisplay
+from models.tables.mail import Mail, MailKind, MailStatus
 from models.tables.requests import BookingRequest
 from models.tables.rooms import Room
 from models.tables.tickets import Ticket, TicketStatus
@@ -19,10 +21,14 @@ __all__ = [
     "Delegate",
     "DeliveryStatus",
     "Event",
+    "Mail",
+    "MailKind",
+    "MailStatus",
     "Meeting",
     "RevokedToken",
     "Room",
     "RoomClosure",
+    "RoomDisplay",
     "Ticket",
     "TicketStatus",
     "User",

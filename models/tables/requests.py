@@ -103,6 +103,9 @@ class BookingRequest(UUIDPk, Timestamps, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it first joined a waitlist: a SUCCEEDED request that has one was promoted
+    # (its requester is told by mail).
+    waitlisted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,11 +19,15 @@ class Room(UUIDPk, Timestamps, Base):
             "auto_release_minutes IS NULL OR auto_release_minutes > 0",
             name="auto_release_positive",
         ),
+        # GET /v1/rooms, availability and find-time match building= and floor= ignoring case.
+        Index("ix_rooms_building_floor", func.lower(text("building")), func.lower(text("floor"))),
     )
 
     name: Mapped[str] = mapped_column(String(200), unique=True)
     capacity: Mapped[int] = mapped_column(Integer)
     location: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str | None] = mapped_column(String(100))
+    floor: Mapped[str | None] = mapped_column(String(100))
     amenities: Mapped[list[str]] = mapped_column(
         ARRAY(String(100)), default=list, server_default=text("'{}'")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +28,8 @@ class User(UUIDPk, Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The calendar feed token's SHA-256 (hex); a new token replaces it. None: no feed.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # False: no mail to this user (PATCH /v1/users/me), as organizer, attendee or approver.
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     @property
     def is_admin(self) -> bool:

@@ -26,7 +26,7 @@ from models.errors import NotFound, ValidationFailed
 from models.locks import LOCK_WEBHOOK_OWNER, owner_lock_key
 from models.periodic import periodic_task
 from models.queues import DISPATCH_WEBHOOKS
-from models.services.outbox import WEBHOOK_PING
+from models.services.outbox import WEBHOOK_PING, take_events
 from models.tables.webhooks import DeliveryStatus, Event, Webhook, WebhookDelivery
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
@@ -135,41 +135,38 @@ def redeliver(session: Session, webhook: Webhook, delivery_id: uuid.UUID, now: d
     session.flush()
 
 
-# Undispatched events, oldest first, to every active webhook that wants them and may see
-# them (an admin's sees all; a user's, only their own), in one statement. SKIP LOCKED:
-# two dispatchers at once share the work instead of waiting.
-_DISPATCH = """
-WITH ev AS (
-    SELECT id, type, user_id FROM events
-    WHERE dispatched_at IS NULL
-    ORDER BY created_at
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-), marked AS (
-    UPDATE events e SET dispatched_at = %(now)s FROM ev WHERE e.id = ev.id
-)
+# A batch of events (models/services/outbox.take_events) to every active webhook that
+# wants them and may see them (an admin's sees all; a user's, only their own), in one
+# statement.
+_DELIVERIES = """
 INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, next_attempt_at,
                                 created_at)
 SELECT gen_random_uuid(), w.id, ev.id, 'PENDING', 0, %(now)s, %(now)s
-FROM ev
+FROM events ev
 JOIN webhooks w ON w.active AND (w.events ? ev.type OR w.events ? '*')
 JOIN users u ON u.id = w.owner_id
-WHERE u.role = 'ADMIN' OR w.owner_id = ev.user_id
+WHERE ev.id = ANY(%(ids)s::uuid[]) AND (u.role = 'ADMIN' OR w.owner_id = ev.user_id)
 ON CONFLICT (webhook_id, event_id) DO NOTHING
 RETURNING id
 """
-DISPATCH_BATCH = 500
 # Beat sends the dispatch (worker/webhooks.py) every SWEEP_SECONDS too: events whose
-# wake-up was lost, retries that are due, leases that lapsed, breakers' skipped turns. A
-# run nobody took within two periods is dropped: the next one does the same work (so a
-# host without `bookings webhooks` does not pile them up).
+# wake-up was lost, retries that are due, leases that lapsed, breakers' skipped turns, and
+# mail that is due. A run nobody took within two periods is dropped: the next one does the
+# same work (so a host without `bookings webhooks` does not pile them up).
 periodic_task("dispatch_webhooks", DISPATCH_WEBHOOKS, pace="sweep", expires=True)
 
 
-def dispatch(session: Session, now: datetime) -> list[uuid.UUID]:
-    """Fan a batch of events out to deliveries; the new deliveries' ids."""
-    rows = session.connection().exec_driver_sql(_DISPATCH, {"limit": DISPATCH_BATCH, "now": now})
+def deliveries_for(session: Session, event_ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:
+    """The deliveries of these events (taken from the outbox); the new ones' ids."""
+    if not event_ids:
+        return []
+    rows = session.connection().exec_driver_sql(_DELIVERIES, {"ids": event_ids, "now": now})
     return [row[0] for row in rows]
+
+
+def dispatch(session: Session, now: datetime) -> list[uuid.UUID]:
+    """Fan a batch of events out to webhook deliveries alone; the new deliveries' ids."""
+    return deliveries_for(session, [event.id for event in take_events(session, now)], now)
 
 
 # Due deliveries, fairly: per webhook its oldest one, and per owner at most the sends it

@@ -24,6 +24,8 @@ ROOM_FIELDS = {
     "name",
     "capacity",
     "location",
+    "building",
+    "floor",
     "amenities",
     "timezone",
     "policy",
@@ -474,3 +476,14 @@ def test_an_unknown_room_is_404(api: Api, admin: dict[str, str], method: str) ->
     kwargs: dict[str, Any] = {"json": {"capacity": 2}} if method == "patch" else {}
 
     assert_error(getattr(api.client, method)(url, headers=admin, **kwargs), 404)
+
+
+def test_patching_me_needs_something_to_change(api: Api, user: dict[str, str]) -> None:
+    for body in ({}, None):
+        answer = api.client.patch("/v1/users/me", json=body, headers=user)
+        assert answer.status_code in {400, 415, 422}, answer.json
+    changed = api.client.patch("/v1/users/me", json={"notify_email": False}, headers=user)
+    assert changed.status_code == 200 and changed.json["notify_email"] is False
+    for wrong in ("x", 0, 1, "true", None):
+        answer = api.client.patch("/v1/users/me", json={"notify_email": wrong}, headers=user)
+        assert_error(answer, 422)

@@ -16,7 +16,9 @@ token, the owner, the deleted user and the demoted admin. The rules:
 
 A calendar feed token (`?token=`, no Authorization header) opens exactly the operations
 whose spec allows the `feedToken` scheme, the contract's two feeds, and answers 401
-everywhere else, as it does once its user is deleted.
+everywhere else, as it does once its user is deleted. A room's display token opens its
+room's door display alone; that page, which takes no bearer token, answers 401 to every
+caller who sends none.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ ADMIN_ONLY = {
     ("GET", "/v1/audit"),
     ("POST", "/v1/rooms/{room_id}/closures"),
     ("DELETE", "/v1/rooms/{room_id}/closures/{closure_id}"),
+    ("POST", "/v1/rooms/{room_id}/display-token"),
+    ("GET", "/v1/reports/utilization"),
+    ("GET", "/reports/utilization"),
 }
 CALLERS = [
     "anonymous",
@@ -94,6 +99,8 @@ OPERATIONS = live_operations()
 
 # The contract's calendar feeds: the operations a feed token opens.
 FEEDS = {("GET", "/v1/users/me/calendar.ics"), ("GET", "/v1/rooms/{room_id}/calendar.ics")}
+# The door display: the one operation a room's display token opens.
+DISPLAY = ("GET", "/rooms/{room_id}/display")
 
 
 @dataclass
@@ -102,6 +109,7 @@ class World:
     ids: dict[str, str]
     room: str
     feed_tokens: dict[str, str]  # the owner's and the deleted user's, made before deletion
+    display_tokens: dict[str, str]  # the room's and the annex's
 
 
 def bodies(world: World) -> dict[tuple[str, str], Any]:
@@ -141,6 +149,18 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
         ("PATCH", "/v1/series/{series_id}"): {"title": "Renamed"},
         ("POST", "/v1/users/me/delegates"): {"user_id": world.ids["user_id"]},
         ("POST", "/v1/users/me/api-tokens"): {"name": "matrix"},
+    }
+
+
+def queries(world: World) -> dict[tuple[str, str], dict[str, Any]]:
+    """Valid queries where a read needs one, so it gets past validation."""
+    start = future(hours=30)
+    return {
+        ("GET", "/v1/rooms/find-time"): {
+            "duration_minutes": 30,
+            "from": start.isoformat(),
+            "to": (start + timedelta(days=1)).isoformat(),
+        },
     }
 
 
@@ -206,6 +226,10 @@ def make_world(
         who: api.client.post("/v1/users/me/feed-token", headers=headers).json["token"]
         for who, headers in (("owner", owner), ("deleted", deleted))
     }
+    display_tokens = {
+        which: api.client.post(f"/v1/rooms/{rid}/display-token", headers=admin).json["token"]
+        for which, rid in (("room", room), ("annex", second_room))
+    }
 
     def api_token(headers: dict[str, str], name: str = "matrix") -> dict[str, Any]:
         made = api.client.post("/v1/users/me/api-tokens", json={"name": name}, headers=headers)
@@ -251,6 +275,7 @@ def make_world(
         },
         room=room,
         feed_tokens=feed_tokens,
+        display_tokens=display_tokens,
     )
 
 
@@ -274,17 +299,24 @@ def call(api: Api, world: World, method: str, path: str, caller: str) -> TestRes
         url = url.replace("{" + name + "}", value)
     assert "{" not in url, f"no id for a path parameter of {path}: add it to the world"
     body = bodies(world).get((method, path), {} if method in {"POST", "PUT", "PATCH"} else None)
-    return api.client.open(url, method=method, json=body, headers=world.headers[caller])
+    query = queries(world).get((method, path))
+    return api.client.open(
+        url, method=method, json=body, query_string=query, headers=world.headers[caller]
+    )
 
 
-def call_with_feed_token(api: Api, world: World, method: str, path: str, who: str) -> TestResponse:
-    """The operation as a calendar application calls it: `?token=`, no Authorization."""
+def call_with_token(api: Api, world: World, method: str, path: str, token: str) -> TestResponse:
+    """The operation as a calendar application or a door screen calls it: `?token=`, no
+    Authorization."""
     url = path
     for name, value in world.ids.items():
         url = url.replace("{" + name + "}", value)
     body = bodies(world).get((method, path), {} if method in {"POST", "PUT", "PATCH"} else None)
-    query = {"token": world.feed_tokens[who]}
-    return api.client.open(url, method=method, json=body, query_string=query)
+    return api.client.open(url, method=method, json=body, query_string={"token": token})
+
+
+def call_with_feed_token(api: Api, world: World, method: str, path: str, who: str) -> TestResponse:
+    return call_with_token(api, world, method, path, world.feed_tokens[who])
 
 
 def check(response: TestResponse, method: str, path: str, op: dict[str, Any], caller: str) -> None:
@@ -292,6 +324,9 @@ def check(response: TestResponse, method: str, path: str, op: dict[str, Any], ca
     caller = AS.get(caller, caller)
     status = response.status_code
     public = op.get("security") == []
+    # A scheme of its own, no bearer token (the door display): nobody here sends it. (No
+    # `security` at all is the document's own: the bearer token.)
+    own_token = bool(op.get("security")) and all("bearerAuth" not in s for s in op["security"])
     admin_only = "ADMIN" in op.get("x-roles", [])
     owned = any("{" + name + "}" in path for name in OWNED)
 
@@ -301,6 +336,9 @@ def check(response: TestResponse, method: str, path: str, op: dict[str, Any], ca
         assert set(response.json["error"]) == {"code", "message", "details"}, where
     if public:
         assert status not in {401, 403}, where
+        return
+    if own_token:
+        assert status == 401, where
         return
     if caller in {"anonymous", "deleted"}:
         assert status == 401, where
@@ -343,6 +381,32 @@ def test_a_feed_token_opens_the_feeds_and_nothing_else(api: Api, world: World) -
             assert set(response.json["error"]) == {"code", "message", "details"}, where
         gone = call_with_feed_token(api, world, method, path, "deleted")
         assert gone.status_code == 401, f"{where} of a deleted user: {gone.status_code}"
+
+
+def test_a_display_token_opens_its_rooms_display_and_nothing_else(api: Api, world: World) -> None:
+    token = world.display_tokens["room"]
+    for method, path, op in OPERATIONS:
+        if op.get("security") == []:
+            continue  # public: a token or none changes nothing
+        where = f"{method} {path} with a display token"
+        response = call_with_token(api, world, method, path, token)
+        if (method, path) == DISPLAY:
+            assert response.status_code == 200, (where, response.get_data()[:300])
+            assert response.mimetype == "text/html", where
+            assert PRIVATE not in response.get_data(as_text=True), where  # times only
+        else:
+            assert response.status_code == 401, (where, response.get_data()[:300])
+            assert set(response.json["error"]) == {"code", "message", "details"}, where
+    annex = world.display_tokens["annex"]  # another room's token opens not this room's page
+    assert call_with_token(api, world, *DISPLAY, annex).status_code == 401
+
+
+def test_the_spec_lets_exactly_the_display_take_a_display_token() -> None:
+    marked = {(m, p) for m, p, op in OPERATIONS if {"displayToken": []} in op.get("security", [])}
+    assert marked == {DISPLAY}
+    assert next(op for m, p, op in OPERATIONS if (m, p) == DISPLAY)["security"] == [
+        {"displayToken": []}
+    ]
 
 
 def test_the_spec_lets_exactly_the_feeds_take_a_feed_token() -> None:

@@ -79,6 +79,8 @@ def test_availability_is_half_open_and_ignores_cancelled_bookings(
         "name",
         "capacity",
         "location",
+        "building",
+        "floor",
         "amenities",
         "timezone",
         "auto_release_minutes",

@@ -135,6 +135,7 @@ def bases(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "POST /v1/rooms": {"body": {"name": "Extreme", "capacity": 4}},
         "GET /v1/rooms": {},
         "GET /v1/rooms/availability": {"query": window},
+        "GET /v1/rooms/find-time": {"query": {**span, "duration_minutes": 60}},
         "PATCH /v1/rooms/{room_id}": {"body": {"capacity": 8}},
         "GET /v1/users/me/calendar.ics": {"query": span},
         "GET /v1/rooms/{room_id}/calendar.ics": {"query": span},
@@ -155,6 +156,8 @@ def bases(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "GET /v1/audit": {"query": span},
         "GET /v1/webhooks": {},
         "GET /v1/webhooks/{webhook_id}/deliveries": {},
+        "GET /v1/reports/utilization": {"query": span},
+        "GET /reports/utilization": {"query": span},
     }
 
 

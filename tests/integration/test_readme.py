@@ -6,6 +6,7 @@ starting. If an example stops working, this fails."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -30,6 +31,7 @@ SECTIONS = (
     "## Room rules by hand",
     "## Changing bookings by hand",
     "## Webhooks",
+    "## Door display and reports",
 )
 
 
@@ -124,9 +126,16 @@ def test_every_readme_example_works_today(
         '"version":2',
         '"kind":"series_change"',
         '"type":"webhook.ping"',  # printed by bookings webhook-listen
+        ">Free<",  # the door display of a room with nothing booked today
+        "'booked_minutes':",  # the utilization report
+        "wrote/tmp/utilization.html",  # bookings report
     ):
         assert seen in flat, (seen, out[-3000:])
     assert re.search(r'"booked_by":"[0-9a-f-]{36}"', flat), out[-2000:]  # made for bob
+    answer = re.search(r'\{"items":\[\{"room_id":.*?\]\}', flat)  # find-time's
+    assert answer, out[-3000:]
+    hours = [(w["start_time"][11:16], w["end_time"][11:16]) for w in json.loads(answer[0])["items"]]
+    assert hours == [("07:00", "08:00"), ("09:00", "10:00")], answer[0]  # around Orion's bookings
 
 
 def test_a_wrong_password_shows_the_apis_answer(server: Server) -> None:

@@ -54,6 +54,8 @@ def test_broker_shards_and_beat_intervals_come_from_settings() -> None:
         "purge_requests",
         "purge_events",
         "dispatch_webhooks",
+        "remind",
+        "purge_mail",
     }
 
     quick = Settings(
@@ -135,7 +137,7 @@ def test_a_job_declared_beside_its_code_is_scheduled_run_by_tick_and_locked_apar
     finally:
         periodic.JOBS.clear()
         periodic.JOBS.update(before)
-    assert {job.lock for job in declared.values() if job.lock} == {1, 2, 3, 4, 5, 6, 7}
+    assert {job.lock for job in declared.values() if job.lock} == {1, 2, 3, 4, 5, 6, 7, 8, 9}
 
 
 # What `celery report` may list: Celery's own settings, and its note of deprecated ones.

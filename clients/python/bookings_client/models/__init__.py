@@ -17,6 +17,7 @@ from .cancel_in import CancelIn
 from .change_in import ChangeIn
 from .check_in import CheckIn
 from .check_in_conflict_policy import CheckInConflictPolicy
+from .check_in_form import CheckInForm
 from .check_result import CheckResult
 from .check_result_occurrences_item import CheckResultOccurrencesItem
 from .closure import Closure
@@ -31,11 +32,15 @@ from .delivery import Delivery
 from .delivery_event_type import DeliveryEventType
 from .delivery_page import DeliveryPage
 from .delivery_status import DeliveryStatus
+from .display_token import DisplayToken
 from .error import Error
 from .error_body import ErrorBody
 from .error_body_code import ErrorBodyCode
 from .error_body_details import ErrorBodyDetails
 from .feed_token import FeedToken
+from .free_window import FreeWindow
+from .free_windows import FreeWindows
+from .get_utilization_report_group_by import GetUtilizationReportGroupBy
 from .health import Health
 from .health_status import HealthStatus
 from .list_bookings_status import ListBookingsStatus
@@ -47,6 +52,9 @@ from .meeting_view import MeetingView
 from .meeting_view_state import MeetingViewState
 from .pagination_metadata import PaginationMetadata
 from .password_change import PasswordChange
+from .profile import Profile
+from .profile_patch import ProfilePatch
+from .profile_role import ProfileRole
 from .progress import Progress
 from .ready import Ready
 from .ready_checks import ReadyChecks
@@ -92,8 +100,10 @@ from .ticket_status import TicketStatus
 from .token import Token
 from .token_request import TokenRequest
 from .token_token_type import TokenTokenType
+from .usage import Usage
 from .user import User
 from .user_role import UserRole
+from .utilization import Utilization
 from .webhook import Webhook
 from .webhook_created import WebhookCreated
 from .webhook_created_events_item import WebhookCreatedEventsItem
@@ -120,6 +130,7 @@ __all__ = (
     "ChangeIn",
     "CheckIn",
     "CheckInConflictPolicy",
+    "CheckInForm",
     "CheckResult",
     "CheckResultOccurrencesItem",
     "Closure",
@@ -134,11 +145,15 @@ __all__ = (
     "DeliveryEventType",
     "DeliveryPage",
     "DeliveryStatus",
+    "DisplayToken",
     "Error",
     "ErrorBody",
     "ErrorBodyCode",
     "ErrorBodyDetails",
     "FeedToken",
+    "FreeWindow",
+    "FreeWindows",
+    "GetUtilizationReportGroupBy",
     "Health",
     "HealthStatus",
     "ListBookingsStatus",
@@ -150,6 +165,9 @@ __all__ = (
     "MeetingViewState",
     "PaginationMetadata",
     "PasswordChange",
+    "Profile",
+    "ProfilePatch",
+    "ProfileRole",
     "Progress",
     "Ready",
     "ReadyChecks",
@@ -195,8 +213,10 @@ __all__ = (
     "Token",
     "TokenRequest",
     "TokenTokenType",
+    "Usage",
     "User",
     "UserRole",
+    "Utilization",
     "Webhook",
     "WebhookCreated",
     "WebhookCreatedEventsItem",

@@ -22,6 +22,8 @@ class Room:
         name (str):
         capacity (int):
         location (None | str):
+        building (None | str):
+        floor (None | str):
         amenities (list[str]):
         timezone (str):
         auto_release_minutes (int | None):
@@ -35,6 +37,8 @@ class Room:
     name: str
     capacity: int
     location: None | str
+    building: None | str
+    floor: None | str
     amenities: list[str]
     timezone: str
     auto_release_minutes: int | None
@@ -52,6 +56,12 @@ class Room:
 
         location: None | str
         location = self.location
+
+        building: None | str
+        building = self.building
+
+        floor: None | str
+        floor = self.floor
 
         amenities = self.amenities
 
@@ -76,6 +86,8 @@ class Room:
                 "name": name,
                 "capacity": capacity,
                 "location": location,
+                "building": building,
+                "floor": floor,
                 "amenities": amenities,
                 "timezone": timezone,
                 "auto_release_minutes": auto_release_minutes,
@@ -106,6 +118,20 @@ class Room:
 
         location = _parse_location(d.pop("location"))
 
+        def _parse_building(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        building = _parse_building(d.pop("building"))
+
+        def _parse_floor(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        floor = _parse_floor(d.pop("floor"))
+
         amenities = cast(list[str], d.pop("amenities"))
 
         timezone = d.pop("timezone")
@@ -130,6 +156,8 @@ class Room:
             name=name,
             capacity=capacity,
             location=location,
+            building=building,
+            floor=floor,
             amenities=amenities,
             timezone=timezone,
             auto_release_minutes=auto_release_minutes,

@@ -21,6 +21,8 @@ class RoomIn:
         name (str):
         capacity (int):
         location (None | str | Unset):
+        building (None | str | Unset):
+        floor (None | str | Unset):
         amenities (list[str] | Unset):
         timezone (str | Unset):
         auto_release_minutes (int | None | Unset):
@@ -31,6 +33,8 @@ class RoomIn:
     name: str
     capacity: int
     location: None | str | Unset = UNSET
+    building: None | str | Unset = UNSET
+    floor: None | str | Unset = UNSET
     amenities: list[str] | Unset = UNSET
     timezone: str | Unset = UNSET
     auto_release_minutes: int | None | Unset = UNSET
@@ -48,6 +52,18 @@ class RoomIn:
             location = UNSET
         else:
             location = self.location
+
+        building: None | str | Unset
+        if isinstance(self.building, Unset):
+            building = UNSET
+        else:
+            building = self.building
+
+        floor: None | str | Unset
+        if isinstance(self.floor, Unset):
+            floor = UNSET
+        else:
+            floor = self.floor
 
         amenities: list[str] | Unset = UNSET
         if not isinstance(self.amenities, Unset):
@@ -79,6 +95,10 @@ class RoomIn:
         )
         if location is not UNSET:
             field_dict["location"] = location
+        if building is not UNSET:
+            field_dict["building"] = building
+        if floor is not UNSET:
+            field_dict["floor"] = floor
         if amenities is not UNSET:
             field_dict["amenities"] = amenities
         if timezone is not UNSET:
@@ -107,6 +127,24 @@ class RoomIn:
             return cast(None | str | Unset, data)
 
         location = _parse_location(d.pop("location", UNSET))
+
+        def _parse_building(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        building = _parse_building(d.pop("building", UNSET))
+
+        def _parse_floor(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        floor = _parse_floor(d.pop("floor", UNSET))
 
         amenities = cast(list[str], d.pop("amenities", UNSET))
 
@@ -142,6 +180,8 @@ class RoomIn:
             name=name,
             capacity=capacity,
             location=location,
+            building=building,
+            floor=floor,
             amenities=amenities,
             timezone=timezone,
             auto_release_minutes=auto_release_minutes,

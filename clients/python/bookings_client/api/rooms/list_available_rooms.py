@@ -18,6 +18,8 @@ def _get_kwargs(
     end_time: datetime.datetime,
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -39,6 +41,10 @@ def _get_kwargs(
         json_amenity = amenity
 
     params["amenity"] = json_amenity
+
+    params["building"] = building
+
+    params["floor"] = floor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -110,6 +116,8 @@ def sync_detailed(
     end_time: datetime.datetime,
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
 ) -> Response[Error | RoomPage]:
     """Active rooms free for all of [start_time, end_time): no confirmed or pending booking
     overlaps it (back to back is free), no closure does, and it lies inside the room's
@@ -122,6 +130,8 @@ def sync_detailed(
         end_time (datetime.datetime):
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
+        building (str | Unset):
+        floor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,6 +148,8 @@ def sync_detailed(
         end_time=end_time,
         capacity_min=capacity_min,
         amenity=amenity,
+        building=building,
+        floor=floor,
     )
 
     response = client.get_httpx_client().request(
@@ -156,6 +168,8 @@ def sync(
     end_time: datetime.datetime,
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
 ) -> Error | RoomPage | None:
     """Active rooms free for all of [start_time, end_time): no confirmed or pending booking
     overlaps it (back to back is free), no closure does, and it lies inside the room's
@@ -168,6 +182,8 @@ def sync(
         end_time (datetime.datetime):
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
+        building (str | Unset):
+        floor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -185,6 +201,8 @@ def sync(
         end_time=end_time,
         capacity_min=capacity_min,
         amenity=amenity,
+        building=building,
+        floor=floor,
     ).parsed
 
 
@@ -197,6 +215,8 @@ async def asyncio_detailed(
     end_time: datetime.datetime,
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
 ) -> Response[Error | RoomPage]:
     """Active rooms free for all of [start_time, end_time): no confirmed or pending booking
     overlaps it (back to back is free), no closure does, and it lies inside the room's
@@ -209,6 +229,8 @@ async def asyncio_detailed(
         end_time (datetime.datetime):
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
+        building (str | Unset):
+        floor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -225,6 +247,8 @@ async def asyncio_detailed(
         end_time=end_time,
         capacity_min=capacity_min,
         amenity=amenity,
+        building=building,
+        floor=floor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -241,6 +265,8 @@ async def asyncio(
     end_time: datetime.datetime,
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
 ) -> Error | RoomPage | None:
     """Active rooms free for all of [start_time, end_time): no confirmed or pending booking
     overlaps it (back to back is free), no closure does, and it lies inside the room's
@@ -253,6 +279,8 @@ async def asyncio(
         end_time (datetime.datetime):
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
+        building (str | Unset):
+        floor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -271,5 +299,7 @@ async def asyncio(
             end_time=end_time,
             capacity_min=capacity_min,
             amenity=amenity,
+            building=building,
+            floor=floor,
         )
     ).parsed

@@ -16,6 +16,8 @@ def _get_kwargs(
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
     location: str | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
     include_inactive: bool | Unset = False,
 ) -> dict[str, Any]:
 
@@ -34,6 +36,10 @@ def _get_kwargs(
     params["amenity"] = json_amenity
 
     params["location"] = location
+
+    params["building"] = building
+
+    params["floor"] = floor
 
     params["include_inactive"] = include_inactive
 
@@ -106,9 +112,11 @@ def sync_detailed(
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
     location: str | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
     include_inactive: bool | Unset = False,
 ) -> Response[Error | RoomPage]:
-    """Active rooms, filtered by capacity, amenities and location.
+    """Active rooms, filtered by capacity, amenities, location, building and floor.
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -116,6 +124,8 @@ def sync_detailed(
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
         location (str | Unset):
+        building (str | Unset):
+        floor (str | Unset):
         include_inactive (bool | Unset):  Default: False.
 
     Raises:
@@ -132,6 +142,8 @@ def sync_detailed(
         capacity_min=capacity_min,
         amenity=amenity,
         location=location,
+        building=building,
+        floor=floor,
         include_inactive=include_inactive,
     )
 
@@ -150,9 +162,11 @@ def sync(
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
     location: str | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
     include_inactive: bool | Unset = False,
 ) -> Error | RoomPage | None:
-    """Active rooms, filtered by capacity, amenities and location.
+    """Active rooms, filtered by capacity, amenities, location, building and floor.
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -160,6 +174,8 @@ def sync(
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
         location (str | Unset):
+        building (str | Unset):
+        floor (str | Unset):
         include_inactive (bool | Unset):  Default: False.
 
     Raises:
@@ -177,6 +193,8 @@ def sync(
         capacity_min=capacity_min,
         amenity=amenity,
         location=location,
+        building=building,
+        floor=floor,
         include_inactive=include_inactive,
     ).parsed
 
@@ -189,9 +207,11 @@ async def asyncio_detailed(
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
     location: str | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
     include_inactive: bool | Unset = False,
 ) -> Response[Error | RoomPage]:
-    """Active rooms, filtered by capacity, amenities and location.
+    """Active rooms, filtered by capacity, amenities, location, building and floor.
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -199,6 +219,8 @@ async def asyncio_detailed(
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
         location (str | Unset):
+        building (str | Unset):
+        floor (str | Unset):
         include_inactive (bool | Unset):  Default: False.
 
     Raises:
@@ -215,6 +237,8 @@ async def asyncio_detailed(
         capacity_min=capacity_min,
         amenity=amenity,
         location=location,
+        building=building,
+        floor=floor,
         include_inactive=include_inactive,
     )
 
@@ -231,9 +255,11 @@ async def asyncio(
     capacity_min: int | Unset = UNSET,
     amenity: list[str] | Unset = UNSET,
     location: str | Unset = UNSET,
+    building: str | Unset = UNSET,
+    floor: str | Unset = UNSET,
     include_inactive: bool | Unset = False,
 ) -> Error | RoomPage | None:
-    """Active rooms, filtered by capacity, amenities and location.
+    """Active rooms, filtered by capacity, amenities, location, building and floor.
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -241,6 +267,8 @@ async def asyncio(
         capacity_min (int | Unset):
         amenity (list[str] | Unset):
         location (str | Unset):
+        building (str | Unset):
+        floor (str | Unset):
         include_inactive (bool | Unset):  Default: False.
 
     Raises:
@@ -259,6 +287,8 @@ async def asyncio(
             capacity_min=capacity_min,
             amenity=amenity,
             location=location,
+            building=building,
+            floor=floor,
             include_inactive=include_inactive,
         )
     ).parsed
