@@ -12,6 +12,7 @@ display's QR code opens is public: it signs its organizer in by itself.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.context import db, release_db, services
 from api.errors import RateLimited
@@ -30,6 +32,8 @@ from models.domain.states import utcnow
 from models.errors import Forbidden, Unauthorized
 from models.services import api_tokens, displays
 from models.tables.users import RevokedToken, User
+
+log = logging.getLogger(__name__)
 
 PUBLIC_ENDPOINTS = {
     "static",
@@ -104,31 +108,24 @@ def _api_token_user(token: str) -> Principal:
     """The user an API token acts for, with the user's role now.
 
     A token this process has found in the last few seconds costs no query (a deletion
-    is heard at once, as a logout is); an unknown one is looked up, and a lookup that
-    finds nothing counts as a failed login from the caller's address (api/rate_limit.py):
-    once too many have failed, the address's next lookups answer 429 until the window
-    passes. The token's last_used_at is written at most once a minute."""
+    is heard at once, as a logout is); another is looked up. A lookup that finds nothing
+    counts as a failed login from the caller's address (api/rate_limit.py): once the
+    window is full, the address's unknown tokens answer 429 until it passes. A known
+    token is never counted, so neither a flood of a service's own requests nor a
+    database outage (a lookup that fails counts nothing) can lock it out. The token's
+    last_used_at is written at most once a minute, and never fails the request."""
     svc = services()
     events = svc.auth_events
     events.watch(svc.principals)
-    guesses = current_app.extensions.get("bookings_token_guesses")
 
     def lookup() -> api_tokens.KnownToken | None:
-        taken = guesses.take() if guesses else None
-        if isinstance(taken, Refused):
-            g.retry_after = taken.retry_after
-            raise RateLimited(
-                "too many unknown API tokens from this address; wait",
-                details={"limit": taken.limit},
-            )
         row = api_tokens.find(db(), token)
         release_db()
-        if guesses and taken is not None and row is not None:
-            guesses.give_back(taken)
         return row
 
     row = svc.principals.api_token(token, lookup) if events.connected else lookup()
     if row is None:
+        _count_unknown_token()
         raise Unauthorized("unknown or revoked API token")
     if row.expires_at <= utcnow():
         raise Unauthorized("this API token has expired; make a new one")
@@ -139,10 +136,25 @@ def _api_token_user(token: str) -> Principal:
     if principal is None:
         raise Unauthorized("the token's user no longer exists")
     if svc.principals.due_for_touch(row.id):
-        with svc.sessions.begin() as session:
-            api_tokens.touch(session, row.id)
+        try:
+            with svc.sessions.begin() as session:
+                api_tokens.touch(session, row.id)
+        except SQLAlchemyError:  # a read-only or failing database: the request goes on
+            log.warning("could not record an API token's use", exc_info=True)
     g.api_token_id = row.id
     return principal
+
+
+def _count_unknown_token() -> None:
+    """A failed login from this address (429 once its window is full)."""
+    guesses = current_app.extensions.get("bookings_token_guesses")
+    taken = guesses.take() if guesses else None
+    if isinstance(taken, Refused):
+        g.retry_after = taken.retry_after
+        raise RateLimited(
+            "too many unknown API tokens from this address; wait",
+            details={"limit": taken.limit},
+        )
 
 
 def _feed_reader(token: str) -> Principal:

@@ -4,7 +4,8 @@ Who is counted:
 - per user, reads (GET, HEAD) and writes apart, on every authenticated endpoint;
 - per address, `POST /v1/auth/register`, `POST /v1/auth/token` and the check-in page's
   sign-in apart, so that a flood of logins does not shut registration for everyone
-  behind the same address;
+  behind the same address; and the pages that take no bearer token (the check-in page,
+  the door display), each apart: join codes cannot be tried without limit;
 - failed logins (401) per email and address (the contract: 10 in 15 minutes), and per
   email from every address (a guesser with many addresses), exactly: a slot is taken
   before the password is checked (api/login_throttle.py). Once over, the login answers
@@ -12,7 +13,8 @@ Who is counted:
   (`POST /checkin/{join_code}`) counts in the same windows: a guess there is a guess;
 - refused password changes per user, as failed logins (a stolen token must not guess);
 - unknown API tokens (`bk_…`) per address, as failed logins: a known one is never
-  counted, and once the window is full the address's lookups answer 429 (api/auth.py).
+  counted, and once the window is full the address's unknown ones answer 429
+  (api/auth.py).
 
 RATE_LIMITS=off turns them all off (load tests, trusted internal callers).
 
@@ -47,6 +49,8 @@ LOGIN_ENDPOINT = "auth.token"
 REGISTER_ENDPOINT = "auth.register"
 PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 (an endpoint name)
 CHECK_IN_ENDPOINT = "checkin.check_in_with_password"
+# Pages that answer without a bearer token (so no per-user limit): per address instead.
+PAGE_ENDPOINTS = ("checkin.get_check_in_page", "displays.get_room_display")
 T = TypeVar("T")
 
 
@@ -74,17 +78,13 @@ def _refused(response: Response) -> bool:
 
 
 class TokenGuesses:
-    """Lookups of API tokens per address, in the failed-login window: a lookup takes a
-    slot, and one that found its token gives it back (api/auth.py)."""
+    """Unknown API tokens per address, in the failed-login window (api/auth.py)."""
 
     def __init__(self, throttle: LoginThrottle) -> None:
         self.throttle = throttle
 
     def take(self) -> Taken | Refused:
         return self.throttle.take([f"apitoken:{_address()}"])
-
-    def give_back(self, taken: Taken) -> None:
-        self.throttle.give_back(taken)
 
 
 class RateLimits:
@@ -137,6 +137,13 @@ class RateLimits:
                 CHECK_IN_ENDPOINT,
                 self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
             )
+        for endpoint in PAGE_ENDPOINTS:
+            if endpoint in app.view_functions:
+                self._wrap(
+                    app,
+                    endpoint,
+                    self.limiter.limit(lambda: settings.rate_limit_auth, key_func=_address),
+                )
         app.extensions["bookings_sign_in"] = self.sign_in
         # A stolen token must not guess its user's password through the password change.
         self._wrap(

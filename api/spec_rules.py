@@ -207,6 +207,9 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         429: "too many refused changes (a wrong current password) or requests"
     },
     ("post", "/v1/users/me/delegates"): {404: "no such user"},
+    ("post", "/v1/users/me/api-tokens"): {
+        403: "called with an API token: API tokens are made with a login token"
+    },
     ("post", "/v1/rooms"): {409: "ROOM_NAME_TAKEN: a room with that name exists"},
     ("patch", "/v1/rooms/{room_id}"): {409: "ROOM_NAME_TAKEN: a room with that name exists"},
     ("post", "/v1/bookings"): {403: ON_BEHALF, 404: NO_ROOM},

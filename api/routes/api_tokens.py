@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import g
 from flask_smorest import Blueprint
 
 from api.context import current_user, db, services, transaction
 from api.schemas.common import PageQuery, page_of
 from api.schemas.users import ApiTokenCreatedSchema, ApiTokenInSchema, ApiTokenSchema
+from models.errors import Forbidden
 from models.pages import page
 from models.services import api_tokens
 
@@ -22,7 +24,11 @@ blp = Blueprint(
 @blp.arguments(ApiTokenInSchema)
 @blp.response(201, ApiTokenCreatedSchema)
 def create(body: dict[str, Any]) -> dict[str, Any]:
-    """Make an API token (`bk_…`): shown only in this answer, stored only as its hash."""
+    """Make an API token (`bk_…`): shown only in this answer, stored only as its hash.
+    Only with a login token: an API token cannot make another (which would outlive it
+    and survive the password change that answers a leak)."""
+    if "api_token_id" in g:
+        raise Forbidden("make API tokens signed in with your password, not with an API token")
     with transaction() as session:
         row, token = api_tokens.create(session, current_user().id, **body)
     return {

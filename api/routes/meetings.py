@@ -27,11 +27,15 @@ def check_in_booking(booking_id: uuid.UUID) -> Meeting:
 @blp.route("/meetings/<string:join_code>", methods=["GET"])
 @blp.response(200, MeetingViewSchema)
 def get_meeting(join_code: str) -> dict[str, Any]:
-    """A meeting by its join code: where and when."""
+    """A meeting by its join code: where and when. Its video link only to its organizer
+    and admins: a join code is on the room's door display, for anyone passing by."""
     meeting = meeting_by_code(db(), join_code)
     booking = meeting.booking
+    caller = current_user()
+    private = not caller.is_admin and booking.organizer_id != caller.id
     return {
         **{name: getattr(meeting, name) for name in MeetingSchema().fields},
+        **({"external_meeting_url": None} if private else {}),
         "room": booking.room,
         "start_time": booking.start_time,
         "end_time": booking.end_time,

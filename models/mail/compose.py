@@ -52,7 +52,9 @@ class Letter:
 
 def address(email: str, name: str | None = None) -> Address:
     user, _, domain = email.rpartition("@")
-    return Address(display_name=one_line(name or ""), username=one_line(user), domain=domain)
+    return Address(
+        display_name=one_line(name or ""), username=one_line(user), domain=one_line(domain)
+    )
 
 
 def message(letter: Letter, *, sender: str, sender_name: str, now: datetime) -> EmailMessage:

@@ -73,18 +73,19 @@ def claim_next(session: Session, now: datetime, settings: Settings) -> Claimed |
     mail.attempts += 1
     mail.next_attempt_at = now + LEASE
     _supersede(session, mail)
+    assert settings.mail_from is not None
     try:
         letter = compose(session, mail, settings, now)
+        body = message(letter, sender=settings.mail_from, sender_name=SENDER_NAME, now=now)
     except NothingToSay as why:
         _finish(mail, MailStatus.SKIPPED, str(why))
         return True
     except Exception:
-        # A fault of ours: logged with its traceback; the mail says only that it failed.
+        # A fault of ours (or an address the email package refuses): logged with its
+        # traceback; the mail says only that it failed, and the outbox goes on.
         log.exception("mail %s could not be composed", mail.id)
         _finish(mail, MailStatus.FAILED, "could not be composed (see the sender's log)")
         return True
-    assert settings.mail_from is not None
-    body = message(letter, sender=settings.mail_from, sender_name=SENDER_NAME, now=now)
     session.flush()
     return Claimed(mail.id, mail.attempts, mail.recipient, body.as_bytes())
 

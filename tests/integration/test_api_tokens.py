@@ -220,3 +220,10 @@ def test_a_user_may_hold_a_bounded_number_of_live_tokens(
             )
         )
     make_token(api, user)
+
+
+def test_an_api_token_cannot_make_another(api: Api, user: dict[str, str]) -> None:
+    token = bearer(make_token(api, user)["token"])
+    refused = api.client.post("/v1/users/me/api-tokens", json={"name": "child"}, headers=token)
+    assert_error(refused, 403)
+    assert api.page(user, "/v1/users/me/api-tokens")["total"] == 1

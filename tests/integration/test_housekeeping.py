@@ -71,6 +71,14 @@ def test_join_code_resolves_until_the_meeting_ends(
     assert seen.json["room"]["id"] == room
     assert seen.json["state"] == "SCHEDULED"
     assert "title" not in seen.json
+    assert seen.json["external_meeting_url"] is None  # the link: its organizer's only
+    mine = api.client.get(f"/v1/meetings/{code}", headers=user).json
+    assert (
+        mine["external_meeting_url"]
+        == api.client.get(f"/v1/bookings/{booking_id}", headers=user).json["meeting"][
+            "external_meeting_url"
+        ]
+    )
     assert api.client.get(f"/v1/meetings/{code.lower()}", headers=other_user).status_code == 200
 
     shift(sessions, booking_id, -timedelta(hours=2), -timedelta(hours=1))

@@ -192,3 +192,17 @@ def test_with_redis_gone_the_api_stays_up_and_a_throttled_login_stays_throttled(
     other, addr2 = registered(api), address()
     assert [login(client, other, "wrong", addr2).status_code for _ in range(3)] == [401] * 3
     assert login(client, other, RIGHT, addr2).status_code == 429
+
+
+def test_the_pages_without_a_bearer_token_are_limited_per_address() -> None:
+    """Join codes cannot be tried without limit through the check-in page: it counts per
+    address, as the login does (so does the door display's page)."""
+    client = limited_client(rate_limit_auth="3 per minute")
+    addr = address()
+    codes = [
+        client.get(f"/checkin/NOPE{i:04d}", environ_base={"REMOTE_ADDR": addr}).status_code
+        for i in range(4)
+    ]
+    assert codes[:3] == [404] * 3 and codes[3] == 429, codes
+    other = client.get("/checkin/NOPE9999", environ_base={"REMOTE_ADDR": address()})
+    assert other.status_code == 404

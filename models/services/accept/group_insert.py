@@ -36,6 +36,7 @@ _INSERT_MANY = """
 WITH locked AS (
     SELECT pg_advisory_xact_lock(%(namespace)s, stripe)
     FROM unnest(%(stripes)s::int[]) WITH ORDINALITY AS s(stripe, n)
+    ORDER BY s.n
 ), held AS (SELECT count(*) AS n FROM locked)
 INSERT INTO booking_requests (id, kind, room_id, requester_id, payload, status)
 SELECT r.id, r.kind, r.room_id, r.requester_id, r.payload, r.status
@@ -113,6 +114,9 @@ class GroupInsert:
                 else:
                     self._busy = False
             for waiting in batch:
+                if waiting.result is None and waiting.error is None:
+                    # Broken after the statement ran: stored or not, its task says.
+                    waiting.error = self.unconfirmed(waiting.values["id"])
                 waiting.done.set()
 
     def _write(self, batch: list[_Waiting]) -> None:
@@ -130,7 +134,7 @@ class GroupInsert:
                 waiting.error = self.unconfirmed(waiting.values["id"])
                 waiting.error.__cause__ = cut.__cause__
             return
-        except BaseException as exc:
+        except Exception as exc:
             for waiting in batch:
                 waiting.error = exc
             return

@@ -45,6 +45,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 413:
         response_413 = Error.from_dict(response.json())
 
@@ -102,6 +107,8 @@ def sync_detailed(
     body: ApiTokenIn,
 ) -> Response[ApiTokenCreated | Error]:
     """Make an API token (`bk_…`): shown only in this answer, stored only as its hash.
+    Only with a login token: an API token cannot make another (which would outlive it
+    and survive the password change that answers a leak).
 
     Args:
         body (ApiTokenIn):
@@ -131,6 +138,8 @@ def sync(
     body: ApiTokenIn,
 ) -> ApiTokenCreated | Error | None:
     """Make an API token (`bk_…`): shown only in this answer, stored only as its hash.
+    Only with a login token: an API token cannot make another (which would outlive it
+    and survive the password change that answers a leak).
 
     Args:
         body (ApiTokenIn):
@@ -155,6 +164,8 @@ async def asyncio_detailed(
     body: ApiTokenIn,
 ) -> Response[ApiTokenCreated | Error]:
     """Make an API token (`bk_…`): shown only in this answer, stored only as its hash.
+    Only with a login token: an API token cannot make another (which would outlive it
+    and survive the password change that answers a leak).
 
     Args:
         body (ApiTokenIn):
@@ -182,6 +193,8 @@ async def asyncio(
     body: ApiTokenIn,
 ) -> ApiTokenCreated | Error | None:
     """Make an API token (`bk_…`): shown only in this answer, stored only as its hash.
+    Only with a login token: an API token cannot make another (which would outlive it
+    and survive the password change that answers a leak).
 
     Args:
         body (ApiTokenIn):

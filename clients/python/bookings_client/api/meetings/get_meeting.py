@@ -84,7 +84,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Error | MeetingView]:
-    """A meeting by its join code: where and when.
+    """A meeting by its join code: where and when. Its video link only to its organizer
+    and admins: a join code is on the room's door display, for anyone passing by.
 
     Args:
         join_code (str):
@@ -113,7 +114,8 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Error | MeetingView | None:
-    """A meeting by its join code: where and when.
+    """A meeting by its join code: where and when. Its video link only to its organizer
+    and admins: a join code is on the room's door display, for anyone passing by.
 
     Args:
         join_code (str):
@@ -137,7 +139,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Error | MeetingView]:
-    """A meeting by its join code: where and when.
+    """A meeting by its join code: where and when. Its video link only to its organizer
+    and admins: a join code is on the room's door display, for anyone passing by.
 
     Args:
         join_code (str):
@@ -164,7 +167,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Error | MeetingView | None:
-    """A meeting by its join code: where and when.
+    """A meeting by its join code: where and when. Its video link only to its organizer
+    and admins: a join code is on the room's door display, for anyone passing by.
 
     Args:
         join_code (str):
