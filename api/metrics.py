@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from kombu.exceptions import OperationalError as BrokerError
@@ -52,9 +53,12 @@ class QueueDepth(Collector):
         yield age
 
 
-class WebhookBacklog(Collector):
-    """The outbox's backlog at scrape time: events not yet fanned out to deliveries, and
-    deliveries not yet delivered nor failed (retries waiting included)."""
+class ReadAtScrape(Collector):
+    """Gauges read from Postgres at scrape time through one of the app's checks
+    (api/probes.py, `check`), absent when it does not answer within the deadline: the
+    database is down or the tables locked past it, and /readyz says so."""
+
+    check = ""  # the field of api.probes.Checks
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -63,36 +67,41 @@ class WebhookBacklog(Collector):
         return []
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            found = getattr(self.app.extensions["bookings_checks"], self.check)
+            value = found.wait(until=scrape_until())
+        except (SQLAlchemyError, OSError):
+            return
+        yield from self.gauges(value)
+
+    def gauges(self, value: Any) -> Iterator[GaugeMetricFamily]:
+        raise NotImplementedError
+
+
+class WebhookBacklog(ReadAtScrape):
+    """The outbox's backlog: events not yet fanned out to deliveries, and deliveries not
+    yet delivered nor failed (retries waiting included)."""
+
+    check = "webhook_backlog"
+
+    def gauges(self, value: tuple[int, int]) -> Iterator[GaugeMetricFamily]:
+        events, pending = value
         gauge = GaugeMetricFamily(
             "bookings_webhook_backlog", "Webhook work waiting, by stage", labels=["stage"]
         )
-        try:
-            check = self.app.extensions["bookings_checks"].webhook_backlog
-            events, pending = check.wait(until=scrape_until())
-        except (SQLAlchemyError, OSError):
-            return  # the database is down or locked past the deadline: /readyz says so
         gauge.add_metric(["events"], events)
         gauge.add_metric(["deliveries"], pending)
         yield gauge
 
 
-class MailBacklog(Collector):
+class MailBacklog(ReadAtScrape):
     """`bookings_mail_backlog` (mail not yet sent nor failed, retries waiting included)
-    and `bookings_mail_oldest_unsent_seconds` (the oldest one's age; 0 when none waits),
-    read from Postgres at scrape time; absent when it does not answer in time."""
+    and `bookings_mail_oldest_unsent_seconds` (the oldest one's age; 0 when none waits)."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+    check = "mail_backlog"
 
-    def describe(self) -> list[Metric]:
-        return []
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        try:
-            check = self.app.extensions["bookings_checks"].mail_backlog
-            count, age = check.wait(until=scrape_until())
-        except (SQLAlchemyError, OSError):
-            return
+    def gauges(self, value: tuple[int, float]) -> Iterator[GaugeMetricFamily]:
+        count, age = value
         yield GaugeMetricFamily(
             "bookings_mail_backlog", "Mail not yet sent nor failed", value=count
         )
@@ -103,27 +112,17 @@ class MailBacklog(Collector):
         )
 
 
-class OldestQueued(Collector):
+class OldestQueued(ReadAtScrape):
     """`bookings_oldest_queued_seconds`: how long the oldest QUEUED request has waited
-    (0 when none waits), read from Postgres at scrape time; absent when it does not
-    answer within the deadline."""
+    (0 when none waits)."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+    check = "oldest_queued"
 
-    def describe(self) -> list[Metric]:
-        return []
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        try:
-            check = self.app.extensions["bookings_checks"].oldest_queued
-            seconds = check.wait(until=scrape_until())
-        except (SQLAlchemyError, OSError):
-            return
+    def gauges(self, value: float) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
             "bookings_oldest_queued_seconds",
             "How long the oldest QUEUED request has waited for its decision (0: none waits)",
-            value=round(seconds, 3),
+            value=round(value, 3),
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 from prometheus_client import CollectorRegistry, start_http_server
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from celeryconfig import STATIC, dead_letter_queue, deployment
 from models import broker_clients
@@ -27,6 +28,16 @@ broker_clients.install()  # one Redis client per broker channel (models/broker_c
 
 app = Celery("bookings")
 app.config_from_object(STATIC)
+
+# The outbox's tasks: a database outage backs them off and retries them for as long as
+# it lasts (the rows wait in Postgres meanwhile).
+RETRY_OUTAGES: dict[str, Any] = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "max_retries": None,
+}
 
 
 def _deployment() -> dict[str, Any]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from models.domain.states import utcnow
 from models.mail.sending import send_due
 from models.metrics import MAIL_SENT
 from models.queues import SEND_MAIL
-from worker.app import app
+from worker.app import RETRY_OUTAGES, app
 from worker.runtime import runtime
 
 MAIL_SENDS = 2  # threads of one sender process that may talk to the relay at once
@@ -26,11 +24,7 @@ _SLOTS = threading.BoundedSemaphore(MAIL_SENDS)
 
 @app.task(
     name=SEND_MAIL,
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=None,
+    **RETRY_OUTAGES,
 )
 def send_mail() -> int:
     """Send the mail that is due, over one SMTP session; how many were handled."""

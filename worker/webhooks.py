@@ -9,8 +9,6 @@ import logging
 import time
 import uuid
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from models.domain.states import utcnow
 from models.mail import sending as mail
 from models.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG, WEBHOOK_LATENCY
@@ -19,7 +17,7 @@ from models.services.dispatch import dispatch
 from models.webhooks import service as webhooks
 from models.webhooks.sender import encode, send, signed_headers
 from models.webhooks.urls import Unresolved, UnsafeUrl, check_url
-from worker.app import app
+from worker.app import RETRY_OUTAGES, app
 from worker.mail import start_mail_senders
 from worker.publish import forget_kick
 from worker.runtime import runtime
@@ -29,11 +27,7 @@ log = logging.getLogger(__name__)
 
 @app.task(
     name=DISPATCH_WEBHOOKS,
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=None,
+    **RETRY_OUTAGES,
 )
 def dispatch_webhooks() -> int:
     """New events -> deliveries, then send tasks for what is due, fairly."""
@@ -68,11 +62,7 @@ def dispatch_webhooks() -> int:
 
 @app.task(
     name=DELIVER_WEBHOOK,
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=None,
+    **RETRY_OUTAGES,
 )
 def deliver_webhook(delivery_id: str) -> str:
     """One attempt: claim (lease), check the URL again, sign, send, record, and schedule

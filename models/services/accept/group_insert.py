@@ -23,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from models.locks import LOCK_ACCEPT, accept_stripe
+from models.services.accept.raw_commit import CommitCutOff, execute_and_commit
 
 # Rows are passed as arrays and unnested in arrival order; the stripes are taken first
 # (the aggregate over them is complete before any row is produced), in the order given.
@@ -50,10 +50,6 @@ RETURNING id, room_id, seq
 """
 
 MAX_BATCH = 64  # rows per statement
-
-
-class _CutOff(Exception):
-    """The connection broke during the batch's COMMIT."""
 
 
 @dataclass
@@ -129,7 +125,7 @@ class GroupInsert:
             for waiting in batch:  # one bad row: each alone, with its own answer
                 self._alone(waiting)
             return
-        except _CutOff as cut:
+        except CommitCutOff as cut:
             for waiting in batch:  # stored or not: each request's task says which
                 waiting.error = self.unconfirmed(waiting.values["id"])
                 waiting.error.__cause__ = cut.__cause__
@@ -159,24 +155,5 @@ class GroupInsert:
             "payloads": [Jsonb(r["payload"]) for r in rows],
             "statuses": [r["status"].value for r in rows],
         }
-        conn = self.engine.raw_connection()
-        committing = False
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.execute(_INSERT_MANY, params)
-                returned = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-            finally:
-                cursor.close()
-            committing = True
-            conn.commit()
-        except psycopg.Error as exc:
-            broken = conn.dbapi_connection is not None and conn.dbapi_connection.broken
-            if broken:
-                conn.invalidate(exc)
-            if committing and broken:
-                raise _CutOff() from exc
-            raise DBAPIError.instance(_INSERT_MANY, params, exc, psycopg.Error) from exc
-        finally:
-            conn.close()
-        return returned
+        returned = execute_and_commit(self.engine, _INSERT_MANY, params)
+        return {row_id: (room_id, seq) for row_id, room_id, seq in returned}

@@ -8,11 +8,10 @@ import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
-import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain.states import RequestStatus
@@ -20,6 +19,7 @@ from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.services.accept.group_insert import GroupInsert
 from models.services.accept.plans import footprint
+from models.services.accept.raw_commit import CommitCutOff, execute_and_commit
 from models.services.accept.writes import Row
 from models.tables.requests import BookingRequest
 
@@ -99,7 +99,7 @@ def _unconfirmed(request_id: uuid.UUID) -> Unavailable:
     )
 
 
-_groups: dict[int, GroupInsert] = {}
+_groups: WeakKeyDictionary[Engine, GroupInsert] = WeakKeyDictionary()  # one per engine
 _groups_lock = threading.Lock()
 
 
@@ -109,25 +109,19 @@ def insert_grouped(
     """A single request's row, in a batch with those of the process's other requests
     arriving at the same moment (models/services/accept/group_insert.py)."""
     engine = sessions.kw["bind"]
-    group = _groups.get(id(engine))
-    if group is None or group.engine is not engine:
+    group = _groups.get(engine)
+    if group is None:
         with _groups_lock:
-            group = _groups.get(id(engine))
-            if group is None or group.engine is not engine:
-                group = _groups[id(engine)] = GroupInsert(
+            group = _groups.get(engine)
+            if group is None:
+                group = _groups[engine] = GroupInsert(
                     engine, lambda row: insert_one(sessions, row), _unconfirmed
                 )
     return group.insert(values)
 
 
 def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple[uuid.UUID, int]:
-    """_INSERT_ONE and its commit on a pooled psycopg connection, without a Session.
-
-    Every single booking comes this way; the Session's transaction bookkeeping cost
-    about a fifth of the API's CPU per booking. psycopg's errors are raised as
-    SQLAlchemy's (IntegrityError, OperationalError, ...) like any other statement's, and
-    a connection the error broke is dropped from the pool.
-    """
+    """_INSERT_ONE and its commit (models/services/accept/raw_commit.py)."""
     params = {
         "id": values["id"],
         "kind": values["kind"].value,
@@ -138,23 +132,8 @@ def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple
         "namespace": LOCK_ACCEPT,
         "stripe": accept_stripe(values["room_id"]),
     }
-    engine = sessions.kw["bind"]
-    conn = engine.raw_connection()
-    committing = False
     try:
-        with conn.cursor() as cursor:
-            cursor.execute(_INSERT_ONE, params)
-            returned = cursor.fetchone()
-        committing = True
-        conn.commit()
-    except psycopg.Error as exc:
-        broken = conn.dbapi_connection is not None and conn.dbapi_connection.broken
-        if broken:
-            conn.invalidate(exc)
-        if committing and broken:
-            raise _unconfirmed(values["id"]) from exc
-        raise DBAPIError.instance(_INSERT_ONE, params, exc, psycopg.Error) from exc
-    finally:
-        conn.close()  # back to the pool, which rolls back anything left open
-    assert returned is not None
-    return returned[0], returned[1]
+        [(room_id, seq)] = execute_and_commit(sessions.kw["bind"], _INSERT_ONE, params)
+    except CommitCutOff as cut:
+        raise _unconfirmed(values["id"]) from cut.__cause__
+    return room_id, seq
