@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import FunctionType
+from typing import Any
+
 import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
@@ -55,6 +59,23 @@ from models.settings import Settings, load_settings
 REDIS_TIMEOUT = 0.5  # seconds
 
 
+class BookingsFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine function: Flask asks on
+    every call of every hook and view (ten hooks a request here), through `inspect`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(func, FunctionType):
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
+
+
 class BookingsApi(Api):
     """flask-smorest, documenting our error shape instead of its own."""
 
@@ -67,7 +88,7 @@ def docs_asset(filename: str) -> Response:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    app = Flask("bookings")
+    app = BookingsFlask("bookings")
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_TITLE="Bookings",

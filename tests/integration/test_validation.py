@@ -510,21 +510,21 @@ def test_a_commit_cut_off_is_a_503_naming_the_task_that_says_if_it_was_stored(
     sessions: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The connection breaks during COMMIT (the primary died at that moment): whether the
-    row was stored is unknown to the API, so the 503 names the task, whose status says
-    (here 404: the server ended the session before committing)."""
-    from models.commit_bound import BoundedConnection
+    """The connection breaks while the statement that commits the row runs (the primary
+    died at that moment): whether the row was stored is unknown to the API, so the 503
+    names the task, whose status says (here 404: the server ended the session first)."""
+    from models.commit_bound import WATCHDOG
 
-    commit = BoundedConnection.commit
+    watch = WATCHDOG.watch  # called as the self-committing statement is sent
 
-    def cut_off(conn: BoundedConnection) -> None:
+    def cut_off(conn: psycopg.Connection[Any]) -> None:
         url = sessions.kw["bind"].url.render_as_string(hide_password=False)
         with psycopg.connect(url.replace("+psycopg", "")) as other:
             other.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
-        commit(conn)
+        watch(conn)
 
     before = request_count(sessions)
-    monkeypatch.setattr(BoundedConnection, "commit", cut_off)
+    monkeypatch.setattr(WATCHDOG, "watch", cut_off)
     answer = api.client.post("/v1/bookings", json=booking_body(room, future(2)), headers=user)
     monkeypatch.undo()
 
