@@ -68,6 +68,7 @@ import find_time
 import psycopg
 import stages
 from baseline import Baseline
+from pg_watch import PgWatch, stalls
 from procstat import CpuSampler, ms_between
 from redis import Redis
 from stack import ROOT, Stack, run_cli, service_env
@@ -550,6 +551,9 @@ class Bench:
         scenario = Scenario(name, rooms)
         commits = self.commits()
         stages_before = stages.scrape(self.stack.base_url)
+        watch = PgWatch(self.dsn, self.db_name) if rate else None  # paced: where tails go
+        if watch:
+            watch.start()
         with self.measured(scenario):
             wrk_cpu_start = time.monotonic()
             self.wrk(
@@ -566,6 +570,9 @@ class Bench:
             load_s = time.monotonic() - wrk_cpu_start
             drained = self.wait_decided(rooms)
         stats = self.row_stats(rooms)
+        if watch:
+            watch.stop()
+            scenario.extra["stalls"] = stalls(self.sql_conn, rooms, watch)
         scenario.extra["stages_ms"] = stages.between(
             stages_before, stages.scrape(self.stack.base_url)
         )
@@ -933,6 +940,18 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
             "soak: p50/p99 ms of each minute: "
             + ", ".join(f"{m['p50_ms']:.0f}/{m['p99_ms']:.0f}" for m in soak.extra["minutes"])
         )
+    for paced in (s for s in results if "stalls" in s.extra):
+        if not paced.extra["stalls"]:
+            print(f"{paced.name}: no request took over 50 ms")
+        else:
+            print(f"{paced.name}: seconds with requests over 50 ms (from its start; the server):")
+        for stall in paced.extra["stalls"]:
+            doing = ", ".join(stall["maintenance"]) or "no vacuum or analyze"
+            print(
+                f"  {stall['t_s']:>4} s: {stall['slow']} slow, max {stall['max_ms']:.0f} ms; "
+                f"{doing}; {stall['checkpoints']} checkpoints; "
+                f"lock waits up to {stall['max_lock_waits']}, active up to {stall['max_active']}"
+            )
     pause = "VACUUM (ANALYZE) before each" if doc.get("settled") else "back to back, no pause"
     print(f"scenarios {pause}; autovacuum {doc['autovacuum']}")
     print("series_52: p50/p99 columns are the median/max of POST -> SUCCEEDED over 5 series")
