@@ -90,8 +90,8 @@ def test_the_stored_documents_of_the_write_path_carry_no_planner_statistics(
         rows = conn.execute(
             """SELECT c.relname, a.attname, a.attstattarget,
                       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
-                              AND (a.attnum = ANY(i.indkey)
-                                   OR pg_get_expr(i.indexprs, i.indrelid) LIKE '%' || a.attname || '%'))
+                              AND (a.attnum = ANY(i.indkey) OR pg_get_expr(
+                                  i.indexprs, i.indrelid) LIKE '%' || a.attname || '%'))
                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
                 WHERE c.relname IN ('booking_requests', 'audit_events', 'events')
                   AND c.relnamespace = 'public'::regnamespace
