@@ -9,6 +9,7 @@ waker, caches and probes, the worker its drain. Nothing connects until first use
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from redis import Redis
@@ -48,3 +49,13 @@ def build(
         settings.database_url, pool_size=pool_size, info={MAIL_EVENTS: settings.mail_on}
     )
     return Core(settings, sessions, redis, RoomWaker(redis, publish))
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, the app, mappers, schemas: 100,000-150,000
+    of them) out of the garbage collector's reach. A full collection walks every tracked
+    object while holding the GIL: 32 ms in a worker, 45 ms in an API process, a stall of
+    every request in it; after this it walks only what was made since. Called once a
+    role is built (the API's app, a worker before and after its pool forks)."""
+    gc.collect()
+    gc.freeze()

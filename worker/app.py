@@ -15,6 +15,7 @@ from models.db import dispose_engines
 from models.logs import configure_logging
 from models.metrics import ProcessFiles
 from models.queues import is_amqp
+from models.runtime import freeze_startup_objects
 from models.settings import SettingsError
 from worker import broker_guard, broker_topology, delayed_delivery
 from worker.heartbeat import ShardHeartbeat
@@ -81,13 +82,16 @@ def _serve_metrics(**_: Any) -> None:
 @worker_init.connect
 def _declare_queues(**_: Any) -> None:
     """On RabbitMQ: the task queues, as quorum queues, and the dead-letter queue
-    (worker/broker_topology.py)."""
+    (worker/broker_topology.py). Then the consumer's startup objects are frozen."""
     if is_amqp(str(app.conf.broker_url)):
         with app.connection_for_write() as conn:
             broker_topology.declare(conn, [*app.conf.task_queues, dead_letter_queue()])
+    freeze_startup_objects()
 
 
 @worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
-    """A forked pool process must not reuse its parent's pooled connections."""
+    """A forked pool process must not reuse its parent's pooled connections; what it
+    inherited stays out of its garbage collector's full passes (models/runtime.py)."""
     dispose_engines()
+    freeze_startup_objects()

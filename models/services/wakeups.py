@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # room, and the marker expires on its own.
 MARKER_TTL_SECONDS = 30
 DECIDED_TTL_SECONDS = 24 * 3600
+MAX_AWAY_SECONDS = 32.0  # the longest a request thread leaves Redis alone after a failure
 
 # Publishes bookings.decide_room(room_id, seq, rooms) to the room's queue (rooms: those
 # to decide it with, where a turn holding them all stopped at a full batch); raises when
@@ -64,38 +65,42 @@ class RoomWaker:
         self.redis = redis
         self.publish = publish
         self._delete_if = redis.register_script(_DELETE_IF)
-        self._marker_conn: Connection | None = None
-        self._marker_pid = 0
-        self._marker_lock = threading.Lock()
+        self._marker = threading.local()  # each thread's own connection for the markers
 
     def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
         """Make sure a decide message for the room is on its way; True if we sent one."""
-        marker = wake_marker_name(room_id)
         try:
-            if not self._set_marker(marker, seq or 0):
+            if not self.claim(room_id, seq):
                 return False  # a message is pending: its drain reads our committed rows
         except RedisError as exc:
             log.warning("wake-up marker unavailable (%s); publishing anyway", exc)
-        return self._publish(room_id, seq, marker, ())
+        return self.send(room_id, seq)
 
-    def _set_marker(self, marker: str, value: int) -> bool:
-        """SET marker value NX EX ttl on a connection of the waker's own.
+    def claim(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        """Set the room's marker if none is (True: a message is now ours to send).
 
         Every accepted booking comes here: redis-py's client (pool checkout, retry
         wrapper, response callbacks) spends ~100 us of CPU on a SET, the bare
-        connection ~35. A connection found broken (Redis restarted) is made again once;
-        a timeout is not retried (a frozen Redis must not hold the waker twice as long).
+        connection ~35. Each thread has its own connection, so request threads never
+        queue behind one another's round trip. A connection found broken (Redis
+        restarted) is made again once; a timeout is not retried (a frozen Redis must not
+        hold the caller twice as long).
         """
-        with self._marker_lock:
-            conn = self._marker_conn
-            if conn is None or self._marker_pid != os.getpid():  # none crosses a fork
-                pool = self.redis.connection_pool
-                conn = self._marker_conn = pool.connection_class(**pool.connection_kwargs)
-                self._marker_pid = os.getpid()
-            try:
-                return _set_nx(conn, marker, value)
-            except RedisConnectionError:
-                return _set_nx(conn, marker, value)  # it reconnects
+        marker = wake_marker_name(room_id)
+        local = self._marker
+        conn: Connection | None = getattr(local, "conn", None)
+        if conn is None or getattr(local, "pid", 0) != os.getpid():  # none crosses a fork
+            pool = self.redis.connection_pool
+            conn = local.conn = pool.connection_class(**pool.connection_kwargs)
+            local.pid = os.getpid()
+        try:
+            return _set_nx(conn, marker, seq or 0)
+        except RedisConnectionError:
+            return _set_nx(conn, marker, seq or 0)  # it reconnects
+
+    def send(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        """Publish the message for a marker this process set (claim)."""
+        return self._publish(room_id, seq, wake_marker_name(room_id), ())
 
     def rewake(self, room_id: uuid.UUID, seq: int | None, rooms: Sequence[uuid.UUID] = ()) -> bool:
         """Send a decide message whatever the marker says (the sweeper, a yielded drain)."""
@@ -118,30 +123,63 @@ class RoomWaker:
 
 
 class BackgroundWaker:
-    """Wakes rooms from a thread of its own, so a request never waits on Redis or the broker.
+    """Wakes rooms for the API's request threads without making them wait on the broker,
+    and on Redis no longer than its timeout once per outage.
 
-    `wake` only records the room (keeping the highest seq) and returns: a hung Redis or
-    broker stalls this thread, never the request that accepted the rows. Wake-ups still
-    pending when the process dies are the sweeper's, like any lost message.
+    `wake` sets the room's marker from the request thread (one round trip on the
+    thread's own connection: ~35 us against ~130 us of thread hand-offs when the
+    thread below did it for every booking), and hands only the publish, which a room
+    needs once per drain, to a thread of its own. When Redis does not answer (an error or
+    its timeout), wake-ups go wholly to the thread for a while (1 s, doubling up to 32 s
+    while it stays away), as the rate limiter falls back: a hung Redis or broker stalls
+    that thread, never the requests that accepted the rows. Wake-ups still pending when
+    the process dies are the sweeper's, like any lost message.
     """
 
     def __init__(self, waker: RoomWaker, *, max_pending: int = 10_000) -> None:
         self.waker = waker
         self.max_pending = max_pending
-        self._pending: dict[uuid.UUID, int | None] = {}
+        # room -> (highest seq, whether its marker is already ours: only publish)
+        self._pending: dict[uuid.UUID, tuple[int | None, bool]] = {}
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._busy = False
+        self._away_until = 0.0  # Redis failed: until then every wake-up goes to the thread
+        self._away_for = 0.0
 
     def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        claimed = False
+        if time.monotonic() >= self._away_until:
+            try:
+                claimed = self.waker.claim(room_id, seq)
+            except RedisError as exc:
+                self._away(exc)
+            else:
+                self._away_for = 0.0
+                if not claimed:
+                    return True  # a message is on its way (its drain reads our rows)
+        return self._hand_over(room_id, seq, claimed)
+
+    def _away(self, exc: RedisError) -> None:
+        self._away_for = min(max(1.0, 2 * self._away_for), MAX_AWAY_SECONDS)
+        self._away_until = time.monotonic() + self._away_for
+        log.warning(
+            "wake-up marker unavailable (%s); waking rooms from the background for %.0f s",
+            exc,
+            self._away_for,
+        )
+
+    def _hand_over(self, room_id: uuid.UUID, seq: int | None, claimed: bool) -> bool:
         with self._ready:
             self._start()
             if room_id not in self._pending and len(self._pending) >= self.max_pending:
                 log.warning("wake-ups are backed up; room %s is left for the sweeper", room_id)
                 return False
-            known = self._pending.get(room_id)
-            self._pending[room_id] = seq if known is None or seq is None else max(known, seq)
+            known, was_claimed = self._pending.get(room_id, (None, False))
+            if known is not None and seq is not None:
+                seq = max(known, seq)
+            self._pending[room_id] = (seq, claimed or was_claimed)
             self._ready.notify()
         return True
 
@@ -159,9 +197,12 @@ class BackgroundWaker:
                     self._ready.wait()
                 batch, self._pending = self._pending, {}
                 self._busy = True
-            for room_id, seq in batch.items():
+            for room_id, (seq, claimed) in batch.items():
                 try:
-                    self.waker.wake(room_id, seq)
+                    if claimed:
+                        self.waker.send(room_id, seq)
+                    else:
+                        self.waker.wake(room_id, seq)
                 except Exception:  # never let the thread die; the sweeper covers
                     log.exception("waking room %s failed", room_id)
             with self._ready:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from redis import Redis
 
 from models.locks import decided_through_name, wake_marker_name
 from models.services.decide import BUSY, DONE, STARTED, RoomTurn
+from models.services.wakeups import BackgroundWaker, RoomWaker
 
 
 def test_a_message_whose_work_is_done_is_dropped_but_one_relied_on_is_not(redis: Redis) -> None:
@@ -36,3 +38,50 @@ def test_the_retry_of_a_failed_drain_is_not_taken_for_a_duplicate(redis: Redis) 
     first.finish(None, failed_seq=10)  # rolled back
 
     assert RoomTurn(redis, room, lock_ttl=15).start(10) == STARTED
+
+
+class Published:
+    """A broker stand-in recording what the waker publishes (the publish is the
+    boundary here; the real broker is the pipeline suites')."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[uuid.UUID, int | None]] = []
+
+    def __call__(self, room: uuid.UUID, seq: int | None, rooms: object) -> None:
+        self.sent.append((room, seq))
+
+
+def test_a_request_thread_sets_the_marker_and_only_the_publish_is_handed_over(
+    redis: Redis,
+) -> None:
+    published = Published()
+    waker = BackgroundWaker(RoomWaker(redis, published))
+    room = uuid.uuid4()
+
+    assert waker.wake(room, 7)
+    assert redis.get(wake_marker_name(room)) == b"7"  # set before wake() returned
+    assert waker.flush()
+    assert published.sent == [(room, 7)]
+    waker.wake(room, 8)  # the marker is there: the message on its way covers request 8
+    waker.wake(room, 9)
+    assert waker.flush()
+    assert published.sent == [(room, 7)]
+    redis.delete(wake_marker_name(room))  # its drain began
+    waker.wake(room, 10)
+    assert waker.flush()
+    assert published.sent == [(room, 7), (room, 10)]
+
+
+def test_without_redis_wake_ups_go_to_the_background_and_are_published_anyway() -> None:
+    published = Published()
+    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    waker = BackgroundWaker(RoomWaker(gone, published))
+    rooms = [uuid.uuid4() for _ in range(3)]
+
+    started = time.monotonic()
+    for room in rooms:
+        assert waker.wake(room, 1)
+    assert time.monotonic() - started < 2  # refused at once; after that not asked inline
+    assert waker._away_until > time.monotonic()
+    assert waker.flush(timeout=10)
+    assert sorted(published.sent) == sorted((room, 1) for room in rooms)

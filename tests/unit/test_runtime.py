@@ -38,3 +38,55 @@ def test_the_factory_builds_without_connecting(monkeypatch) -> None:  # type: ig
     assert core.redis.connection_pool.connection_kwargs["socket_timeout"] == 10.0
     assert core.sessions.kw["bind"].url.port == 1
     assert sent == []
+
+
+def test_startup_objects_are_frozen_out_of_full_collections() -> None:
+    import gc
+
+    from models.runtime import freeze_startup_objects
+
+    alive = [object()]
+    try:
+        freeze_startup_objects()
+        assert gc.get_freeze_count() > 0
+        assert not any(found is alive for found in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_each_role_freezes_what_it_built(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The API's WSGI module once its app is built; a worker before its pool forks and in
+    each pool process (worker/app.py's signal handlers)."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import gc
+import api.wsgi
+print(gc.get_freeze_count())
+import worker.app
+for handler in (worker.app._declare_queues, worker.app._fresh_connections):
+    gc.unfreeze()
+    handler()
+    print(gc.get_freeze_count())
+"""
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "SECRET_KEY": "a-secret-key-long-enough-for-production-0123456789",
+        "PUBLIC_URL": "https://rooms.example.com",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = [int(line) for line in done.stdout.split()]
+    assert len(counts) == 3 and min(counts) > 50_000, counts
