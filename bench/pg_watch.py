@@ -42,6 +42,16 @@ class Sample:
     checkpoints: int
     active: int
     lock_waits: int
+    cpu: tuple[int, int, int]  # the machine's busy, idle and steal clock ticks so far
+
+
+def machine_cpu() -> tuple[int, int, int]:
+    """/proc/stat's first line: busy (user, nice, system, irq, softirq), idle (idle,
+    iowait) and steal ticks, summed over the cores."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return user + nice + system + irq + softirq, idle + iowait, steal
 
 
 @dataclass
@@ -72,8 +82,9 @@ class PgWatch:
                 maintenance = [row[0] for row in conn.execute(_MAINTENANCE, params)]
                 row = conn.execute(checkpoints_sql).fetchone()
                 active, waits = conn.execute(_BACKENDS, params).fetchone() or (0, 0)
+                checkpoints = int(row[0]) if row else 0
                 self.samples.append(
-                    Sample(time.time(), maintenance, int(row[0]) if row else 0, active, waits)
+                    Sample(time.time(), maintenance, checkpoints, active, waits, machine_cpu())
                 )
 
     def around(self, start: float, end: float) -> dict[str, Any]:
@@ -81,7 +92,15 @@ class PgWatch:
         seen = [s for s in self.samples if start <= s.at <= end]
         before = [s for s in self.samples if s.at < start]
         first = before[-1].checkpoints if before else (seen[0].checkpoints if seen else 0)
+        busy = idle = steal = 0
+        if seen and before:
+            busy, idle, steal = (b - a for a, b in zip(before[-1].cpu, seen[-1].cpu, strict=True))
+        ticks = busy + idle + steal
         return {
+            # How busy the whole machine was: near 100% means the cores were the limit;
+            # low means the slow requests waited on something else (or the host paused).
+            "machine_busy_pct": round(100 * busy / ticks) if ticks else None,
+            "steal_pct": round(100 * steal / ticks) if ticks else None,
             "maintenance": sorted({m for s in seen for m in s.maintenance}),
             "checkpoints": (seen[-1].checkpoints - first) if seen else 0,
             "max_lock_waits": max((s.lock_waits for s in seen), default=0),

@@ -950,7 +950,8 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
             print(
                 f"  {stall['t_s']:>4} s: {stall['slow']} slow, max {stall['max_ms']:.0f} ms; "
                 f"{doing}; {stall['checkpoints']} checkpoints; "
-                f"lock waits up to {stall['max_lock_waits']}, active up to {stall['max_active']}"
+                f"lock waits up to {stall['max_lock_waits']}, active up to {stall['max_active']}; "
+                f"machine busy {stall['machine_busy_pct']}%, steal {stall['steal_pct']}%"
             )
     pause = "VACUUM (ANALYZE) before each" if doc.get("settled") else "back to back, no pause"
     print(f"scenarios {pause}; autovacuum {doc['autovacuum']}")

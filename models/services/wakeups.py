@@ -116,10 +116,15 @@ class RoomWaker:
             self.publish(room_id, seq, rooms)
         except Exception as exc:
             log.warning("broker unavailable, room %s left for the sweeper: %s", room_id, exc)
-            with suppress(RedisError):  # so the next request tries again; only our own marker
-                self._delete_if(keys=[marker], args=[str(seq or 0)])
+            self.release(room_id, seq)
             return False
         return True
+
+    def release(self, room_id: uuid.UUID, seq: int | None) -> None:
+        """Take back a marker this process set and will not send for, so the next
+        request tries again (only our own: one set since is left alone)."""
+        with suppress(RedisError):
+            self._delete_if(keys=[wake_marker_name(room_id)], args=[str(seq or 0)])
 
 
 class BackgroundWaker:
@@ -173,14 +178,18 @@ class BackgroundWaker:
     def _hand_over(self, room_id: uuid.UUID, seq: int | None, claimed: bool) -> bool:
         with self._ready:
             self._start()
-            if room_id not in self._pending and len(self._pending) >= self.max_pending:
-                log.warning("wake-ups are backed up; room %s is left for the sweeper", room_id)
-                return False
-            known, was_claimed = self._pending.get(room_id, (None, False))
-            if known is not None and seq is not None:
-                seq = max(known, seq)
-            self._pending[room_id] = (seq, claimed or was_claimed)
-            self._ready.notify()
+            full = room_id not in self._pending and len(self._pending) >= self.max_pending
+            if not full:
+                known, was_claimed = self._pending.get(room_id, (None, False))
+                if known is not None and seq is not None:
+                    seq = max(known, seq)
+                self._pending[room_id] = (seq, claimed or was_claimed)
+                self._ready.notify()
+        if full:
+            log.warning("wake-ups are backed up; room %s is left for the sweeper", room_id)
+            if claimed:
+                self.waker.release(room_id, seq)  # or later requests would rely on it
+            return False
         return True
 
     def _start(self) -> None:

@@ -85,3 +85,16 @@ def test_without_redis_wake_ups_go_to_the_background_and_are_published_anyway() 
     assert waker._away_until > time.monotonic()
     assert waker.flush(timeout=10)
     assert sorted(published.sent) == sorted((room, 1) for room in rooms)
+
+
+def test_a_wake_up_dropped_for_a_backlog_takes_its_marker_back(redis: Redis) -> None:
+    """Wake-ups backed up past max_pending are left to the sweeper; a marker set for one
+    would make later requests rely on a message that never goes, so it is deleted."""
+    published = Published()
+    waker = BackgroundWaker(RoomWaker(redis, published), max_pending=0)
+    room = uuid.uuid4()
+
+    assert not waker.wake(room, 3)
+    assert redis.get(wake_marker_name(room)) is None
+    assert waker.flush()
+    assert published.sent == []
