@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ class Sample:
     active: int
     lock_waits: int
     cpu: tuple[int, int, int]  # the machine's busy, idle and steal clock ticks so far
+    groups: dict[str, int]  # each process group's CPU ticks so far (procstat.CpuSampler)
 
 
 def machine_cpu() -> tuple[int, int, int]:
@@ -59,6 +61,7 @@ class PgWatch:
     dsn: str  # the bench database: the progress views show only its own relations' names
     db_name: str
     interval: float = 0.2
+    groups: Callable[[], dict[str, int]] = dict  # CpuSampler.peek: CPU ticks per group
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -84,8 +87,29 @@ class PgWatch:
                 active, waits = conn.execute(_BACKENDS, params).fetchone() or (0, 0)
                 checkpoints = int(row[0]) if row else 0
                 self.samples.append(
-                    Sample(time.time(), maintenance, checkpoints, active, waits, machine_cpu())
+                    Sample(
+                        time.time(),
+                        maintenance,
+                        checkpoints,
+                        active,
+                        waits,
+                        machine_cpu(),
+                        self.groups(),
+                    )
                 )
+
+    def typical(self, seconds: float) -> dict[str, int]:
+        """Each group's CPU ticks in `seconds`, on average over the whole watch (to set
+        a slow second's window beside)."""
+        if len(self.samples) < 2:
+            return {}
+        first, last = self.samples[0], self.samples[-1]
+        span = last.at - first.at
+        return {
+            g: round((last.groups[g] - first.groups.get(g, 0)) * seconds / span)
+            for g in last.groups
+            if g != "postgres_shared"
+        }
 
     def around(self, start: float, end: float) -> dict[str, Any]:
         """What the samples in [start, end] saw: maintenance, checkpoints, lock waits."""
@@ -96,7 +120,12 @@ class PgWatch:
         if seen and before:
             busy, idle, steal = (b - a for a, b in zip(before[-1].cpu, seen[-1].cpu, strict=True))
         ticks = busy + idle + steal
+        spent: dict[str, int] = {}
+        if seen and before:  # which processes worked then (a paused one shows as little)
+            first_groups, last_groups = before[-1].groups, seen[-1].groups
+            spent = {g: last_groups[g] - first_groups.get(g, 0) for g in last_groups}
         return {
+            "cpu_ticks": {g: t for g, t in spent.items() if g != "postgres_shared"},
             # How busy the whole machine was: near 100% means the cores were the limit;
             # low means the slow requests waited on something else (or the host paused).
             "machine_busy_pct": round(100 * busy / ticks) if ticks else None,

@@ -185,6 +185,11 @@ class CpuSampler:
         with self._lock:
             return dict(self.totals)
 
+    def peek(self) -> dict[str, int]:
+        """The totals as of the background thread's last sample (no sample taken)."""
+        with self._lock:
+            return dict(self.totals)
+
 
 def ms_between(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
     """CPU milliseconds per group between two snapshots; `postgres` is backends + shared."""

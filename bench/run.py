@@ -551,7 +551,8 @@ class Bench:
         scenario = Scenario(name, rooms)
         commits = self.commits()
         stages_before = stages.scrape(self.stack.base_url)
-        watch = PgWatch(self.dsn, self.db_name) if rate else None  # paced: where tails go
+        assert self.sampler is not None
+        watch = PgWatch(self.dsn, self.db_name, groups=self.sampler.peek) if rate else None
         if watch:
             watch.start()
         with self.measured(scenario):
@@ -573,6 +574,7 @@ class Bench:
         if watch:
             watch.stop()
             scenario.extra["stalls"] = stalls(self.sql_conn, rooms, watch)
+            scenario.extra["cpu_ticks_per_3s"] = watch.typical(3.0)
         scenario.extra["stages_ms"] = stages.between(
             stages_before, stages.scrape(self.stack.base_url)
         )
@@ -944,14 +946,19 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
         if not paced.extra["stalls"]:
             print(f"{paced.name}: no request took over 50 ms")
         else:
-            print(f"{paced.name}: seconds with requests over 50 ms (from its start; the server):")
+            print(
+                f"{paced.name}: seconds with requests over 50 ms (from its start; the server "
+                f"and each group's CPU ticks from a second before to two after; in 3 s on "
+                f"average {paced.extra['cpu_ticks_per_3s']}):"
+            )
         for stall in paced.extra["stalls"]:
             doing = ", ".join(stall["maintenance"]) or "no vacuum or analyze"
             print(
                 f"  {stall['t_s']:>4} s: {stall['slow']} slow, max {stall['max_ms']:.0f} ms; "
                 f"{doing}; {stall['checkpoints']} checkpoints; "
                 f"lock waits up to {stall['max_lock_waits']}, active up to {stall['max_active']}; "
-                f"machine busy {stall['machine_busy_pct']}%, steal {stall['steal_pct']}%"
+                f"machine busy {stall['machine_busy_pct']}%, steal {stall['steal_pct']}%; "
+                f"CPU ticks {stall['cpu_ticks']}"
             )
     pause = "VACUUM (ANALYZE) before each" if doc.get("settled") else "back to back, no pause"
     print(f"scenarios {pause}; autovacuum {doc['autovacuum']}")

@@ -82,10 +82,16 @@ def _serve_metrics(**_: Any) -> None:
 @worker_init.connect
 def _declare_queues(**_: Any) -> None:
     """On RabbitMQ: the task queues, as quorum queues, and the dead-letter queue
-    (worker/broker_topology.py). Then the consumer's startup objects are frozen."""
+    (worker/broker_topology.py)."""
     if is_amqp(str(app.conf.broker_url)):
         with app.connection_for_write() as conn:
             broker_topology.declare(conn, [*app.conf.task_queues, dead_letter_queue()])
+
+
+@worker_init.connect
+def _freeze_startup(**_: Any) -> None:
+    """The consumer's startup objects stay out of its garbage collector's full passes
+    (and its pool's, which it forks from here on: models/runtime.py)."""
     freeze_startup_objects()
 
 

@@ -109,3 +109,24 @@ def test_the_stored_documents_of_the_write_path_carry_no_planner_statistics(
     for table, column, target, indexed in rows:
         assert target == 0, f"{table}.{column} is analyzed"
         assert not indexed, f"{table}.{column} is indexed: its statistics may be needed"
+
+
+def test_the_audit_and_meetings_are_analyzed_less_often_than_the_queues(database: str) -> None:
+    """Four tables grow a row per booking; the two the planner leans on keep
+    autovacuum's default, the other two wait for a quarter's growth (migration 0013), so
+    the four are not analyzed together every minute."""
+    with psycopg.connect(services.libpq(database), autocommit=True) as conn:
+        options = dict(
+            conn.execute(
+                """SELECT relname, coalesce(array_to_string(reloptions, ','), '')
+                     FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                      AND relname IN ('booking_requests', 'bookings', 'meetings',
+                                      'audit_events')"""
+            ).fetchall()
+        )
+    assert options == {
+        "booking_requests": "",
+        "bookings": "",
+        "meetings": "autovacuum_analyze_scale_factor=0.25",
+        "audit_events": "autovacuum_analyze_scale_factor=0.25",
+    }

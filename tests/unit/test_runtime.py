@@ -66,7 +66,7 @@ import gc
 import api.wsgi
 print(gc.get_freeze_count())
 import worker.app
-for handler in (worker.app._declare_queues, worker.app._fresh_connections):
+for handler in (worker.app._freeze_startup, worker.app._fresh_connections):
     gc.unfreeze()
     handler()
     print(gc.get_freeze_count())
