@@ -129,7 +129,7 @@ class RoomWaker:
 
 class BackgroundWaker:
     """Wakes rooms for the API's request threads without making them wait on the broker,
-    and on Redis no longer than its timeout once per outage.
+    and on Redis no longer than its timeout, and only as a back-off ends.
 
     `wake` sets the room's marker from the request thread (one round trip on the
     thread's own connection: ~35 us against ~130 us of thread hand-offs when the
