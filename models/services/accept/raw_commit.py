@@ -5,9 +5,10 @@ bookkeeping cost about a fifth of the API's CPU per booking. The statement runs 
 autocommit, so Postgres commits it as it ends: one round trip instead of the statement's
 and its COMMIT's, which halved the client's CPU for it (0.23 -> 0.11 ms; docs/
 performance.md). The commit watchdog watches the statement, since its commit is inside it
-(models/commit_bound.py). psycopg's errors are raised as SQLAlchemy's (IntegrityError,
-OperationalError, ...) like any other statement's, and a connection the error broke is
-dropped from the pool.
+(models/commit_bound.py): one still running after COMMIT_WAIT_SECONDS (an accept stripe
+held that long) is cancelled too, and its request answered 503 with nothing stored.
+psycopg's errors are raised as SQLAlchemy's (IntegrityError, OperationalError, ...) like
+any other statement's, and a connection the error broke is dropped from the pool.
 """
 
 from __future__ import annotations
