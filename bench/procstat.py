@@ -109,6 +109,9 @@ class CpuSampler:
     _last: dict[tuple[int, int], int] = field(default_factory=dict)
     _pg_kind: dict[tuple[int, int], str] = field(default_factory=dict)
     _last_uptime: int | None = None
+    # Each API and worker process's own ticks since it started ("worker:1234"), so a
+    # slow second can name the process that worked (or did not) then.
+    processes: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -177,6 +180,8 @@ class CpuSampler:
                 else:
                     delta = 0  # first sight of an old process: this is its baseline
                 self.totals[group] += delta
+                if group in ("api", "worker"):
+                    self.processes[f"{group}:{pid}"] = proc.ticks
             self._last = seen
             self._last_uptime = now
 
@@ -186,9 +191,10 @@ class CpuSampler:
             return dict(self.totals)
 
     def peek(self) -> dict[str, int]:
-        """The totals as of the background thread's last sample (no sample taken)."""
+        """The totals, and each API and worker process's ticks, as of the background
+        thread's last sample (no sample taken)."""
         with self._lock:
-            return dict(self.totals)
+            return {**self.totals, **self.processes}
 
 
 def ms_between(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
