@@ -4,10 +4,13 @@ A thread polls the server every `interval` seconds and keeps, with its wall-cloc
 the vacuums and analyzes in progress (`pg_stat_progress_vacuum`, `..._analyze`), the
 checkpoints completed so far (`pg_stat_checkpointer`, or `pg_stat_bgwriter` before
 Postgres 17), and how many of the bench database's backends were active or waiting on
-a lock. `stalls()` then groups the scenario's slow requests (decided more than
-`slow_ms` after acceptance) by second and names, for each such second, what the server
-was doing within a second of it, so a latency spike in a minute can be told apart as
-autovacuum, a checkpoint, lock waits or none of these (the host, the worker).
+a lock; and beside the server, the machine's busy and steal time (/proc/stat) and the
+CPU of each process group and of each API and worker process (procstat.CpuSampler).
+`stalls()` then groups the scenario's slow requests (decided more than `slow_ms` after
+acceptance) by second and names, for each such second, what was happening from a second
+before it to two after, so a latency spike in a minute can be told apart as
+autovacuum, a checkpoint, lock waits, a process that stalled, or all of them busier (a
+burst of arrivals).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class PgWatch:
     dsn: str  # the bench database: the progress views show only its own relations' names
     db_name: str
     interval: float = 0.2
-    groups: Callable[[], dict[str, int]] = dict  # CpuSampler.peek: CPU ticks per group
+    groups: Callable[[], dict[str, int]] = dict  # CpuSampler.peek: ticks per group, process
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
