@@ -107,12 +107,8 @@ class PgWatch:
         if len(self.samples) < 2:
             return {}
         first, last = self.samples[0], self.samples[-1]
-        span = last.at - first.at
-        return {
-            g: round((last.groups[g] - first.groups.get(g, 0)) * seconds / span)
-            for g in last.groups
-            if g != "postgres_shared"
-        }
+        scale = seconds / (last.at - first.at)
+        return {g: round(t * scale) for g, t in _ticks_between(first, last).items()}
 
     def around(self, start: float, end: float) -> dict[str, Any]:
         """What the samples in [start, end] saw: maintenance, checkpoints, lock waits."""
@@ -120,15 +116,13 @@ class PgWatch:
         before = [s for s in self.samples if s.at < start]
         first = before[-1].checkpoints if before else (seen[0].checkpoints if seen else 0)
         busy = idle = steal = 0
+        spent: dict[str, int] = {}  # which processes worked then (a paused one shows little)
         if seen and before:
             busy, idle, steal = (b - a for a, b in zip(before[-1].cpu, seen[-1].cpu, strict=True))
+            spent = _ticks_between(before[-1], seen[-1])
         ticks = busy + idle + steal
-        spent: dict[str, int] = {}
-        if seen and before:  # which processes worked then (a paused one shows as little)
-            first_groups, last_groups = before[-1].groups, seen[-1].groups
-            spent = {g: last_groups[g] - first_groups.get(g, 0) for g in last_groups}
         return {
-            "cpu_ticks": {g: t for g, t in spent.items() if g != "postgres_shared"},
+            "cpu_ticks": spent,
             # How busy the whole machine was: near 100% means the cores were the limit;
             # low means the slow requests waited on something else (or the host paused).
             "machine_busy_pct": round(100 * busy / ticks) if ticks else None,
@@ -138,6 +132,14 @@ class PgWatch:
             "max_lock_waits": max((s.lock_waits for s in seen), default=0),
             "max_active": max((s.active for s in seen), default=0),
         }
+
+
+def _ticks_between(first: Sample, last: Sample) -> dict[str, int]:
+    """Each group's and process's CPU ticks from one sample to a later one (the cluster's
+    shared Postgres processes left out: they also work for other databases)."""
+    return {
+        g: last.groups[g] - first.groups.get(g, 0) for g in last.groups if g != "postgres_shared"
+    }
 
 
 def stalls(

@@ -88,16 +88,17 @@ def _declare_queues(**_: Any) -> None:
             broker_topology.declare(conn, [*app.conf.task_queues, dead_letter_queue()])
 
 
-@worker_init.connect
-def _freeze_startup(**_: Any) -> None:
-    """The consumer's startup objects stay out of its garbage collector's full passes
-    (and its pool's, which it forks from here on: models/runtime.py)."""
-    freeze_startup_objects()
 
 
 @worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
-    """A forked pool process must not reuse its parent's pooled connections; what it
-    inherited stays out of its garbage collector's full passes (models/runtime.py)."""
+    """A forked pool process must not reuse its parent's pooled connections."""
     dispose_engines()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _freeze_startup(**_: Any) -> None:
+    """The consumer's startup objects, and a pool process's once its connections are
+    fresh, stay out of the garbage collector's full passes (models/runtime.py)."""
     freeze_startup_objects()

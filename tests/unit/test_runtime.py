@@ -66,9 +66,12 @@ import gc
 import api.wsgi
 print(gc.get_freeze_count())
 import worker.app
-for handler in (worker.app._freeze_startup, worker.app._fresh_connections):
+from celery.signals import worker_init, worker_process_init
+for signal in (worker_init, worker_process_init):  # the consumer's, each pool process's
+    names = [getattr(r(), "__name__", "") for _, r in signal.receivers]
+    assert "_freeze_startup" in names, names
     gc.unfreeze()
-    handler()
+    worker.app._freeze_startup()
     print(gc.get_freeze_count())
 """
     env = {
