@@ -88,8 +88,6 @@ def _declare_queues(**_: Any) -> None:
             broker_topology.declare(conn, [*app.conf.task_queues, dead_letter_queue()])
 
 
-
-
 @worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
     """A forked pool process must not reuse its parent's pooled connections."""
