@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from kombu.exceptions import OperationalError as BrokerError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -188,17 +188,33 @@ def metrics_response() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+STARTED = "bookings.started"  # the request's perf_counter at its first hook (environ)
+
+
 def init_metrics(app: Flask, metrics_dir: str | None) -> None:
     app.extensions["bookings_metrics"] = _registry(app, metrics_dir)
+    # (method, route, status) -> its counter and histogram children: labels() would
+    # take the metric's lock and turn every value to text again on every request.
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     @app.before_request
     def _start_timer() -> None:
-        g.started = time.perf_counter()
+        request.environ[STARTED] = time.perf_counter()
 
     @app.after_request
     def _count(response: Response) -> Response:
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        if "started" in g:
-            HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
+        key = (req.method, rule.rule if rule else "unmatched", response.status_code)
+        pair = children.get(key)
+        if pair is None:
+            method, route, status = key
+            pair = children[key] = (
+                HTTP_REQUESTS.labels(method, route, str(status)),
+                HTTP_LATENCY.labels(method, route),
+            )
+        pair[0].inc()
+        started = req.environ.get(STARTED)
+        if started is not None:
+            pair[1].observe(time.perf_counter() - started)
         return response

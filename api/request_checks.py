@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType, UriTooLong
@@ -26,38 +26,68 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def check_head() -> None:
-    """Refuse absurd request lines and header sets before anything else reads them."""
-    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
-    if len(uri) > MAX_URI_BYTES:
+    """Refuse absurd request lines and header sets before anything else reads them.
+    Counted from the WSGI environ itself, in one pass: werkzeug's header view walks the
+    whole environ (which granian fills with the process's environment too) per use."""
+    environ = request.environ
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if uri is None:  # the bytes of the request target, as WSGI hands them over
+        uri_bytes = len(environ.get("SCRIPT_NAME", "")) + len(environ.get("PATH_INFO", ""))
+        query = environ.get("QUERY_STRING", "")
+        uri_bytes += len(query) + 1 if query else 0
+    else:
+        uri_bytes = len(uri)
+    if uri_bytes > MAX_URI_BYTES:
         raise UriTooLong(f"the URI is longer than {MAX_URI_BYTES} bytes")
-    headers = request.headers
-    if len(headers) > MAX_HEADERS:
+    count, size = _header_fields(environ)
+    if count > MAX_HEADERS:
         raise HeadersTooLarge(f"more than {MAX_HEADERS} header fields")
-    if sum(len(name) + len(value) for name, value in headers.items()) > MAX_HEADER_BYTES:
+    if size > MAX_HEADER_BYTES:
         raise HeadersTooLarge(f"the header fields add up to more than {MAX_HEADER_BYTES} bytes")
+
+
+_BODY_FIELDS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_NOT_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+
+
+def _header_fields(environ: dict[str, Any]) -> tuple[int, int]:
+    """How many header fields and their names' and values' length, as werkzeug's
+    EnvironHeaders lists them (HTTP_X_Y is "X-Y": its name is 5 shorter than its key)."""
+    count = size = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key not in _NOT_HEADERS:
+                count += 1
+                size += len(key) - 5 + len(value)
+        elif key in _BODY_FIELDS and value:
+            count += 1
+            size += len(key) + len(value)
+    return count, size
 
 
 def check_body() -> None:
     """Refuse oversized bodies before reading them, and bodies that are not JSON."""
-    if request.method not in {"POST", "PUT", "PATCH"}:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if req.method not in {"POST", "PUT", "PATCH"}:
         return
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    length = req.content_length
+    if length is not None and length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    chunked = request.content_length is None and request.headers.get("Transfer-Encoding")
-    has_body = bool(request.content_length) or chunked
-    if request.routing_exception is not None:
+    chunked = length is None and req.environ.get("HTTP_TRANSFER_ENCODING")
+    has_body = bool(length) or chunked
+    if req.routing_exception is not None:
         pass  # no such route or method: its 404 or 405 says more than a media type would
-    elif _takes_form():
-        if has_body and request.mimetype != FORM:
+    elif _takes_form(req):
+        if has_body and req.mimetype != FORM:
             raise UnsupportedMediaType(f"send the body as a form ({FORM})")
-    elif has_body and not request.is_json:
+    elif has_body and not req.is_json:
         raise UnsupportedMediaType("send the body as application/json")
     if chunked:
         # No length to refuse up front: read it, bounded. werkzeug stops reading at
         # MAX_CONTENT_LENGTH without saying whether more was sent, so a chunked body
         # that fills the limit is taken as over it.
         try:
-            size = len(request.get_data(cache=True))
+            size = len(req.get_data(cache=True))
         except RequestEntityTooLarge:
             size = MAX_BODY_BYTES
         if size >= MAX_BODY_BYTES:
@@ -70,30 +100,28 @@ def takes_form(view: F) -> F:
     return view
 
 
-def _takes_form() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
+def _takes_form(req: Request) -> bool:
+    view = current_app.view_functions.get(req.endpoint or "")
     return bool(getattr(view, "takes_form", False))
 
 
-def check_path() -> None:
-    """A path with a NUL (or an unpaired surrogate) names nothing that can exist."""
-    if not storable(request.path):
-        raise NotFound("no such resource")
-
-
 def check_text() -> None:
-    """Refuse text Postgres cannot store (NUL) or UTF-8 cannot encode (lone surrogates),
-    and bodies nested deeper than MAX_JSON_DEPTH. Chunked bodies too: they have no
-    Content-Length."""
-    bad = [name for name, value in request.args.items(multi=True) if not storable(value)]
-    if _takes_form():
-        bad += [name for name, value in request.form.items(multi=True) if not storable(value)]
-    if request.is_json and (request.content_length or request.headers.get("Transfer-Encoding")):
+    """Refuse a path with a NUL (or an unpaired surrogate: it names nothing that can
+    exist); then text Postgres cannot store (NUL) or UTF-8 cannot encode (lone
+    surrogates), and bodies nested deeper than MAX_JSON_DEPTH. Chunked bodies too: they
+    have no Content-Length."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if not storable(req.path):
+        raise NotFound("no such resource")
+    bad = [name for name, value in req.args.items(multi=True) if not storable(value)]
+    if _takes_form(req):
+        bad += [name for name, value in req.form.items(multi=True) if not storable(value)]
+    if req.is_json and (req.content_length or req.environ.get("HTTP_TRANSFER_ENCODING")):
         try:
-            body = request.get_json(silent=True)
+            body = req.get_json(silent=True)
         except RecursionError as exc:  # json itself gives up past ~1000 levels
             raise DomainError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from exc
-        problem = None if body is None or _plainly_fine(request.get_data()) else _text_problem(body)
+        problem = None if body is None or _plainly_fine(req.get_data()) else _text_problem(body)
         if problem == "depth":
             raise ValidationFailed(
                 f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
@@ -155,5 +183,4 @@ def init_request_checks(app: Flask) -> None:
 
 
 def init_text_checks(app: Flask) -> None:
-    app.before_request(check_path)
     app.before_request(check_text)

@@ -21,7 +21,6 @@ import html
 import re
 
 from flask import Flask, Response, request
-from werkzeug.datastructures import Headers
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
@@ -39,13 +38,6 @@ def docs_csp(page: bytes) -> str:
         "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
-
-
-def _default(headers: Headers, name: str, value: str) -> None:
-    """Headers.setdefault, without the KeyError werkzeug raises (and builds an HTTP
-    exception for) inside it whenever the header is missing: every response, here."""
-    if name not in headers:
-        headers[name] = value
 
 
 def page_csp(page: bytes) -> str:
@@ -66,21 +58,31 @@ def _digest(text: bytes) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text).digest()).decode() + "'"
 
 
+_ALWAYS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
 def add_security_headers(response: Response) -> Response:
+    """Each header the view did not set itself, added in one pass (no lookup per name)."""
+    path = request.path
     headers = response.headers
-    _default(headers, "X-Content-Type-Options", "nosniff")
-    _default(headers, "Referrer-Policy", "no-referrer")
-    _default(headers, "X-Frame-Options", "DENY")
-    if request.path.startswith("/docs"):
-        if response.mimetype == "text/html" and not response.direct_passthrough:
+    wanted = dict(_ALWAYS)
+    html = response.mimetype == "text/html" and not response.direct_passthrough
+    if path.startswith("/docs"):
+        if html:
             headers["Content-Security-Policy"] = docs_csp(response.get_data())
-    elif response.mimetype == "text/html" and not response.direct_passthrough:
+    elif html:
         headers["Content-Security-Policy"] = page_csp(response.get_data())
-        _default(headers, "Cache-Control", "no-store")
+        wanted["Cache-Control"] = "no-store"
     else:
-        _default(headers, "Content-Security-Policy", API_CSP)
-    if request.path.startswith("/v1/"):
-        _default(headers, "Cache-Control", "no-store")  # a calendar feed says its own
+        wanted["Content-Security-Policy"] = API_CSP
+    if path.startswith("/v1/"):
+        wanted["Cache-Control"] = "no-store"  # a calendar feed says its own
+    present = {name.lower() for name, _ in headers.items()}
+    headers.extend([(name, value) for name, value in wanted.items() if name.lower() not in present])
     return response
 
 
