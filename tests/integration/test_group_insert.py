@@ -45,7 +45,7 @@ def values_for(room_id: str, requester: uuid.UUID, hours: int) -> dict[str, Any]
 @pytest.fixture
 def group(sessions: sessionmaker[Session]) -> GroupInsert:
     engine = sessions.kw["bind"]
-    return GroupInsert(engine, lambda row: insert_one(sessions, row), _unconfirmed)
+    return GroupInsert(engine, insert_one, _unconfirmed)
 
 
 @pytest.fixture

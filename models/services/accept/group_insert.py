@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from models.locks import LOCK_ACCEPT, accept_stripe
-from models.services.accept.raw_commit import CommitCutOff, execute_and_commit
+from models.services.accept.raw_commit import CommitCutOff, HeldConnection
 
 # Rows are passed as arrays and unnested in arrival order; the stripes are taken first
 # (the aggregate over them is complete before any row is produced), in the order given.
@@ -51,6 +51,8 @@ RETURNING id, room_id, seq
 
 MAX_BATCH = 64  # rows per statement
 
+Execute = Callable[[str, dict[str, Any]], list[Any]]  # a statement that commits itself
+
 
 @dataclass
 class _Waiting:
@@ -67,10 +69,11 @@ class GroupInsert:
     def __init__(
         self,
         engine: Engine,
-        insert_one: Callable[[dict[str, Any]], tuple[uuid.UUID, int]],
+        insert_one: Callable[[Execute, dict[str, Any]], tuple[uuid.UUID, int]],
         unconfirmed: Callable[[uuid.UUID], Exception],
     ) -> None:
-        self.engine = engine
+        # Only the leader writes, one batch at a time: one connection serves them all.
+        self.held = HeldConnection(engine)
         self.insert_one = insert_one  # a row alone, with its own errors (the fallback)
         self.unconfirmed = unconfirmed  # the error of a row whose COMMIT was cut off
         self._lock = threading.Lock()
@@ -140,7 +143,7 @@ class GroupInsert:
 
     def _alone(self, waiting: _Waiting) -> None:
         try:
-            waiting.result = self.insert_one(waiting.values)
+            waiting.result = self.insert_one(self.held.execute_and_commit, waiting.values)
         except BaseException as exc:
             waiting.error = exc
 
@@ -155,5 +158,5 @@ class GroupInsert:
             "payloads": [Jsonb(r["payload"]) for r in rows],
             "statuses": [r["status"].value for r in rows],
         }
-        returned = execute_and_commit(self.engine, _INSERT_MANY, params)
+        returned = self.held.execute_and_commit(_INSERT_MANY, params)
         return {row_id: (room_id, seq) for row_id, room_id, seq in returned}

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.domain.states import RequestStatus
 from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
-from models.services.accept.group_insert import GroupInsert
+from models.services.accept.group_insert import Execute, GroupInsert
 from models.services.accept.plans import footprint
-from models.services.accept.raw_commit import CommitCutOff, execute_and_commit
+from models.services.accept.raw_commit import CommitCutOff
 from models.services.accept.writes import Row
 from models.tables.requests import BookingRequest
 
@@ -114,14 +114,12 @@ def insert_grouped(
         with _groups_lock:
             group = _groups.get(engine)
             if group is None:
-                group = _groups[engine] = GroupInsert(
-                    engine, lambda row: insert_one(sessions, row), _unconfirmed
-                )
+                group = _groups[engine] = GroupInsert(engine, insert_one, _unconfirmed)
     return group.insert(values)
 
 
-def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple[uuid.UUID, int]:
-    """_INSERT_ONE and its commit (models/services/accept/raw_commit.py)."""
+def insert_one(execute: Execute, values: dict[str, Any]) -> tuple[uuid.UUID, int]:
+    """_INSERT_ONE, committing itself (models/services/accept/raw_commit.py)."""
     params = {
         "id": values["id"],
         "kind": values["kind"].value,
@@ -133,7 +131,7 @@ def insert_one(sessions: sessionmaker[Session], values: dict[str, Any]) -> tuple
         "stripe": accept_stripe(values["room_id"]),
     }
     try:
-        [(room_id, seq)] = execute_and_commit(sessions.kw["bind"], _INSERT_ONE, params)
+        [(room_id, seq)] = execute(_INSERT_ONE, params)
     except CommitCutOff as cut:
         raise _unconfirmed(values["id"]) from cut.__cause__
     return room_id, seq
