@@ -19,8 +19,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.db import IDLE_PING_SECONDS
 from models.domain.booking_input import booking_payload
 from models.domain.states import utcnow
+from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.services.accept.group_insert import GroupInsert
 from models.services.accept.rows import _unconfirmed, insert_one, row_values
@@ -135,3 +137,58 @@ def test_a_bad_row_fails_only_its_own_request(
     with sessions() as session:
         found = set(session.scalars(select(BookingRequest.id).where(BookingRequest.id.in_(good))))
     assert found == set(good)
+
+
+def terminate_held(group: GroupInsert, database: str) -> None:
+    """End the server side of the connection the group keeps (a restart, a failover)."""
+    held = group.held._conn
+    assert held is not None
+    pid = held.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+    with psycopg.connect(libpq(database), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_a_kept_connection_idle_past_the_ping_interval_is_checked_again_first(
+    group: GroupInsert,
+    room: str,
+    api: Api,
+    user: dict[str, str],
+    database: str,
+    stored: list[uuid.UUID],
+) -> None:
+    """The group keeps its connection between batches; one idle for a while is pinged
+    first and replaced if the server dropped it: the first booking after a database
+    restart is stored, not failed."""
+    requester = uuid.UUID(api.me(user))
+    rows = [values_for(room, requester, 50 + i) for i in range(2)]
+    stored.extend(row["id"] for row in rows)
+    group.insert(rows[0])
+    terminate_held(group, database)
+    group.held._used -= IDLE_PING_SECONDS + 1  # idle that long
+
+    room_id, seq = group.insert(rows[1])
+
+    assert str(room_id) == room and seq > 0
+
+
+def test_a_connection_broken_under_a_statement_is_never_used_again(
+    group: GroupInsert,
+    room: str,
+    api: Api,
+    user: dict[str, str],
+    database: str,
+    stored: list[uuid.UUID],
+) -> None:
+    """Broken while in use (no idle time to notice it first): that request is answered
+    503 naming its task, and the next one gets a fresh connection."""
+    requester = uuid.UUID(api.me(user))
+    rows = [values_for(room, requester, 60 + i) for i in range(3)]
+    stored.extend(row["id"] for row in rows)
+    group.insert(rows[0])
+    terminate_held(group, database)
+
+    with pytest.raises(Unavailable) as cut:
+        group.insert(rows[1])
+    assert cut.value.details == {"service": "database", "task_id": str(rows[1]["id"])}
+    room_id, _ = group.insert(rows[2])
+    assert str(room_id) == room

@@ -37,10 +37,10 @@ class HeldConnection:
     back after every statement (the pool's reset and events, autocommit switched on and
     off) cost a tenth of the API's CPU per booking (docs/performance.md).
 
-    As the pool would: a connection idle longer than IDLE_PING_SECONDS goes back and a
-    fresh one is checked out (the pool pings one idle that long), so the first booking
-    after a database restart does not fail on a dead connection; a broken one is dropped;
-    a child process never uses (or closes) its parent's.
+    As the pool does: a connection idle longer than IDLE_PING_SECONDS is pinged first and
+    replaced if the server dropped it, so the first booking after a database restart does
+    not fail on a dead connection; a broken one is dropped; a child process never uses
+    (or closes) its parent's.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -75,8 +75,12 @@ class HeldConnection:
     def _checked_out(self) -> tuple[PoolProxiedConnection, psycopg.Cursor[Any]]:
         if self._conn is not None and self._pid != os.getpid():
             self._conn = self._cursor = None  # the parent's (after a fork): left alone
-        if self._conn is not None and time.monotonic() - self._used > IDLE_PING_SECONDS:
-            self.release()
+        if self._cursor is not None and time.monotonic() - self._used > IDLE_PING_SECONDS:
+            try:
+                self._cursor.execute("SELECT 1")
+            except psycopg.Error as exc:
+                assert self._conn is not None
+                self._drop(self._conn, exc)  # the server dropped it: a fresh one
         if self._conn is None or self._cursor is None:
             conn = self.engine.raw_connection()
             dbapi = cast("psycopg.Connection[Any]", conn.dbapi_connection)
@@ -88,18 +92,6 @@ class HeldConnection:
             self._conn, self._cursor, self._pid = conn, dbapi.cursor(), os.getpid()
             self._used = time.monotonic()
         return self._conn, self._cursor
-
-    def release(self) -> None:
-        """Hand the connection back to the pool, as it found it."""
-        conn, self._conn, self._cursor = self._conn, None, None
-        if conn is None:
-            return
-        dbapi = cast("psycopg.Connection[Any]", conn.dbapi_connection)
-        try:
-            dbapi.autocommit = False
-        except psycopg.Error as exc:
-            conn.invalidate(exc)  # never back to the pool in autocommit
-        conn.close()
 
     def _drop(self, conn: PoolProxiedConnection, exc: BaseException | None) -> None:
         self._conn = self._cursor = None
