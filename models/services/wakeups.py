@@ -60,6 +60,16 @@ def _set_nx(conn: Connection, key: str, value: int) -> bool:
         raise
 
 
+def _set_nx_many(conn: Connection, markers: Sequence[tuple[str, int]]) -> list[bool | None]:
+    commands = [("SET", key, value, "NX", "EX", MARKER_TTL_SECONDS) for key, value in markers]
+    try:
+        conn.send_packed_command(conn.pack_commands(commands))
+        return [conn.read_response() is not None for _ in commands]
+    except BaseException:
+        conn.disconnect()
+        raise
+
+
 class RoomWaker:
     def __init__(self, redis: Redis, publish: Publish) -> None:
         self.redis = redis
@@ -67,14 +77,28 @@ class RoomWaker:
         self._delete_if = redis.register_script(_DELETE_IF)
         self._marker = threading.local()  # each thread's own connection for the markers
 
-    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
-        """Make sure a decide message for the room is on its way; True if we sent one."""
-        try:
-            if not self.claim(room_id, seq):
-                return False  # a message is pending: its drain reads our committed rows
-        except RedisError as exc:
-            log.warning("wake-up marker unavailable (%s); publishing anyway", exc)
+    def wake(self, room_id: uuid.UUID, seq: int | None, claimed: bool | None = None) -> bool:
+        """Make sure a decide message for the room is on its way; True if we sent one.
+        `claimed`: what claim_many answered for it (None: nothing was claimed yet)."""
+        if claimed is None:
+            try:
+                claimed = self.claim(room_id, seq)
+            except RedisError as exc:
+                log.warning("wake-up marker unavailable (%s); publishing anyway", exc)
+                claimed = True
+        if not claimed:
+            return False  # a message is pending: its drain reads our committed rows
         return self.send(room_id, seq)
+
+    def claim_many(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
+        """claim for several rooms in one round trip (a group insert's batch, just
+        committed); raises RedisError as claim does."""
+        markers = [(wake_marker_name(room_id), seq or 0) for room_id, seq in wakes]
+        conn = self._connection()
+        try:
+            return _set_nx_many(conn, markers)
+        except RedisConnectionError:
+            return _set_nx_many(conn, markers)  # it reconnects
 
     def claim(self, room_id: uuid.UUID, seq: int | None) -> bool:
         """Set the room's marker if none is (True: a message is now ours to send).
@@ -87,16 +111,21 @@ class RoomWaker:
         hold the caller twice as long).
         """
         marker = wake_marker_name(room_id)
+        conn = self._connection()
+        try:
+            return _set_nx(conn, marker, seq or 0)
+        except RedisConnectionError:
+            return _set_nx(conn, marker, seq or 0)  # it reconnects
+
+    def _connection(self) -> Connection:
+        """This thread's connection for the markers."""
         local = self._marker
         conn: Connection | None = getattr(local, "conn", None)
         if conn is None or getattr(local, "pid", 0) != os.getpid():  # none crosses a fork
             pool = self.redis.connection_pool
             conn = local.conn = pool.connection_class(**pool.connection_kwargs)
             local.pid = os.getpid()
-        try:
-            return _set_nx(conn, marker, seq or 0)
-        except RedisConnectionError:
-            return _set_nx(conn, marker, seq or 0)  # it reconnects
+        return conn
 
     def send(self, room_id: uuid.UUID, seq: int | None) -> bool:
         """Publish the message for a marker this process set (claim)."""
@@ -153,7 +182,21 @@ class BackgroundWaker:
         self._away_until = 0.0  # Redis failed: until then every wake-up goes to the thread
         self._away_for = 0.0
 
-    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool:
+    def claim_many(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
+        """RoomWaker.claim_many, unless Redis is away (then None: wake hands them over)."""
+        if time.monotonic() < self._away_until:
+            return [None] * len(wakes)
+        try:
+            claimed = self.waker.claim_many(wakes)
+        except RedisError as exc:
+            self._away(exc)
+            return [None] * len(wakes)
+        self._away_for = 0.0
+        return claimed
+
+    def wake(self, room_id: uuid.UUID, seq: int | None, claimed: bool | None = None) -> bool:
+        if claimed is not None:  # claim_many answered for it
+            return self._hand_over(room_id, seq, True) if claimed else True
         claimed = False
         if time.monotonic() >= self._away_until:
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from models.domain.booking_input import booking_payload
 from models.domain.states import utcnow
 from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
-from models.services.accept.group_insert import GroupInsert
+from models.services.accept.group_insert import Claim, GroupInsert
 from models.services.accept.rows import _unconfirmed, insert_one, row_values
 from models.services.accept.writes import Row
 from models.tables import BookingRequest
@@ -60,7 +60,11 @@ def stored(sessions: sessionmaker[Session]) -> Iterator[list[uuid.UUID]]:
 
 
 def run_queued(
-    group: GroupInsert, rows: list[dict[str, Any]], database: str, blocked_room: str
+    group: GroupInsert,
+    rows: list[dict[str, Any]],
+    database: str,
+    blocked_room: str,
+    claim: Claim | None = None,
 ) -> dict[uuid.UUID, Any]:
     """Insert `rows` from a thread each while the first room's stripe is held elsewhere;
     let go once all but the first have queued. Each row's result or error."""
@@ -68,7 +72,7 @@ def run_queued(
 
     def insert(row: dict[str, Any]) -> None:
         try:
-            answers[row["id"]] = group.insert(row)
+            answers[row["id"]] = group.insert(row, claim)
         except Exception as exc:  # the test reads it
             answers[row["id"]] = exc
 
@@ -166,9 +170,9 @@ def test_a_kept_connection_idle_past_the_ping_interval_is_checked_again_first(
     terminate_held(group, database)
     group.held._used -= IDLE_PING_SECONDS + 1  # idle that long
 
-    room_id, seq = group.insert(rows[1])
+    room_id, seq, claimed = group.insert(rows[1])
 
-    assert str(room_id) == room and seq > 0
+    assert str(room_id) == room and seq > 0 and claimed is None  # no claim asked for
 
 
 def test_a_connection_broken_under_a_statement_is_never_used_again(
@@ -190,5 +194,39 @@ def test_a_connection_broken_under_a_statement_is_never_used_again(
     with pytest.raises(Unavailable) as cut:
         group.insert(rows[1])
     assert cut.value.details == {"service": "database", "task_id": str(rows[1]["id"])}
-    room_id, _ = group.insert(rows[2])
+    room_id, _, _ = group.insert(rows[2])
     assert str(room_id) == room
+
+
+def test_a_batch_claims_each_rooms_wake_up_once_for_its_last_row(
+    group: GroupInsert,
+    make_room: Callable[..., str],
+    api: Api,
+    user: dict[str, str],
+    database: str,
+    stored: list[uuid.UUID],
+) -> None:
+    """Its leader claims the markers of the batch's rooms in one call, each room once with
+    its highest seq: that row's request sends the message if the marker is claimed, and
+    the room's other requests rely on it."""
+    requester = uuid.UUID(api.me(user))
+    first, second, third = make_room(), make_room(), make_room()
+    rows = [values_for(first, requester, 70)]
+    rows += [values_for(room, requester, 71 + i) for i, room in enumerate([second] * 3 + [third])]
+    stored.extend(row["id"] for row in rows)
+    calls: list[list[tuple[uuid.UUID, int | None]]] = []
+
+    def claim(wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
+        calls.append(list(wakes))
+        return [room_id != uuid.UUID(third) for room_id, _ in wakes]  # third: one pending
+
+    answers = run_queued(group, rows, database, first, claim)
+
+    assert len(calls) == 2  # the first row alone, then the four queued behind it
+    seq = {row["id"]: answers[row["id"]][1] for row in rows}
+    assert calls[1] == [
+        (uuid.UUID(second), seq[rows[3]["id"]]),
+        (uuid.UUID(third), seq[rows[4]["id"]]),
+    ]
+    claimed = [answers[row["id"]][2] for row in rows]
+    assert claimed == [True, False, False, True, False]

@@ -98,3 +98,36 @@ def test_a_wake_up_dropped_for_a_backlog_takes_its_marker_back(redis: Redis) -> 
     assert redis.get(wake_marker_name(room)) is None
     assert waker.flush()
     assert published.sent == []
+
+
+def test_a_batch_claims_its_rooms_markers_in_one_go_and_only_claimed_ones_publish(
+    redis: Redis,
+) -> None:
+    """A group insert's leader claims the markers of its batch's rooms at once; the
+    requests then only publish where their room's marker was theirs."""
+    published = Published()
+    waker = BackgroundWaker(RoomWaker(redis, published))
+    free, pending = uuid.uuid4(), uuid.uuid4()
+    redis.set(wake_marker_name(pending), 4)  # a message is on its way to this one
+
+    assert waker.claim_many([(free, 5), (pending, 6)]) == [True, False]
+    assert redis.get(wake_marker_name(free)) == b"5"
+    assert waker.wake(free, 5, True)
+    assert waker.wake(pending, 6, False)
+    assert waker.flush()
+    assert published.sent == [(free, 5)]
+
+
+def test_without_redis_a_batch_claims_nothing_and_its_wake_ups_still_go_out() -> None:
+    published = Published()
+    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    waker = BackgroundWaker(RoomWaker(gone, published))
+    rooms = [uuid.uuid4() for _ in range(2)]
+
+    assert waker.claim_many([(room, 1) for room in rooms]) == [None, None]
+    assert waker._away_until > time.monotonic()  # the next batches do not ask Redis
+    assert waker.claim_many([(rooms[0], 2)]) == [None]
+    for room in rooms:
+        assert waker.wake(room, 1, None)
+    assert waker.flush(timeout=10)
+    assert sorted(published.sent) == sorted((room, 1) for room in rooms)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from models.domain.identity import Viewer
 from models.domain.states import utcnow
 from models.errors import DomainError, IdempotencyKeyReused, NotFound
 from models.metrics import ACCEPTED
+from models.services.accept.group_insert import Claim
 from models.services.accept.plans import dry_run_payload, plan_write
 from models.services.accept.rows import (
     FootprintGrew,
@@ -84,7 +86,14 @@ MAX_PLANS = 20
 class Waker(Protocol):
     """Wakes a room's decider after its requests are committed (see services/wakeups)."""
 
-    def wake(self, room_id: uuid.UUID, seq: int | None) -> bool: ...
+    def claim_many(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
+        """Set the rooms' wake-up markers where none is, in one round trip."""
+        ...
+
+    def wake(self, room_id: uuid.UUID, seq: int | None, claimed: bool | None = None) -> bool:
+        """Send the room a decide message unless one is on its way; `claimed`: what
+        claim_many answered for it (None: nothing claimed yet)."""
+        ...
 
 
 class Busy(DomainError):
@@ -96,8 +105,9 @@ class Busy(DomainError):
 class Accepted:
     request_id: uuid.UUID
     kind: str  # the task's kind
-    # (room_id, highest seq accepted for it): the rooms to wake; empty on a replay.
-    to_wake: list[tuple[uuid.UUID, int]]
+    # (room_id, highest seq accepted for it, its marker claimed or not or None: not
+    # asked yet): the rooms to wake; empty on a replay.
+    to_wake: list[tuple[uuid.UUID, int, bool | None]]
     replay: bool = False
 
 
@@ -138,13 +148,19 @@ def submit(
     there; if waking fails, the rows are safe and the sweeper wakes their rooms later.
     """
     accepted = accept(
-        sessions, caller, write, idempotency_key=idempotency_key, digest=digest, now=now
+        sessions,
+        caller,
+        write,
+        idempotency_key=idempotency_key,
+        digest=digest,
+        now=now,
+        claim=waker.claim_many,
     )
     if not accepted.replay:
         ACCEPTED.labels(accepted.kind).inc()
         log.info("accepted %s request", accepted.kind, extra={"task_id": accepted.request_id})
-    for room_id, seq in accepted.to_wake:
-        waker.wake(room_id, seq)
+    for room_id, seq, claimed in accepted.to_wake:
+        waker.wake(room_id, seq, claimed)
     return accepted
 
 
@@ -156,11 +172,13 @@ def accept(
     idempotency_key: str | None = None,
     digest: str | None = None,
     now: datetime | None = None,
+    claim: Claim | None = None,
 ) -> Accepted:
-    """Store a write's rows as QUEUED, in one transaction, and nothing else."""
+    """Store a write's rows as QUEUED, in one transaction, and nothing else (a plain
+    booking's room's wake-up marker is claimed with `claim` as it commits)."""
     now = now or utcnow()
     if isinstance(write, NewBooking) and not idempotency_key and _plain(write.body, caller):
-        return _accept_single(sessions, caller, booking_payload(write.body, now=now))
+        return _accept_single(sessions, caller, booking_payload(write.body, now=now), claim)
     for _ in range(MAX_PLANS):
         try:
             return _accept_planned(sessions, caller, write, idempotency_key, digest, now)
@@ -210,16 +228,20 @@ def _accept_planned(
     for room_id, seq in inserted:
         if room_id is not None:
             last_per_room[room_id] = max(seq, last_per_room.get(room_id, seq))
-    return Accepted(parent["id"], parent["kind"].value, list(last_per_room.items()))
+    to_wake: list[tuple[uuid.UUID, int, bool | None]]
+    to_wake = [(room_id, seq, None) for room_id, seq in last_per_room.items()]
+    return Accepted(parent["id"], parent["kind"].value, to_wake)
 
 
-def _accept_single(sessions: sessionmaker[Session], caller: Viewer, payload: Any) -> Accepted:
-    """The hot path (one room, no key): one statement, then its commit."""
+def _accept_single(
+    sessions: sessionmaker[Session], caller: Viewer, payload: Any, claim: Claim | None
+) -> Accepted:
+    """The hot path (one room, no key): one self-committing statement."""
     values = row_values(Row(payload, payload.room_id), caller.id)
     try:
-        room_id, seq = insert_grouped(sessions, values)
+        room_id, seq, claimed = insert_grouped(sessions, values, claim)
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ForeignKeyViolation):
             raise NotFound("no such room") from exc
         raise
-    return Accepted(values["id"], values["kind"].value, [(room_id, seq)])
+    return Accepted(values["id"], values["kind"].value, [(room_id, seq, claimed)])

@@ -17,9 +17,10 @@ again alone, so one bad row fails only its own request.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.services.accept.raw_commit import CommitCutOff, HeldConnection
+
+log = logging.getLogger(__name__)
 
 # Rows are passed as arrays and unnested in arrival order; the stripes are taken first
 # (the aggregate over them is complete before any row is produced), in the order given.
@@ -51,15 +54,21 @@ RETURNING id, room_id, seq
 
 MAX_BATCH = 64  # rows per statement
 
+
 Execute = Callable[[str, dict[str, Any]], list[Any]]  # a statement that commits itself
+# Claims the wake-up markers of (room, seq)s just committed: for each, True (a message is
+# now ours to send), False (one is on its way) or None (not claimed: wake claims itself).
+Claim = Callable[[Sequence[tuple[uuid.UUID, int | None]]], list[bool | None]]
 
 
 @dataclass
 class _Waiting:
     values: dict[str, Any]
+    claim: Claim | None = None
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # woken to lead the next batch, not with a result
     result: tuple[uuid.UUID, int] | None = None
+    claimed: bool | None = None
     error: BaseException | None = None
 
 
@@ -81,8 +90,12 @@ class GroupInsert:
         self._busy = False  # a batch is being written
         self.batches = 0  # statements run (tests read it)
 
-    def insert(self, values: dict[str, Any]) -> tuple[uuid.UUID, int]:
-        mine = _Waiting(values)
+    def insert(
+        self, values: dict[str, Any], claim: Claim | None = None
+    ) -> tuple[uuid.UUID, int, bool | None]:
+        """The row's (room, seq) once committed, and what `claim` answered for its room's
+        wake-up marker (claimed by the batch's leader, one round trip for the batch)."""
+        mine = _Waiting(values, claim)
         with self._lock:
             self._queue.append(mine)
             leading = not self._busy
@@ -98,7 +111,7 @@ class GroupInsert:
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None
-        return mine.result
+        return (*mine.result, mine.claimed)
 
     def _lead(self) -> None:
         with self._lock:
@@ -112,6 +125,7 @@ class GroupInsert:
                     self._queue[0].done.set()
                 else:
                     self._busy = False
+            self._claim(batch)  # while the next batch is written
             for waiting in batch:
                 if waiting.result is None and waiting.error is None:
                     # Broken after the statement ran: stored or not, its task says.
@@ -140,6 +154,33 @@ class GroupInsert:
         self.batches += 1
         for waiting in batch:
             waiting.result = returned[waiting.values["id"]]
+
+    @staticmethod
+    def _claim(batch: list[_Waiting]) -> None:
+        """Each room's marker once, for its highest seq in the batch, whose request sends
+        the message if it is claimed; the room's other requests rely on that one."""
+        highest: dict[Claim, dict[uuid.UUID, tuple[int, _Waiting]]] = {}
+        for waiting in batch:
+            if waiting.result is not None and waiting.claim is not None:
+                room_id, seq = waiting.result
+                rooms = highest.setdefault(waiting.claim, {})
+                if room_id not in rooms or rooms[room_id][0] < seq:
+                    rooms[room_id] = (seq, waiting)
+        for claim, rooms in highest.items():
+            wakes = [(room_id, seq) for room_id, (seq, _) in rooms.items()]
+            try:
+                answers = claim(wakes)
+            except Exception:  # never fail a committed row: wake claims again
+                log.exception("claiming wake-up markers failed")
+                answers = [None] * len(wakes)
+            for (_, waiting), answer in zip(rooms.values(), answers, strict=True):
+                waiting.claimed = answer
+        for waiting in batch:
+            if waiting.result is not None and waiting.claim is not None:
+                room_id, _ = waiting.result
+                _, first = highest[waiting.claim][room_id]
+                if first is not waiting:  # relies on the message `first` sends
+                    waiting.claimed = None if first.claimed is None else False
 
     def _alone(self, waiting: _Waiting) -> None:
         try:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.domain.states import RequestStatus
 from models.errors import Unavailable
 from models.locks import LOCK_ACCEPT, accept_stripe
-from models.services.accept.group_insert import Execute, GroupInsert
+from models.services.accept.group_insert import Claim, Execute, GroupInsert
 from models.services.accept.plans import footprint
 from models.services.accept.raw_commit import CommitCutOff
 from models.services.accept.writes import Row
@@ -104,10 +104,11 @@ _groups_lock = threading.Lock()
 
 
 def insert_grouped(
-    sessions: sessionmaker[Session], values: dict[str, Any]
-) -> tuple[uuid.UUID, int]:
+    sessions: sessionmaker[Session], values: dict[str, Any], claim: Claim | None = None
+) -> tuple[uuid.UUID, int, bool | None]:
     """A single request's row, in a batch with those of the process's other requests
-    arriving at the same moment (models/services/accept/group_insert.py)."""
+    arriving at the same moment (models/services/accept/group_insert.py), and what
+    `claim` answered for its room's wake-up marker."""
     engine = sessions.kw["bind"]
     group = _groups.get(engine)
     if group is None:
@@ -115,7 +116,7 @@ def insert_grouped(
             group = _groups.get(engine)
             if group is None:
                 group = _groups[engine] = GroupInsert(engine, insert_one, _unconfirmed)
-    return group.insert(values)
+    return group.insert(values, claim)
 
 
 def insert_one(execute: Execute, values: dict[str, Any]) -> tuple[uuid.UUID, int]:
