@@ -161,9 +161,11 @@ def stalls(
         (rooms,),
     ).fetchall()
     by_second: dict[float, list[float]] = {}
+    arrived: dict[float, int] = {}
     first = 0.0
     for second, first_at, ms in rows:
         first = float(first_at)
+        arrived[float(second)] = arrived.get(float(second), 0) + 1
         if ms is not None and float(ms) > slow_ms:
             by_second.setdefault(float(second), []).append(float(ms))
     worst = sorted(by_second.items(), key=lambda item: -max(item[1]))[:limit]
@@ -172,6 +174,9 @@ def stalls(
             "t_s": round(second - first),
             "slow": len(found),
             "max_ms": round(max(found), 1),
+            # requests accepted in the second before, this one and the next: a paced
+            # load's own catching up shows as more than its rate, then less
+            "arrived": [arrived.get(second + d, 0) for d in (-1, 0, 1)],
             **watch.around(second - 1, second + 2),
         }
         for second, found in sorted(worst)

@@ -955,6 +955,7 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
             doing = ", ".join(stall["maintenance"]) or "no vacuum or analyze"
             print(
                 f"  {stall['t_s']:>4} s: {stall['slow']} slow, max {stall['max_ms']:.0f} ms; "
+                f"arrived {'/'.join(map(str, stall['arrived']))} (s-1/s/s+1); "
                 f"{doing}; {stall['checkpoints']} checkpoints; "
                 f"lock waits up to {stall['max_lock_waits']}, active up to {stall['max_active']}; "
                 f"machine busy {stall['machine_busy_pct']}%, steal {stall['steal_pct']}%; "
