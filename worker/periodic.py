@@ -33,7 +33,10 @@ JOBS: dict[str, Callable[[], int]] = {
 
 
 def run_all() -> dict[str, str]:
-    """Run every periodic job once, in this process, now."""
+    """Run every periodic job once, in this process, now. The app is finalized first:
+    its tasks are bound lazily, and two threads running them for the first time at once
+    could find one not bound yet."""
+    app.finalize(auto=True)
     return {
         name: "skipped (another run holds its lock)" if (n := job()) == SKIPPED else f"{n} row(s)"
         for name, job in JOBS.items()
