@@ -7,6 +7,7 @@ stripe, so the first insert waits on it while the others queue behind it."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -45,9 +46,11 @@ def values_for(room_id: str, requester: uuid.UUID, hours: int) -> dict[str, Any]
 
 
 @pytest.fixture
-def group(sessions: sessionmaker[Session]) -> GroupInsert:
+def group(sessions: sessionmaker[Session]) -> Iterator[GroupInsert]:
     engine = sessions.kw["bind"]
-    return GroupInsert(engine, insert_one, _unconfirmed)
+    group = GroupInsert(engine, insert_one, _unconfirmed)
+    yield group
+    group.held.close()
 
 
 @pytest.fixture
@@ -147,7 +150,7 @@ def terminate_held(group: GroupInsert, database: str) -> None:
     """End the server side of the connection the group keeps (a restart, a failover)."""
     held = group.held._conn
     assert held is not None
-    pid = held.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+    pid = held.info.backend_pid
     with psycopg.connect(libpq(database), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
@@ -230,3 +233,30 @@ def test_a_batch_claims_each_rooms_wake_up_once_for_its_last_row(
     ]
     claimed = [answers[row["id"]][2] for row in rows]
     assert claimed == [True, False, False, True, False]
+
+
+def test_the_connection_a_group_keeps_in_autocommit_never_reaches_the_pool(
+    sessions: sessionmaker[Session],
+    room: str,
+    api: Api,
+    user: dict[str, str],
+    stored: list[uuid.UUID],
+) -> None:
+    """Its connection is the group's alone: a Session given one in autocommit would lose
+    its row locks and transaction-scoped advisory locks at each statement's end (a closed
+    ticket moved again, a periodic job run twice). Nothing of it goes back to the pool,
+    not even when the group itself is dropped."""
+    engine = sessions.kw["bind"]
+    group = GroupInsert(engine, insert_one, _unconfirmed)
+    row = values_for(room, uuid.UUID(api.me(user)), 80)
+    stored.append(row["id"])
+    group.insert(row)
+    del group
+    gc.collect()
+
+    taken = [engine.raw_connection() for _ in range(engine.pool.size() + 2)]
+    try:
+        assert not any(conn.dbapi_connection.autocommit for conn in taken)  # type: ignore[union-attr]
+    finally:
+        for conn in taken:
+            conn.close()

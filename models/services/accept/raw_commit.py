@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import suppress
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Engine, PoolProxiedConnection
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from models.commit_bound import WATCHDOG
@@ -32,68 +33,73 @@ class CommitCutOff(Exception):
 
 
 class HeldConnection:
-    """execute_and_commit on one pooled connection kept checked out, in autocommit, with
-    its cursor: for one user at a time (a GroupInsert's leader). Handing the connection
-    back after every statement (the pool's reset and events, autocommit switched on and
-    off) cost a tenth of the API's CPU per booking (docs/performance.md).
+    """execute_and_commit on one connection of the engine's kept for the purpose, in
+    autocommit, with its cursor: for one user at a time (a GroupInsert's leader). Taking
+    a connection from the pool and handing it back for every statement (the pool's reset
+    and events, autocommit switched on and off) cost a tenth of the API's CPU per booking
+    (docs/performance.md).
 
-    As the pool does: a connection idle longer than IDLE_PING_SECONDS is pinged first and
-    replaced if the server dropped it, so the first booking after a database restart does
-    not fail on a dead connection; a broken one is dropped; a child process never uses
-    (or closes) its parent's.
+    The connection is detached from the pool as it is taken: a connection in autocommit
+    must never reach a Session (its row locks and transaction-scoped advisory locks would
+    end with each statement). As the pool does: one idle longer than IDLE_PING_SECONDS is
+    pinged first and replaced if the server dropped it, so the first booking after a
+    database restart does not fail on a dead connection; a broken one is closed; a child
+    process never uses (or closes) its parent's (psycopg leaves it to its own process).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._conn: PoolProxiedConnection | None = None
+        self._conn: psycopg.Connection[Any] | None = None
         self._cursor: psycopg.Cursor[Any] | None = None
         self._pid = 0
         self._used = 0.0
 
     def execute_and_commit(self, sql: str, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, once committed."""
-        conn, cursor = self._checked_out()
-        dbapi = cursor.connection
+        cursor = self._checked_out()
+        conn = cursor.connection
         try:
-            WATCHDOG.watch(dbapi)
+            WATCHDOG.watch(conn)
             try:
                 cursor.execute(sql, params)
                 rows = list(cursor.fetchall())
             finally:
-                WATCHDOG.done(dbapi)
+                WATCHDOG.done(conn)
         except psycopg.Error as exc:
-            if dbapi.broken:
-                self._drop(conn, exc)
+            if conn.broken:
+                self.close()
                 raise CommitCutOff() from exc
             raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
         except BaseException:
-            self._drop(conn, None)  # interrupted mid-protocol: never used again
+            self.close()  # interrupted mid-protocol: never used again
             raise
         self._used = time.monotonic()
         return rows
 
-    def _checked_out(self) -> tuple[PoolProxiedConnection, psycopg.Cursor[Any]]:
+    def close(self) -> None:
+        conn, self._conn, self._cursor = self._conn, None, None
+        if conn is not None and self._pid == os.getpid():
+            with suppress(psycopg.Error):
+                conn.close()
+
+    def _checked_out(self) -> psycopg.Cursor[Any]:
         if self._conn is not None and self._pid != os.getpid():
             self._conn = self._cursor = None  # the parent's (after a fork): left alone
         if self._cursor is not None and time.monotonic() - self._used > IDLE_PING_SECONDS:
             try:
                 self._cursor.execute("SELECT 1")
-            except psycopg.Error as exc:
-                assert self._conn is not None
-                self._drop(self._conn, exc)  # the server dropped it: a fresh one
-        if self._conn is None or self._cursor is None:
-            conn = self.engine.raw_connection()
-            dbapi = cast("psycopg.Connection[Any]", conn.dbapi_connection)
+            except psycopg.Error:
+                self.close()  # the server dropped it: a fresh one
+        if self._cursor is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours alone, never back to the pool
+            conn = cast("psycopg.Connection[Any]", fairy.dbapi_connection)
+            self._conn, self._pid = conn, os.getpid()
             try:
-                dbapi.autocommit = True
+                conn.autocommit = True
             except psycopg.Error as exc:
-                self._drop(conn, exc)
+                self.close()
                 raise DBAPIError.instance("", {}, exc, psycopg.Error) from exc
-            self._conn, self._cursor, self._pid = conn, dbapi.cursor(), os.getpid()
+            self._cursor = conn.cursor()
             self._used = time.monotonic()
-        return self._conn, self._cursor
-
-    def _drop(self, conn: PoolProxiedConnection, exc: BaseException | None) -> None:
-        self._conn = self._cursor = None
-        conn.invalidate(exc)
-        conn.close()
+        return self._cursor
