@@ -851,7 +851,8 @@ def report(bench: Bench, results: list[Scenario], started: float) -> dict[str, A
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores {platform.machine()}, "
-        f"Python {platform.python_version()}, load average before "
+        f"Python {platform.python_version()} ({os.path.realpath(sys._base_executable)}), "
+        f"load average before "
         f"{bench.load_before:.2f}",
         "commit": git_commit(),
         "system": bench.stack.describe(),
