@@ -92,7 +92,15 @@ class RoomWaker:
 
     def claim_many(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
         """claim for several rooms in one round trip (a group insert's batch, just
-        committed); raises RedisError as claim does."""
+        committed); None for each when Redis does not answer (wake then publishes)."""
+        try:
+            return self.claim_all(wakes)
+        except RedisError as exc:
+            log.warning("wake-up markers unavailable (%s); publishing anyway", exc)
+            return [None] * len(wakes)
+
+    def claim_all(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
+        """claim_many, raising RedisError as claim does."""
         markers = [(wake_marker_name(room_id), seq or 0) for room_id, seq in wakes]
         conn = self._connection()
         try:
@@ -187,7 +195,7 @@ class BackgroundWaker:
         if time.monotonic() < self._away_until:
             return [None] * len(wakes)
         try:
-            claimed = self.waker.claim_many(wakes)
+            claimed = self.waker.claim_all(wakes)
         except RedisError as exc:
             self._away(exc)
             return [None] * len(wakes)

@@ -131,3 +131,16 @@ def test_without_redis_a_batch_claims_nothing_and_its_wake_ups_still_go_out() ->
         assert waker.wake(room, 1, None)
     assert waker.flush(timeout=10)
     assert sorted(published.sent) == sorted((room, 1) for room in rooms)
+
+
+def test_without_redis_a_plain_waker_claims_nothing_and_publishes_anyway() -> None:
+    """The CLI's waker (no background thread): a batch's claim gives up without raising,
+    and each wake-up is published regardless, as a single one is."""
+    published = Published()
+    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    waker = RoomWaker(gone, published)
+    room = uuid.uuid4()
+
+    assert waker.claim_many([(room, 1)]) == [None]
+    assert waker.wake(room, 1, None)
+    assert published.sent == [(room, 1)]

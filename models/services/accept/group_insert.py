@@ -170,11 +170,12 @@ class GroupInsert:
             wakes = [(room_id, seq) for room_id, (seq, _) in rooms.items()]
             try:
                 answers = claim(wakes)
+                for (_, waiting), answer in zip(rooms.values(), answers, strict=True):
+                    waiting.claimed = answer
             except Exception:  # never fail a committed row: wake claims again
                 log.exception("claiming wake-up markers failed")
-                answers = [None] * len(wakes)
-            for (_, waiting), answer in zip(rooms.values(), answers, strict=True):
-                waiting.claimed = answer
+                for _, waiting in rooms.values():
+                    waiting.claimed = None
         for waiting in batch:
             if waiting.result is not None and waiting.claim is not None:
                 room_id, _ = waiting.result
