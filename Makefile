@@ -1,9 +1,5 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-# The venv's interpreter: the distribution's Python 3.11 where it can make a venv, else
-# python3 (PYTHON=... chooses). Debian's, like the production image's (python:3.11-slim),
-# is built with profile-guided and link-time optimisation; a pyenv build without
-# --enable-optimizations cost the API 5% more CPU per booking (docs/performance.md).
-PYTHON ?= $(firstword $(shell /usr/bin/python3.11 -c 'import ensurepip' 2>/dev/null && echo /usr/bin/python3.11) python3)
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000

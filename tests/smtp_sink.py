@@ -28,6 +28,14 @@ class Received:
         return parsed
 
     @property
+    def subject(self) -> str:
+        """The Subject as a mail client shows it: unfolded and trimmed. Python's folder
+        moves a subject of 70 to 77 characters whole onto a continuation line
+        ("Subject:" CRLF SP "Cancelled: ..."), which parses with a leading space; whether
+        a subject is that long depends on its booking's dates."""
+        return " ".join(str(self.message["Subject"]).split())
+
+    @property
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
         assert part is not None
