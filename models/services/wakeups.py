@@ -51,16 +51,8 @@ return 0
 """
 
 
-def _set_nx(conn: Connection, key: str, value: int) -> bool:
-    try:
-        conn.send_command("SET", key, value, "NX", "EX", MARKER_TTL_SECONDS)
-        return conn.read_response() is not None
-    except BaseException:
-        conn.disconnect()
-        raise
-
-
-def _set_nx_many(conn: Connection, markers: Sequence[tuple[str, int]]) -> list[bool | None]:
+def _set_nx(conn: Connection, markers: Sequence[tuple[str, int]]) -> list[bool | None]:
+    """SET NX each marker, pipelined: one round trip."""
     commands = [("SET", key, value, "NX", "EX", MARKER_TTL_SECONDS) for key, value in markers]
     try:
         conn.send_packed_command(conn.pack_commands(commands))
@@ -100,16 +92,7 @@ class RoomWaker:
             return [None] * len(wakes)
 
     def claim_all(self, wakes: Sequence[tuple[uuid.UUID, int | None]]) -> list[bool | None]:
-        """claim_many, raising RedisError as claim does."""
-        markers = [(wake_marker_name(room_id), seq or 0) for room_id, seq in wakes]
-        conn = self._connection()
-        try:
-            return _set_nx_many(conn, markers)
-        except RedisConnectionError:
-            return _set_nx_many(conn, markers)  # it reconnects
-
-    def claim(self, room_id: uuid.UUID, seq: int | None) -> bool:
-        """Set the room's marker if none is (True: a message is now ours to send).
+        """claim_many, raising RedisError as claim does.
 
         Every accepted booking comes here: redis-py's client (pool checkout, retry
         wrapper, response callbacks) spends ~100 us of CPU on a SET, the bare
@@ -118,12 +101,16 @@ class RoomWaker:
         restarted) is made again once; a timeout is not retried (a frozen Redis must not
         hold the caller twice as long).
         """
-        marker = wake_marker_name(room_id)
+        markers = [(wake_marker_name(room_id), seq or 0) for room_id, seq in wakes]
         conn = self._connection()
         try:
-            return _set_nx(conn, marker, seq or 0)
+            return _set_nx(conn, markers)
         except RedisConnectionError:
-            return _set_nx(conn, marker, seq or 0)  # it reconnects
+            return _set_nx(conn, markers)  # it reconnects
+
+    def claim(self, room_id: uuid.UUID, seq: int | None) -> bool:
+        """Set the room's marker if none is (True: a message is now ours to send)."""
+        return bool(self.claim_all([(room_id, seq)])[0])
 
     def _connection(self) -> Connection:
         """This thread's connection for the markers."""

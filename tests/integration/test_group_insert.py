@@ -155,6 +155,23 @@ def terminate_held(group: GroupInsert, database: str) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
+def after_a_lost_connection(
+    group: GroupInsert,
+    room: str,
+    requester: uuid.UUID,
+    database: str,
+    hours: int,
+    stored: list[uuid.UUID],
+) -> list[dict[str, Any]]:
+    """One row stored through the group, then the server side of its kept connection
+    ended; two more rows, not stored yet."""
+    first, *rows = [values_for(room, requester, hours + i) for i in range(3)]
+    stored.extend(row["id"] for row in [first, *rows])
+    group.insert(first)
+    terminate_held(group, database)
+    return rows
+
+
 def test_a_kept_connection_idle_past_the_ping_interval_is_checked_again_first(
     group: GroupInsert,
     room: str,
@@ -166,14 +183,10 @@ def test_a_kept_connection_idle_past_the_ping_interval_is_checked_again_first(
     """The group keeps its connection between batches; one idle for a while is pinged
     first and replaced if the server dropped it: the first booking after a database
     restart is stored, not failed."""
-    requester = uuid.UUID(api.me(user))
-    rows = [values_for(room, requester, 50 + i) for i in range(2)]
-    stored.extend(row["id"] for row in rows)
-    group.insert(rows[0])
-    terminate_held(group, database)
+    rows = after_a_lost_connection(group, room, uuid.UUID(api.me(user)), database, 50, stored)
     group.held._used -= IDLE_PING_SECONDS + 1  # idle that long
 
-    room_id, seq, claimed = group.insert(rows[1])
+    room_id, seq, claimed = group.insert(rows[0])
 
     assert str(room_id) == room and seq > 0 and claimed is None  # no claim asked for
 
@@ -188,16 +201,12 @@ def test_a_connection_broken_under_a_statement_is_never_used_again(
 ) -> None:
     """Broken while in use (no idle time to notice it first): that request is answered
     503 naming its task, and the next one gets a fresh connection."""
-    requester = uuid.UUID(api.me(user))
-    rows = [values_for(room, requester, 60 + i) for i in range(3)]
-    stored.extend(row["id"] for row in rows)
-    group.insert(rows[0])
-    terminate_held(group, database)
+    rows = after_a_lost_connection(group, room, uuid.UUID(api.me(user)), database, 60, stored)
 
     with pytest.raises(Unavailable) as cut:
-        group.insert(rows[1])
-    assert cut.value.details == {"service": "database", "task_id": str(rows[1]["id"])}
-    room_id, _, _ = group.insert(rows[2])
+        group.insert(rows[0])
+    assert cut.value.details == {"service": "database", "task_id": str(rows[0]["id"])}
+    room_id, _, _ = group.insert(rows[1])
     assert str(room_id) == room
 
 

@@ -40,6 +40,11 @@ def test_the_retry_of_a_failed_drain_is_not_taken_for_a_duplicate(redis: Redis) 
     assert RoomTurn(redis, room, lock_ttl=15).start(10) == STARTED
 
 
+def unreachable_redis() -> Redis:
+    """A client of a Redis that refuses every connection at once."""
+    return Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
 class Published:
     """A broker stand-in recording what the waker publishes (the publish is the
     boundary here; the real broker is the pipeline suites')."""
@@ -74,7 +79,7 @@ def test_a_request_thread_sets_the_marker_and_only_the_publish_is_handed_over(
 
 def test_without_redis_wake_ups_go_to_the_background_and_are_published_anyway() -> None:
     published = Published()
-    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    gone = unreachable_redis()
     waker = BackgroundWaker(RoomWaker(gone, published))
     rooms = [uuid.uuid4() for _ in range(3)]
 
@@ -120,7 +125,7 @@ def test_a_batch_claims_its_rooms_markers_in_one_go_and_only_claimed_ones_publis
 
 def test_without_redis_a_batch_claims_nothing_and_its_wake_ups_still_go_out() -> None:
     published = Published()
-    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    gone = unreachable_redis()
     waker = BackgroundWaker(RoomWaker(gone, published))
     rooms = [uuid.uuid4() for _ in range(2)]
 
@@ -137,7 +142,7 @@ def test_without_redis_a_plain_waker_claims_nothing_and_publishes_anyway() -> No
     """The CLI's waker (no background thread): a batch's claim gives up without raising,
     and each wake-up is published regardless, as a single one is."""
     published = Published()
-    gone = Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5)
+    gone = unreachable_redis()
     waker = RoomWaker(gone, published)
     room = uuid.uuid4()
 
