@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from models.domain.engine import (
 from models.domain.join_codes import new_join_code
 from models.domain.lifecycle import AUDIT_ACTIONS, BookingEvent, booking_after
 from models.domain.states import BookingStatus, MeetingState
+from models.services.json_rows import json_rows
 from models.tables.audit import AuditEvent
 from models.tables.base import table_of
 from models.tables.bookings import BookingSeries, RoomClosure
@@ -88,22 +88,18 @@ def _insert_series(session: Session, series: Sequence[Any], now: datetime) -> No
 
 
 # New bookings with their meetings and audit events, in one statement and one round trip
-# however many there are: the rows travel as arrays, unnest() turns them back into rows,
-# and each CTE inserts into its table. (The foreign keys from meetings to bookings are
-# checked at the end of the statement, when every row is in.) A PENDING booking gets its
-# meeting when it is approved.
+# however many there are: the rows travel as one JSON array (models/services/json_rows.py),
+# jsonb_to_recordset() turns them back into rows, and each CTE inserts into its table.
+# (The foreign keys from meetings to bookings are checked at the end of the statement,
+# when every row is in.) A PENDING booking gets its meeting when it is approved.
 _INSERT_BOOKINGS = """
 WITH v AS (
-    SELECT * FROM unnest(
-        %(id)s::uuid[], %(room_id)s::uuid[], %(organizer_id)s::uuid[], %(series_id)s::uuid[],
-        %(request_id)s::uuid[], %(start_time)s::timestamptz[], %(end_time)s::timestamptz[],
-        %(title)s::text[], %(description)s::text[], %(attendees)s::jsonb[],
-        %(meeting_id)s::uuid[], %(join_code)s::text[], %(meeting_url)s::text[],
-        %(audit_id)s::uuid[], %(audit_data)s::jsonb[], %(status)s::text[], %(action)s::text[],
-        %(group_id)s::uuid[], %(booked_by)s::uuid[]
-    ) AS v(id, room_id, organizer_id, series_id, request_id, start_time, end_time, title,
-           description, attendees, meeting_id, join_code, meeting_url, audit_id, audit_data,
-           status, action, group_id, booked_by)
+    SELECT * FROM jsonb_to_recordset(%(rows)s) AS v(
+        id uuid, room_id uuid, organizer_id uuid, series_id uuid, request_id uuid,
+        start_time timestamptz, end_time timestamptz, title text, description text,
+        attendees jsonb, meeting_id uuid, join_code text, meeting_url text, audit_id uuid,
+        audit_data jsonb, status text, action text, group_id uuid, booked_by uuid
+    )
 ), booked AS (
     INSERT INTO bookings (id, room_id, organizer_id, series_id, request_id, start_time,
                           end_time, title, description, attendees, status, group_id,
@@ -138,30 +134,33 @@ _MADE_BY = {
 def insert_bookings(session: Session, bookings: Sequence[NewBooking], now: datetime) -> None:
     """New bookings (CONFIRMED with a SCHEDULED meeting and a fresh join code, or PENDING
     without one) and their audit events."""
-    columns: dict[str, list[Any]] = {
-        "id": [b.id for b in bookings],
-        "room_id": [b.room_id for b in bookings],
-        "organizer_id": [b.organizer_id for b in bookings],
-        "series_id": [b.series_id for b in bookings],
-        "request_id": [b.request_id for b in bookings],
-        "start_time": [b.start for b in bookings],
-        "end_time": [b.end for b in bookings],
-        "title": [b.details.title for b in bookings],
-        "description": [b.details.description for b in bookings],
-        "attendees": [Jsonb(list(b.details.attendees)) for b in bookings],
-        "meeting_id": [uuid.uuid4() for _ in bookings],
-        "join_code": [new_join_code() for _ in bookings],
-        "meeting_url": [b.details.external_meeting_url for b in bookings],
-        "audit_id": [uuid.uuid4() for _ in bookings],
-        "audit_data": [Jsonb(_created_data(b)) for b in bookings],
-        "status": [b.status.value for b in bookings],
-        "action": [_MADE_BY[b.status][1] for b in bookings],
-        "group_id": [b.group_id for b in bookings],
-        "booked_by": [b.booked_by for b in bookings],
-    }
+    rows = [
+        {
+            "id": b.id,
+            "room_id": b.room_id,
+            "organizer_id": b.organizer_id,
+            "series_id": b.series_id,
+            "request_id": b.request_id,
+            "start_time": b.start,
+            "end_time": b.end,
+            "title": b.details.title,
+            "description": b.details.description,
+            "attendees": list(b.details.attendees),
+            "meeting_id": uuid.uuid4(),
+            "join_code": new_join_code(),
+            "meeting_url": b.details.external_meeting_url,
+            "audit_id": uuid.uuid4(),
+            "audit_data": _created_data(b),
+            "status": b.status.value,
+            "action": _MADE_BY[b.status][1],
+            "group_id": b.group_id,
+            "booked_by": b.booked_by,
+        }
+        for b in bookings
+    ]
     session.connection().exec_driver_sql(
         _INSERT_BOOKINGS,
-        {**columns, "meeting_state": MeetingState.SCHEDULED.value, "now": now},
+        {"rows": json_rows(rows), "meeting_state": MeetingState.SCHEDULED.value, "now": now},
     )
 
 
@@ -184,16 +183,12 @@ def _created_data(booking: NewBooking) -> dict[str, Any]:
 # its meeting and its join code.
 _CHANGE_BOOKINGS = """
 WITH v AS (
-    SELECT * FROM unnest(
-        %(id)s::uuid[], %(room_id)s::uuid[], %(start_time)s::timestamptz[],
-        %(end_time)s::timestamptz[], %(status)s::text[], %(title)s::text[],
-        %(description)s::text[], %(attendees)s::jsonb[], %(version)s::int[],
-        %(url_given)s::bool[], %(meeting_url)s::text[], %(meeting_id)s::uuid[],
-        %(join_code)s::text[], %(audit_id)s::uuid[], %(actor_id)s::uuid[],
-        %(audit_data)s::jsonb[]
-    ) AS v(id, room_id, start_time, end_time, status, title, description, attendees,
-           version, url_given, meeting_url, meeting_id, join_code, audit_id, actor_id,
-           audit_data)
+    SELECT * FROM jsonb_to_recordset(%(rows)s) AS v(
+        id uuid, room_id uuid, start_time timestamptz, end_time timestamptz, status text,
+        title text, description text, attendees jsonb, version int, url_given bool,
+        meeting_url text, meeting_id uuid, join_code text, audit_id uuid, actor_id uuid,
+        audit_data jsonb
+    )
 ), changed AS (
     UPDATE bookings b
     SET room_id = v.room_id, start_time = v.start_time, end_time = v.end_time,
@@ -219,26 +214,33 @@ SELECT audit_id, %(now)s, actor_id, %(action)s, id, room_id, audit_data FROM v
 
 
 def change_bookings(session: Session, changes: Sequence[ChangeBooking], now: datetime) -> None:
-    after = [c.after() for c in changes]
+    rows = []
+    for change in changes:
+        a = change.after()
+        rows.append(
+            {
+                "id": a.id,
+                "room_id": a.room_id,
+                "start_time": a.start,
+                "end_time": a.end,
+                "status": a.status.value,
+                "title": a.title,
+                "description": a.description,
+                "attendees": list(a.attendees),
+                "version": a.version,
+                "url_given": "external_meeting_url" in change.text,
+                "meeting_url": a.external_meeting_url,
+                "meeting_id": uuid.uuid4(),
+                "join_code": new_join_code(),
+                "audit_id": uuid.uuid4(),
+                "actor_id": change.actor_id,
+                "audit_data": changed_data(change),
+            }
+        )
     session.connection().exec_driver_sql(
         _CHANGE_BOOKINGS,
         {
-            "id": [a.id for a in after],
-            "room_id": [a.room_id for a in after],
-            "start_time": [a.start for a in after],
-            "end_time": [a.end for a in after],
-            "status": [a.status.value for a in after],
-            "title": [a.title for a in after],
-            "description": [a.description for a in after],
-            "attendees": [Jsonb(list(a.attendees)) for a in after],
-            "version": [a.version for a in after],
-            "url_given": ["external_meeting_url" in c.text for c in changes],
-            "meeting_url": [a.external_meeting_url for a in after],
-            "meeting_id": [uuid.uuid4() for _ in after],
-            "join_code": [new_join_code() for _ in after],
-            "audit_id": [uuid.uuid4() for _ in after],
-            "actor_id": [c.actor_id for c in changes],
-            "audit_data": [Jsonb(changed_data(c)) for c in changes],
+            "rows": json_rows(rows),
             "action": AUDIT_ACTIONS[BookingEvent.CHANGE],
             "meeting_state": MeetingState.SCHEDULED.value,
             "now": now,
@@ -272,9 +274,9 @@ def _shown(booking: Any) -> dict[str, Any]:
 # approval, keeps it), with an audit event each.
 _APPROVE = """
 WITH v AS (
-    SELECT * FROM unnest(%(id)s::uuid[], %(room_id)s::uuid[], %(actor_id)s::uuid[],
-                         %(meeting_id)s::uuid[], %(join_code)s::text[], %(audit_id)s::uuid[])
-        AS v(id, room_id, actor_id, meeting_id, join_code, audit_id)
+    SELECT * FROM jsonb_to_recordset(%(rows)s)
+        AS v(id uuid, room_id uuid, actor_id uuid, meeting_id uuid, join_code text,
+             audit_id uuid)
 ), approved AS (
     UPDATE bookings b SET status = 'CONFIRMED', updated_at = %(now)s
     FROM v WHERE b.id = v.id AND b.status = 'PENDING'
@@ -298,12 +300,19 @@ def approve_bookings(session: Session, approvals: Sequence[ApproveBooking], now:
     session.connection().exec_driver_sql(
         _APPROVE,
         {
-            "id": [a.booking_id for a in approvals],
-            "room_id": [a.room_id for a in approvals],
-            "actor_id": [a.actor_id for a in approvals],
-            "meeting_id": [uuid.uuid4() for _ in approvals],
-            "join_code": [new_join_code() for _ in approvals],
-            "audit_id": [uuid.uuid4() for _ in approvals],
+            "rows": json_rows(
+                [
+                    {
+                        "id": a.booking_id,
+                        "room_id": a.room_id,
+                        "actor_id": a.actor_id,
+                        "meeting_id": uuid.uuid4(),
+                        "join_code": new_join_code(),
+                        "audit_id": uuid.uuid4(),
+                    }
+                    for a in approvals
+                ]
+            ),
             "meeting_state": MeetingState.SCHEDULED.value,
             "action": AUDIT_ACTIONS[BookingEvent.APPROVE],
             "now": now,
@@ -362,10 +371,9 @@ def closure_data(
 # the slot, end the meeting, audit; in one statement.
 _CANCEL = """
 WITH v AS (
-    SELECT * FROM unnest(%(id)s::uuid[], %(room_id)s::uuid[], %(actor_id)s::uuid[],
-                         %(reason)s::text[], %(action)s::text[], %(audit_id)s::uuid[],
-                         %(audit_data)s::jsonb[])
-        AS v(id, room_id, actor_id, reason, action, audit_id, audit_data)
+    SELECT * FROM jsonb_to_recordset(%(rows)s)
+        AS v(id uuid, room_id uuid, actor_id uuid, reason text, action text, audit_id uuid,
+             audit_data jsonb)
 ), cancelled AS (
     UPDATE bookings b SET status = 'CANCELLED', cancel_reason = v.reason, updated_at = %(now)s
     FROM v WHERE b.id = v.id
@@ -383,21 +391,23 @@ def cancel_bookings(session: Session, cancels: Sequence[CancelBooking], now: dat
     session.connection().exec_driver_sql(
         _CANCEL,
         {
-            "id": [c.booking_id for c in cancels],
-            "room_id": [c.room_id for c in cancels],
-            "actor_id": [c.actor_id for c in cancels],
-            "reason": [c.reason for c in cancels],
-            "action": [AUDIT_ACTIONS[c.event] for c in cancels],
-            "audit_id": [uuid.uuid4() for _ in cancels],
-            "audit_data": [
-                Jsonb(
+            "rows": json_rows(
+                [
                     {
-                        **({"reason": c.reason} if c.reason else {}),
-                        **({"note": c.note} if c.note else {}),
+                        "id": c.booking_id,
+                        "room_id": c.room_id,
+                        "actor_id": c.actor_id,
+                        "reason": c.reason,
+                        "action": AUDIT_ACTIONS[c.event],
+                        "audit_id": uuid.uuid4(),
+                        "audit_data": {
+                            **({"reason": c.reason} if c.reason else {}),
+                            **({"note": c.note} if c.note else {}),
+                        },
                     }
-                )
-                for c in cancels
-            ],
+                    for c in cancels
+                ]
+            ),
             "now": now,
         },
     )

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import errors as pg_errors
-from psycopg.types.json import Jsonb
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,6 +48,7 @@ from models.domain.states import HOLDING, RequestKind, utcnow
 from models.locks import LOCK_DECIDE, room_lock_key, room_lock_keys
 from models.services.booking_writes import write_effects
 from models.services.decide import Overlap, QueuedRequest, WriteRefused, parse
+from models.services.json_rows import json_rows
 from models.services.outbox import TASK_FINISHED, emit, mail_on, outcome_events
 from models.services.task_status import complete_batches
 from models.tables.bookings import Booking
@@ -291,11 +291,19 @@ class PgRoomTx:
         self._run(
             _RECORD,
             {
+                "rows": json_rows(
+                    [
+                        {
+                            "id": o.request_id,
+                            "status": o.status.value,
+                            "result": o.result,
+                            "error": o.error,
+                            "progress": o.progress,
+                        }
+                        for o in last
+                    ]
+                ),
                 "id": [o.request_id for o in last],
-                "status": [o.status.value for o in last],
-                "result": [_json(o.result) for o in last],
-                "error": [_json(o.error) for o in last],
-                "progress": [Jsonb(o.progress) for o in last],
                 "now": now,
             },
         )
@@ -330,10 +338,6 @@ def lock_rooms(session: Session, rooms: Sequence[uuid.UUID]) -> None:
     every holder of several takes them (deciders, housekeeping)."""
     params = {"ns": LOCK_DECIDE, "keys": room_lock_keys(rooms)}
     session.connection().exec_driver_sql(_LOCK_ROOMS, params)
-
-
-def _json(value: dict[str, Any] | None) -> Jsonb | None:
-    return None if value is None else Jsonb(value)
 
 
 def _facts(rows: Any) -> dict[uuid.UUID, RoomFacts]:
@@ -447,7 +451,8 @@ WHERE room_id = ANY(%(quota_rooms)s::uuid[]) AND organizer_id = ANY(%(users)s::u
 assert _SLOT == 0 and _CLOSURE == 1 and _QUOTA == 2  # as the statements number them
 assert {s.value for s in HOLDING} == {"PENDING", "CONFIRMED"}  # as they name them
 
-# Every decided request's status and task document in one statement (arrays + unnest).
+# Every decided request's status and task document in one statement (the rows as one JSON
+# array, models/services/json_rows.py).
 # A waiter put back in the queue (QUEUED) keeps a decided_at: it was decided before.
 # waitlisted_at: when it first joined a waitlist (a promotion is told by mail).
 _RECORD = """
@@ -456,7 +461,7 @@ SET status = v.status, result = v.result, error = v.error, progress = v.progress
     decided_at = %(now)s, updated_at = %(now)s,
     waitlisted_at = CASE WHEN v.status = 'WAITLISTED'
                          THEN coalesce(r.waitlisted_at, %(now)s) ELSE r.waitlisted_at END
-FROM unnest(%(id)s::uuid[], %(status)s::text[], %(result)s::jsonb[], %(error)s::jsonb[],
-            %(progress)s::jsonb[]) AS v(id, status, result, error, progress)
-WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size unnest()
+FROM jsonb_to_recordset(%(rows)s)
+    AS v(id uuid, status text, result jsonb, error jsonb, progress jsonb)
+WHERE r.id = v.id AND r.id = ANY(%(id)s::uuid[])  -- the planner cannot size the rows
 """

@@ -24,17 +24,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from models.locks import LOCK_ACCEPT, accept_stripe
 from models.services.accept.raw_commit import CommitCutOff, HeldConnection
+from models.services.json_rows import json_rows
 
 log = logging.getLogger(__name__)
 
-# Rows are passed as arrays and unnested in arrival order; the stripes are taken first
-# (the aggregate over them is complete before any row is produced), in the order given.
+# Rows are passed as one JSON array (models/services/json_rows.py) and inserted in arrival
+# order (n); the stripes are taken first (the aggregate over them is complete before any
+# row is produced), in the order given.
 _INSERT_MANY = """
 WITH locked AS (
     SELECT pg_advisory_xact_lock(%(namespace)s, stripe)
@@ -43,10 +44,8 @@ WITH locked AS (
 ), held AS (SELECT count(*) AS n FROM locked)
 INSERT INTO booking_requests (id, kind, room_id, requester_id, payload, status)
 SELECT r.id, r.kind, r.room_id, r.requester_id, r.payload, r.status
-FROM held, unnest(
-    %(ids)s::uuid[], %(kinds)s::text[], %(rooms)s::uuid[], %(requesters)s::uuid[],
-    %(payloads)s::jsonb[], %(statuses)s::text[]
-) WITH ORDINALITY AS r(id, kind, room_id, requester_id, payload, status, n)
+FROM held, jsonb_to_recordset(%(rows)s)
+    AS r(n int, id uuid, kind text, room_id uuid, requester_id uuid, payload jsonb, status text)
 WHERE held.n >= 0
 ORDER BY r.n
 RETURNING id, room_id, seq
@@ -193,12 +192,20 @@ class GroupInsert:
         params = {
             "namespace": LOCK_ACCEPT,
             "stripes": sorted({accept_stripe(r["room_id"]) for r in rows}),
-            "ids": [r["id"] for r in rows],
-            "kinds": [r["kind"].value for r in rows],
-            "rooms": [r["room_id"] for r in rows],
-            "requesters": [r["requester_id"] for r in rows],
-            "payloads": [Jsonb(r["payload"]) for r in rows],
-            "statuses": [r["status"].value for r in rows],
+            "rows": json_rows(
+                [
+                    {
+                        "n": n,
+                        "id": r["id"],
+                        "kind": r["kind"].value,
+                        "room_id": r["room_id"],
+                        "requester_id": r["requester_id"],
+                        "payload": r["payload"],
+                        "status": r["status"].value,
+                    }
+                    for n, r in enumerate(rows)
+                ]
+            ),
         }
         returned = self.held.execute_and_commit(_INSERT_MANY, params)
         return {row_id: (room_id, seq) for row_id, room_id, seq in returned}
