@@ -113,8 +113,8 @@ class Baseline:
 
     def reset(self) -> None:
         """Empty `bookings` for the next sample, as the first found it (TRUNCATE, not DELETE:
-        a deleted and vacuumed table plans and indexes differently, and the next sample
-        ran 40% slower on it). Only before the system starts: no other rows exist."""
+        a deleted and vacuumed table plans and indexes differently: the next sample
+        ran 30-43% slower on it). Only before the system starts: no other rows exist."""
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             others = conn.execute(
                 "SELECT count(*) FROM bookings WHERE organizer_id <> %s", (self.user,)
