@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from models.db import run_sql
 from models.domain.engine import (
     ApproveBooking,
     CancelBooking,
@@ -158,7 +159,8 @@ def insert_bookings(session: Session, bookings: Sequence[NewBooking], now: datet
         }
         for b in bookings
     ]
-    session.connection().exec_driver_sql(
+    run_sql(
+        session,
         _INSERT_BOOKINGS,
         {"rows": json_rows(rows), "meeting_state": MeetingState.SCHEDULED.value, "now": now},
     )
@@ -237,7 +239,8 @@ def change_bookings(session: Session, changes: Sequence[ChangeBooking], now: dat
                 "audit_data": changed_data(change),
             }
         )
-    session.connection().exec_driver_sql(
+    run_sql(
+        session,
         _CHANGE_BOOKINGS,
         {
             "rows": json_rows(rows),
@@ -297,7 +300,8 @@ FROM approved a JOIN v ON v.id = a.id
 
 def approve_bookings(session: Session, approvals: Sequence[ApproveBooking], now: datetime) -> None:
     assert booking_after(BookingStatus.PENDING, BookingEvent.APPROVE) == BookingStatus.CONFIRMED
-    session.connection().exec_driver_sql(
+    run_sql(
+        session,
         _APPROVE,
         {
             "rows": json_rows(
@@ -388,7 +392,8 @@ SELECT audit_id, %(now)s, actor_id, action, id, room_id, audit_data FROM v
 
 def cancel_bookings(session: Session, cancels: Sequence[CancelBooking], now: datetime) -> None:
     """The caller holds the rooms' decide locks and has checked each transition."""
-    session.connection().exec_driver_sql(
+    run_sql(
+        session,
         _CANCEL,
         {
             "rows": json_rows(
