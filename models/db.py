@@ -137,29 +137,6 @@ def session_factory(
     )
 
 
-def run_sql(session: Session, statement: str, params: dict[str, Any]) -> list[Any]:
-    """`statement` in the session's transaction, on its psycopg connection directly: its
-    rows as tuples (none for a statement that returns none).
-
-    For the statements a decider runs on every drain: SQLAlchemy's `exec_driver_sql`
-    spent ~35 us of CPU around each one (53 us a statement against 26 through a psycopg
-    cursor, measured on one connection). A failure goes through SQLAlchemy's own
-    handling, so it comes out as before (OperationalError, IntegrityError, ... with the
-    database's error as `orig`), and a lost connection is invalidated with the pool's
-    older ones, as every other statement's is.
-    """
-    conn = session.connection()
-    raw = conn.connection.driver_connection
-    assert raw is not None  # a checked-out connection
-    try:
-        with raw.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall() if cursor.description is not None else []
-    except BaseException as exc:  # as SQLAlchemy's execute catches: it decides what to wrap
-        conn._handle_dbapi_exception(exc, statement, params, None, None)
-        raise  # not reached: it raises
-
-
 def dispose_engines() -> None:
     """Forget pooled connections; after a fork none may be shared with the parent."""
     for engine in _engines.values():

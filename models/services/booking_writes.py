@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from models.db import run_sql
 from models.domain.engine import (
     ApproveBooking,
     CancelBooking,
@@ -159,8 +158,7 @@ def insert_bookings(session: Session, bookings: Sequence[NewBooking], now: datet
         }
         for b in bookings
     ]
-    run_sql(
-        session,
+    session.connection().exec_driver_sql(
         _INSERT_BOOKINGS,
         {"rows": json_rows(rows), "meeting_state": MeetingState.SCHEDULED.value, "now": now},
     )
@@ -239,8 +237,7 @@ def change_bookings(session: Session, changes: Sequence[ChangeBooking], now: dat
                 "audit_data": changed_data(change),
             }
         )
-    run_sql(
-        session,
+    session.connection().exec_driver_sql(
         _CHANGE_BOOKINGS,
         {
             "rows": json_rows(rows),
@@ -300,8 +297,7 @@ FROM approved a JOIN v ON v.id = a.id
 
 def approve_bookings(session: Session, approvals: Sequence[ApproveBooking], now: datetime) -> None:
     assert booking_after(BookingStatus.PENDING, BookingEvent.APPROVE) == BookingStatus.CONFIRMED
-    run_sql(
-        session,
+    session.connection().exec_driver_sql(
         _APPROVE,
         {
             "rows": json_rows(
@@ -392,8 +388,7 @@ SELECT audit_id, %(now)s, actor_id, action, id, room_id, audit_data FROM v
 
 def cancel_bookings(session: Session, cancels: Sequence[CancelBooking], now: datetime) -> None:
     """The caller holds the rooms' decide locks and has checked each transition."""
-    run_sql(
-        session,
+    session.connection().exec_driver_sql(
         _CANCEL,
         {
             "rows": json_rows(

@@ -21,7 +21,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import run_sql
 from models.domain.calendar import RoomCalendar, Slot
 from models.domain.engine import (
     FREEING,
@@ -98,8 +97,8 @@ class PgRoomTx:
         # A webhook is active, or mail is on: outcomes write their events.
         self.hooked = mail_on(session)
 
-    def _run(self, statement: str, params: dict[str, Any]) -> list[Any]:
-        return run_sql(self.session, statement, params)
+    def _run(self, statement: str, params: dict[str, Any]) -> Any:
+        return self.session.connection().exec_driver_sql(statement, params)
 
     def now(self) -> datetime:
         return utcnow()
@@ -133,13 +132,13 @@ class PgRoomTx:
         too); whether a webhook is active is read with them, once the locks are held."""
         statement = _QUEUE_ONE if len(rooms) == 1 else _QUEUE_SEVERAL
         params = {"room": rooms[0], "rooms": list(rooms), "limit": limit}
-        found = self._run(statement, params)
+        found = self._run(statement, params).all()
         active = bool(found) and bool(found[0][-1])  # the same on every row
         self.hooked = active or mail_on(self.session)
         return [_queued(row) for row in found]
 
     def _waitlist(self, rooms: Sequence[uuid.UUID]) -> list[RoomRequest]:
-        found = self._run(_WAITLIST, {"rooms": list(rooms)})
+        found = self._run(_WAITLIST, {"rooms": list(rooms)}).all()
         waiters, _unreadable = parse([_queued(row) for row in found])
         return waiters
 
@@ -338,7 +337,7 @@ def lock_rooms(session: Session, rooms: Sequence[uuid.UUID]) -> None:
     """The rooms' decide locks for this transaction, in one statement, in the one order
     every holder of several takes them (deciders, housekeeping)."""
     params = {"ns": LOCK_DECIDE, "keys": room_lock_keys(rooms)}
-    run_sql(session, _LOCK_ROOMS, params)
+    session.connection().exec_driver_sql(_LOCK_ROOMS, params)
 
 
 def _facts(rows: Any) -> dict[uuid.UUID, RoomFacts]:

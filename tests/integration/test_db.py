@@ -6,7 +6,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from models.commit_bound import BoundedConnection
 from models.db import (
@@ -15,8 +14,6 @@ from models.db import (
     STATEMENT_TIMEOUT_MS,
     TCP_BOUNDS,
     engine_for,
-    run_sql,
-    session_factory,
 )
 from models.locks import ROOM_LOCK_TTL_SECONDS
 from tests import services
@@ -133,36 +130,3 @@ def test_the_audit_and_meetings_are_analyzed_less_often_than_the_queues(database
         "meetings": "autovacuum_analyze_scale_factor=0.25",
         "audit_events": "autovacuum_analyze_scale_factor=0.25",
     }
-
-
-def test_run_sql_answers_rows_and_fails_as_sqlalchemy_does(database: str) -> None:
-    """models/db.run_sql, the decider's statements on the bare psycopg cursor: rows as
-    tuples, none for a statement without any, and the database's refusal as
-    SQLAlchemy's IntegrityError with psycopg's error as `orig` (the decider's careful
-    mode tells an overlap by it)."""
-    sessions = session_factory(database)
-    with sessions.begin() as session:
-        run_sql(session, "CREATE TEMP TABLE t (k int PRIMARY KEY, v text)", {})
-        assert run_sql(session, "INSERT INTO t VALUES (%(k)s, %(v)s)", {"k": 1, "v": "a"}) == []
-        assert run_sql(session, "SELECT k, v FROM t WHERE k = %(k)s", {"k": 1}) == [(1, "a")]
-        with pytest.raises(IntegrityError) as refused:
-            run_sql(session, "INSERT INTO t VALUES (1, 'again')", {})
-        assert isinstance(refused.value.orig, psycopg.errors.UniqueViolation)
-        assert not refused.value.connection_invalidated
-        session.rollback()
-
-
-def test_run_sql_on_a_lost_connection_invalidates_it_as_sqlalchemy_does(database: str) -> None:
-    """The task retries a turn on OperationalError; the connection must not go back to
-    the pool as if it were alive."""
-    sessions = session_factory(database)
-    with sessions() as session:
-        pid = run_sql(session, "SELECT pg_backend_pid()", {})[0][0]
-        with psycopg.connect(services.libpq(database), autocommit=True) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [pid])
-        with pytest.raises(OperationalError) as lost:
-            run_sql(session, "SELECT 1", {})
-        assert lost.value.connection_invalidated
-        session.rollback()
-    with sessions() as session:
-        assert run_sql(session, "SELECT pg_backend_pid()", {})[0][0] != pid
