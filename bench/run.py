@@ -438,9 +438,9 @@ class Bench:
 
     def baseline(self, seconds: float, samples: int = BASELINE_SAMPLES) -> Scenario:
         """Postgres alone, `samples` times on an emptied table; bookings/s is their median.
-        One 5-s sample of four Python client threads varied by up to 20% between runs
-        (3,560-4,830/s here) while the system's floods varied by 4%, so a single sample
-        decided whether a ratio met its goal."""
+        One 5-s sample of four Python client threads ranged 3,560-4,830/s over ten runs
+        (+-15%) while the system's floods stayed within +-5%, so a single sample decided
+        whether a ratio met its goal (docs/performance.md)."""
         scenario = Scenario("baseline", [])
         base = Baseline(self.dsn, base=tomorrow())
         base.prepare()
