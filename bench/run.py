@@ -455,7 +455,6 @@ class Bench:
         base.cleanup()
         result = {
             **runs[-1],
-            "samples": samples,
             "samples_per_s": [round(r["per_second"], 1) for r in runs],
             "per_second": statistics.median(r["per_second"] for r in runs),
             "stored": sum(r["stored"] for r in runs),
@@ -1006,10 +1005,9 @@ def print_table(doc: dict[str, Any], results: list[Scenario]) -> None:
         "decided/s = decided / (max(decided_at) - min(accepted_at)) from booking_requests;"
         " ratio = decided/s / baseline/s; latency = decided_at - accepted_at"
     )
-    base = next((s for s in results if s.name == "baseline"), None)
-    if base and "samples_per_s" in base.extra.get("baseline", {}):
-        samples = ", ".join(f"{v:,.0f}" for v in base.extra["baseline"]["samples_per_s"])
-        print(f"baseline/s = the median of its samples: {samples}")
+    base = next(s for s in results if s.name == "baseline")  # every run starts with it
+    samples = ", ".join(f"{v:,.0f}" for v in base.extra["baseline"]["samples_per_s"])
+    print(f"baseline/s = the median of its samples: {samples}")
     print(
         "CPU ms per decided booking from /proc; pg = the bench database's backends + the"
         " cluster's shared processes; load = wrk (baseline: its Python client threads)"

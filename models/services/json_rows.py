@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -34,6 +33,6 @@ def _plain(value: object) -> str:
 _dumps = partial(json.dumps, default=_plain, separators=(",", ":"), ensure_ascii=False)
 
 
-def json_rows(rows: Sequence[dict[str, Any]]) -> Jsonb:
+def json_rows(rows: list[dict[str, Any]]) -> Jsonb:
     """The rows as one jsonb parameter (uuids and datetimes as text)."""
-    return Jsonb(list(rows), dumps=_dumps)
+    return Jsonb(rows, dumps=_dumps)
